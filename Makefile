@@ -1,0 +1,45 @@
+# Two commands on a bare machine: `make run` and `make test`.
+# Everything else the project needs is installed by the rules below.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+REQS := requirements/base.txt requirements/test.txt requirements/dev.txt
+
+.PHONY: run test install lint format messages clean bench
+
+run: $(STAMP)
+	@$(PY) -m config.devstack run
+
+test: $(STAMP)
+	@$(PY) -m config.devstack test $(ARGS)
+
+install: $(STAMP)
+
+$(STAMP): $(REQS)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "ERROR: Python 3.11+ is needed (found $$($(PYTHON) --version))."; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || \
+	  { echo "ERROR: could not create $(VENV); install python3-venv."; exit 1; }
+	@mkdir -p var
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt \
+	  > var/pip.log 2>&1 || { tail -30 var/pip.log; \
+	  echo "ERROR: installing requirements failed (full log: var/pip.log). Check network access to PyPI."; exit 1; }
+	@touch $(STAMP)
+
+lint: $(STAMP)
+	@$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+format: $(STAMP)
+	@$(PY) -m ruff format . && $(PY) -m ruff check --fix .
+
+# Rebuild .mo files from the committed .po files (pure Python, no gettext needed).
+messages: $(STAMP)
+	@$(PY) manage.py compilemessages_py
+
+bench: $(STAMP)
+	@$(PY) -m config.devstack exec -- $(PY) benchmarks/provision.py
+	@$(PY) -m config.devstack exec -- $(PY) benchmarks/api.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,24 @@
+"""allauth's hooks: who may sign up where, and what a signup creates."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.db import transaction
+
+from apps.accounts.roles import Role
+from apps.accounts.services import user_set_role
+from apps.members.services import member_register_self
+
+
+class GymAccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        # Only members sign up, only on a gym's domain, only where the gym allows it.
+        # Gyms themselves are created through the platform's signup form.
+        tenant = getattr(request, "tenant", None)
+        return bool(tenant and not tenant.is_public and tenant.allow_member_signup)
+
+    @transaction.atomic
+    def save_user(self, request, user, form, commit=True):
+        user.role = Role.MEMBER
+        user = super().save_user(request, user, form, commit=True)
+        user_set_role(user=user, role=Role.MEMBER)
+        member_register_self(user=user)
+        return user

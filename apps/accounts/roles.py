@@ -1,0 +1,56 @@
+"""Roles per gym and what each may do.
+
+A role is a Django group in the gym's schema holding model permissions, so the staff
+dashboard, Django admin and the API all check the same `user.has_perm(...)`.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    TRAINER = "trainer", _("Trainer")
+    FRONT_DESK = "front_desk", _("Front desk")
+    MEMBER = "member", _("Member")
+
+
+STAFF_ROLES = frozenset({Role.OWNER, Role.MANAGER, Role.TRAINER, Role.FRONT_DESK})
+# Roles that may open Django admin on their gym's domain.
+ADMIN_ROLES = frozenset({Role.OWNER, Role.MANAGER})
+
+_MEMBERS_ALL = [
+    "members.view_member",
+    "members.add_member",
+    "members.change_member",
+    "members.delete_member",
+]
+_STAFF_ALL = [
+    "accounts.view_user",
+    "accounts.add_user",
+    "accounts.change_user",
+    "accounts.manage_staff",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.OWNER: [*_MEMBERS_ALL, *_STAFF_ALL, "accounts.manage_gym_settings", "auth.view_group"],
+    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL],
+    Role.TRAINER: ["members.view_member"],
+    Role.FRONT_DESK: ["members.view_member", "members.add_member", "members.change_member"],
+    Role.MEMBER: [],
+}
+
+
+def roles_sync_groups() -> None:
+    """Create/refresh one group per role in the current schema. Idempotent."""
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.extend(
+                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)

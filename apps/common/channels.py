@@ -1,0 +1,117 @@
+"""WebSocket plumbing: Host header -> gym, session cookie -> user, and a consumer base that
+runs every database call inside the gym's schema.
+
+The schema does not follow work into `database_sync_to_async`'s thread pool, so nothing
+here touches the database without `tenant_context`.
+"""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from types import SimpleNamespace
+
+from channels.auth import AnonymousUser
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.contrib.sessions.backends.db import SessionStore
+from django_tenants.utils import get_public_schema_name, tenant_context
+
+from apps.common.realtime import tenant_group
+from apps.tenants.models import Domain
+
+# WebSocket close codes (4000-4999 are ours to define).
+CLOSE_UNKNOWN_GYM = 4404
+CLOSE_FORBIDDEN = 4403
+CLOSE_UNAUTHENTICATED = 4401
+
+
+def _header(scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+@database_sync_to_async
+def _resolve(host: str, session_key: str | None):
+    domain = (
+        Domain.objects.select_related("tenant").filter(domain=host, tenant__is_active=True).first()
+    )
+    if domain is None or domain.tenant.schema_name == get_public_schema_name():
+        return None, AnonymousUser()
+    tenant = domain.tenant
+    if not session_key:
+        return tenant, AnonymousUser()
+    with tenant_context(tenant):
+        request = SimpleNamespace(session=SessionStore(session_key))
+        user = get_user(request)
+        # Touch what consumers need while still inside the gym's schema.
+        _ = user.is_authenticated and user.role
+    return tenant, user
+
+
+class TenantAuthMiddleware:
+    """Sets scope["tenant"] (or None for an unknown host) and scope["user"]."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        host = _header(scope, b"host").split(":")[0].lower()
+        cookies = SimpleCookie(_header(scope, b"cookie"))
+        morsel = cookies.get(settings.SESSION_COOKIE_NAME)
+        tenant, user = await _resolve(host, morsel.value if morsel else None)
+        scope = dict(scope, tenant=tenant, user=user)
+        return await self.inner(scope, receive, send)
+
+
+class TenantJsonConsumer(AsyncJsonWebsocketConsumer):
+    """Base consumer: refuses unknown hosts; `self.db(fn, ...)` runs fn in the gym's schema;
+    `self.join(name)` joins the gym's own group."""
+
+    groups_joined: list[str]
+
+    async def websocket_connect(self, message):
+        self.groups_joined = []
+        if self.scope.get("tenant") is None:
+            await self.close(code=CLOSE_UNKNOWN_GYM)
+            return
+        await super().websocket_connect(message)
+
+    @property
+    def tenant(self):
+        return self.scope["tenant"]
+
+    async def db(self, fn, *args, **kwargs):
+        def run():
+            with tenant_context(self.tenant):
+                return fn(*args, **kwargs)
+
+        return await database_sync_to_async(run)()
+
+    async def join(self, name: str) -> None:
+        group = tenant_group(name, self.tenant.schema_name)
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.append(group)
+
+    async def disconnect(self, code):
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # A malformed frame gets an error frame; the connection stays up.
+        if text_data is None:
+            await self.send_json(
+                {"type": "error", "code": "malformed", "message": "Send JSON text frames."}
+            )
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self.send_json(
+                {"type": "error", "code": "malformed", "message": "The message is not valid JSON."}
+            )
+            return
+        await self.receive_json(content, **kwargs)

@@ -1,0 +1,58 @@
+"""Views every host serves: health and the error pages (JSON on /api/, HTML elsewhere)."""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from apps.common.api.errors import json_error_response
+from apps.common.health import health_report
+
+
+def healthz(request):
+    report = health_report()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/_allauth/")
+
+
+def error_400(request, exception=None):
+    if _is_api(request):
+        return json_error_response(
+            request,
+            status_code=400,
+            code="bad_request",
+            message=_("The request could not be read."),
+        )
+    return render(request, "errors/400.html", status=400)
+
+
+def error_403(request, exception=None):
+    if _is_api(request):
+        return json_error_response(
+            request,
+            status_code=403,
+            code="permission_denied",
+            message=_("You do not have permission to do this."),
+        )
+    return render(request, "errors/403.html", status=403)
+
+
+def error_404(request, exception=None):
+    if _is_api(request):
+        return json_error_response(
+            request, status_code=404, code="not_found", message=_("Not found.")
+        )
+    return render(request, "errors/404.html", status=404)
+
+
+def error_500(request):
+    if _is_api(request):
+        return json_error_response(
+            request,
+            status_code=500,
+            code="server_error",
+            message=_("Something went wrong on our side."),
+        )
+    return render(request, "errors/500.html", status=500)

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DashboardConfig(AppConfig):
+    """The staff dashboard shell: home page, navigation, access rules. No models."""
+
+    name = "apps.dashboard"
+    label = "dashboard"
+    verbose_name = _("Dashboard")

@@ -1,0 +1,24 @@
+from django.shortcuts import redirect, render
+from django.views import View
+
+from apps.dashboard.mixins import StaffRequiredMixin
+from apps.members.selectors import member_list, member_status_counts
+
+
+class HomeView(StaffRequiredMixin, View):
+    def get(self, request):
+        return render(
+            request,
+            "dashboard/home.html",
+            {
+                "status_counts": member_status_counts(),
+                "recent_members": member_list().order_by("-created_at")[:8],
+            },
+        )
+
+
+def root(request):
+    """Staff land on the dashboard; members get the page that points them to the app."""
+    if request.user.is_authenticated and request.user.is_gym_staff:
+        return redirect("dashboard-home")
+    return render(request, "dashboard/welcome.html")

@@ -1,0 +1,127 @@
+from django.conf import settings
+from django.core.validators import FileExtensionValidator
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from apps.members.models import Member
+
+
+def validate_photo_size(photo):
+    if photo and photo.size > settings.MAX_IMAGE_UPLOAD_BYTES:
+        raise serializers.ValidationError(_("The photo is larger than 5 MB."))
+    return photo
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Member
+        fields = ["id", "number", "first_name", "last_name"]
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    """What staff read about a member."""
+
+    household = HouseholdSerializer(read_only=True)
+    has_login = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "number",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "date_of_birth",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "photo",
+            "status",
+            "tier",
+            "joined_on",
+            "notes",
+            "tags",
+            "household",
+            "has_login",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_has_login(self, member) -> bool:
+        return member.user_id is not None
+
+
+class MemberWriteSerializer(serializers.ModelSerializer):
+    """What staff may send; the service applies it."""
+
+    household = serializers.PrimaryKeyRelatedField(
+        queryset=Member.objects.all(), allow_null=True, required=False
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=32), max_length=20, required=False
+    )
+    photo = serializers.ImageField(
+        required=False,
+        allow_null=True,
+        validators=[validate_photo_size, FileExtensionValidator(["jpg", "jpeg", "png", "webp"])],
+    )
+
+    class Meta:
+        model = Member
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "date_of_birth",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "photo",
+            "status",
+            "tier",
+            "joined_on",
+            "notes",
+            "tags",
+            "household",
+        ]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    """The logged-in member's own profile, with what their tier allows."""
+
+    entitlements = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "number",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "date_of_birth",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "photo",
+            "status",
+            "tier",
+            "joined_on",
+            "entitlements",
+        ]
+        read_only_fields = fields
+
+    def get_entitlements(self, member) -> dict:
+        return self.context["entitlements"].as_dict()
+
+
+class MeUpdateSerializer(serializers.ModelSerializer):
+    photo = serializers.ImageField(
+        required=False, allow_null=True, validators=[validate_photo_size]
+    )
+
+    class Meta:
+        model = Member
+        fields = ["phone", "emergency_contact_name", "emergency_contact_phone", "photo"]

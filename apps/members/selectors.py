@@ -1,0 +1,42 @@
+"""Reads on members (current gym schema)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from apps.members.models import Member, MemberStatus
+
+
+def member_list(*, filters: dict | None = None) -> QuerySet[Member]:
+    filters = filters or {}
+    members = Member.objects.select_related("household")
+    query = (filters.get("q") or "").strip()
+    if query:
+        condition = (
+            Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | Q(email__icontains=query)
+            | Q(phone__icontains=query)
+        )
+        if query.lstrip("#").isdigit():
+            condition |= Q(number=int(query.lstrip("#")))
+        parts = query.split()
+        if len(parts) >= 2:
+            condition |= Q(first_name__icontains=parts[0], last_name__icontains=parts[-1])
+        members = members.filter(condition)
+    if filters.get("status"):
+        members = members.filter(status=filters["status"])
+    if filters.get("tier"):
+        members = members.filter(tier=filters["tier"])
+    if filters.get("tag"):
+        members = members.filter(tags__contains=[filters["tag"]])
+    return members
+
+
+def member_status_counts() -> dict[str, int]:
+    counts = dict(Member.objects.values_list("status").annotate(n=Count("id")))
+    return {status: counts.get(status, 0) for status in MemberStatus.values}
+
+
+def member_for_user(*, user) -> Member | None:
+    return Member.objects.filter(user=user).select_related("household").first()

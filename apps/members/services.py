@@ -1,0 +1,164 @@
+"""Writes on members. Staff dashboard, API, admin and signup all come through here."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.accounts.roles import Role
+from apps.accounts.services import user_create
+from apps.common.errors import ApplicationError
+from apps.common.realtime import broadcast_on_commit
+from apps.members.models import Member, MemberStatus
+
+# Fields staff may set; members may edit only their own contact details.
+STAFF_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "date_of_birth",
+        "emergency_contact_name",
+        "emergency_contact_phone",
+        "photo",
+        "status",
+        "tier",
+        "joined_on",
+        "notes",
+        "tags",
+        "household",
+    }
+)
+SELF_FIELDS = frozenset({"phone", "emergency_contact_name", "emergency_contact_phone", "photo"})
+
+
+def _next_number() -> int:
+    # A transaction-scoped lock per schema: two concurrent creations never get one number.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))",
+            [f"{connection.schema_name}.member_number"],
+        )
+    return (Member.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def _clean_tags(tags) -> list[str]:
+    cleaned = []
+    for tag in tags or []:
+        tag = str(tag).strip().lower()[:32]
+        if tag and tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned[:20]
+
+
+def _apply(member: Member, data: dict, allowed: frozenset) -> None:
+    unknown = set(data) - allowed
+    if unknown:
+        raise ApplicationError(
+            _("These fields cannot be changed here."),
+            code="invalid_fields",
+            details={field: [_("Not allowed.")] for field in sorted(unknown)},
+        )
+    for field, value in data.items():
+        if field == "tags":
+            value = _clean_tags(value)
+        if field == "email":
+            value = (value or "").strip().lower()
+        setattr(member, field, value)
+    if member.household_id:
+        household = member.household
+        if member.pk and household.pk == member.pk:
+            raise ApplicationError(
+                _("A member cannot be their own household."), code="invalid_household"
+            )
+        if household.household_id:
+            raise ApplicationError(
+                _("Link to the household's main member instead."), code="invalid_household"
+            )
+    if (
+        member.email
+        and Member.objects.filter(email__iexact=member.email).exclude(pk=member.pk).exists()
+    ):
+        raise ApplicationError(
+            _("Another member already uses this email."),
+            code="email_taken",
+            details={"email": [_("Another member already uses this email.")]},
+        )
+    try:
+        member.full_clean(exclude=["number", "user"])
+    except ValidationError as exc:
+        raise ApplicationError(
+            _("Some fields are not valid."), code="validation_error", details=exc.message_dict
+        ) from exc
+
+
+def _announce(member: Member, event: str) -> None:
+    broadcast_on_commit(
+        "staff",
+        event,
+        {
+            "id": member.pk,
+            "number": member.number,
+            "name": member.full_name,
+            "status": member.status,
+        },
+    )
+
+
+@transaction.atomic
+def member_create(*, data: dict, by: User | None = None, user: User | None = None) -> Member:
+    member = Member(user=user)
+    _apply(member, data, STAFF_FIELDS)
+    member.number = _next_number()
+    member.save()
+    _announce(member, "member.created")
+    return member
+
+
+@transaction.atomic
+def member_update(*, member: Member, data: dict, by: User) -> Member:
+    allowed = SELF_FIELDS if by.role == Role.MEMBER else STAFF_FIELDS
+    if by.role == Role.MEMBER and member.user_id != by.pk:
+        raise ApplicationError(_("Not found."), code="not_found", status_code=404)
+    _apply(member, data, allowed)
+    member.save()
+    _announce(member, "member.updated")
+    return member
+
+
+@transaction.atomic
+def member_register_self(*, user: User, first_name: str = "", last_name: str = "") -> Member:
+    """A person signed up on the gym's site: a lead with a login of their own."""
+    existing = Member.objects.filter(email__iexact=user.email, user__isnull=True).first()
+    if existing:  # staff had already recorded them: attach the login, keep the profile
+        existing.user = user
+        existing.save(update_fields=["user", "updated_at"])
+        return existing
+    name = first_name or user.full_name.split(" ")[0] or user.email.split("@")[0]
+    data = {
+        "first_name": name[:80],
+        "last_name": last_name,
+        "email": user.email,
+        "status": MemberStatus.LEAD,
+    }
+    return member_create(data=data, user=user)
+
+
+@transaction.atomic
+def member_grant_app_access(*, member: Member, password: str | None = None) -> User:
+    """Give a member a login for the app (role member). Without a password the member
+    sets one through the password-reset email."""
+    if member.user_id:
+        raise ApplicationError(_("This member can already log in."), code="already_has_login")
+    if not member.email:
+        raise ApplicationError(_("Add the member's email first."), code="email_required")
+    user = user_create(
+        email=member.email, password=password, full_name=member.full_name, role=Role.MEMBER
+    )
+    member.user = user
+    member.save(update_fields=["user", "updated_at"])
+    return user

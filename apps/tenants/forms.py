@@ -1,0 +1,65 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from apps.tenants.models import CURRENCY_CHOICES, TIME_ZONE_CHOICES, Gym
+from apps.tenants.selectors import gym_slug_taken
+from apps.tenants.validators import validate_gym_slug
+
+
+class GymSignupForm(forms.Form):
+    name = forms.CharField(label=_("Gym name"), max_length=120)
+    slug = forms.CharField(
+        label=_("Web address"),
+        max_length=30,
+        help_text=_("Your gym will be at <address>.%(domain)s")
+        % {"domain": settings.PLATFORM_DOMAIN},
+    )
+    owner_name = forms.CharField(label=_("Your name"), max_length=150)
+    owner_email = forms.EmailField(label=_("Your email"))
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="Europe/Berlin"
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, initial="EUR")
+    default_language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"].strip().lower()
+        validate_gym_slug(slug)
+        if gym_slug_taken(slug=slug):
+            raise ValidationError(_("This address is already taken."), code="slug_taken")
+        return slug
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password"):
+            try:
+                validate_password(data["password"])
+            except ValidationError as exc:
+                self.add_error("password", exc)
+        return data
+
+
+class GymSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Gym
+        fields = [
+            "name",
+            "time_zone",
+            "currency",
+            "default_language",
+            "logo",
+            "primary_colour",
+            "contact_email",
+            "contact_phone",
+            "address",
+            "website",
+            "allow_member_signup",
+        ]
+        widgets = {
+            "primary_colour": forms.TextInput(attrs={"type": "color"}),
+            "address": forms.Textarea(attrs={"rows": 3}),
+        }

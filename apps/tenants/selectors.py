@@ -1,0 +1,27 @@
+"""Reads on gyms (public schema)."""
+
+from django.db.models import Q, QuerySet
+
+from apps.tenants.models import Domain, Gym
+
+
+def gym_directory(*, query: str = "") -> QuerySet[Gym]:
+    gyms = Gym.objects.filter(is_active=True).exclude(schema_name="public")
+    query = query.strip()
+    if query:
+        gyms = gyms.filter(Q(name__icontains=query) | Q(slug__icontains=query))
+    return gyms.prefetch_related("domains").order_by("name")
+
+
+def gym_primary_domain(*, gym: Gym) -> str:
+    for domain in gym.domains.all():
+        if domain.is_primary:
+            return domain.domain
+    return ""
+
+
+def gym_slug_taken(*, slug: str) -> bool:
+    return (
+        Gym.objects.filter(slug=slug).exists()
+        or Domain.objects.filter(domain__istartswith=f"{slug}.").exists()
+    )

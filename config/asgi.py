@@ -1,0 +1,24 @@
+"""ASGI entry point: HTTP and WebSocket. WebSocket connections are resolved to a gym by
+their Host header before any consumer runs."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402 - after Django set-up
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from apps.common.channels import TenantAuthMiddleware  # noqa: E402
+from config.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            TenantAuthMiddleware(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

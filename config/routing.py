@@ -1,0 +1,9 @@
+"""WebSocket routes (all on gym domains)."""
+
+from django.urls import path
+
+from apps.dashboard.consumers import StaffEventsConsumer
+
+websocket_urlpatterns = [
+    path("ws/staff/", StaffEventsConsumer.as_asgi()),
+]

@@ -1,0 +1,98 @@
+"""Shared fixtures: two gyms (A and B) made once per test session by the real provisioning
+service (template clone), plus helpers to act as a user of either gym."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import tenant_context
+from rest_framework.test import APIClient
+
+from apps.accounts.roles import Role
+from apps.tenants.models import Gym
+from apps.tenants.services import gym_create
+from tests.factories import MemberFactory, UserFactory
+
+PASSWORD = "Str0ng-pass-for-tests"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        for slug, name in [("gym-a", "Gym A"), ("gym-b", "Gym B")]:
+            if not Gym.objects.filter(slug=slug).exists():
+                gym_create(
+                    name=name,
+                    slug=slug,
+                    owner_email=f"owner@{slug}.test",
+                    owner_password=PASSWORD,
+                    owner_name=f"Owner {name}",
+                )
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_around_each_test():
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def gym_a(db) -> Gym:
+    return Gym.objects.get(slug="gym-a")
+
+
+@pytest.fixture
+def gym_b(db) -> Gym:
+    return Gym.objects.get(slug="gym-b")
+
+
+def host(gym: Gym) -> str:
+    return f"{gym.slug}.localhost"
+
+
+@pytest.fixture
+def make_user():
+    def make(gym: Gym, role: str = Role.OWNER, **kwargs):
+        with tenant_context(gym):
+            return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def make_member():
+    def make(gym: Gym, **kwargs):
+        with tenant_context(gym):
+            return MemberFactory(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def web():
+    """web(gym, user=None) -> a Django test client on the gym's host, logged in as user."""
+
+    def make(gym: Gym | None, user=None) -> Client:
+        client = Client(HTTP_HOST=host(gym) if gym else "localhost")
+        if user is not None:
+            with tenant_context(gym):
+                client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api():
+    """api(gym, user=None) -> a DRF test client on the gym's host, logged in as user."""
+
+    def make(gym: Gym | None, user=None) -> APIClient:
+        client = APIClient(HTTP_HOST=host(gym) if gym else "localhost")
+        if user is not None:
+            with tenant_context(gym):
+                client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return make
