@@ -1,6 +1,7 @@
 """The test suite: real PostgreSQL and Redis (started by `make test`)."""
 
 from .base import *  # noqa: F403
+from .base import env
 
 SECRET_KEY = "test-only-not-secret-" + "x" * 40
 DEBUG = False
@@ -21,3 +22,5 @@ REST_FRAMEWORK = {  # noqa: F405
 }
 ACCOUNT_RATE_LIMITS = False
 WHITENOISE_AUTOREFRESH = True  # no collected static files in tests
+# Several suites may share one embedded server (e.g. parallel checkouts): name the test DB.
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_gym")}  # noqa: F405
