@@ -12,9 +12,7 @@ from rest_framework.test import APIClient
 from apps.accounts.roles import Role
 from apps.tenants.models import Gym
 from apps.tenants.services import gym_create
-from tests.factories import MemberFactory, UserFactory
-
-PASSWORD = "Str0ng-pass-for-tests"
+from tests.factories import PASSWORD, MemberFactory, UserFactory
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +27,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
                     owner_password=PASSWORD,
                     owner_name=f"Owner {name}",
                 )
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        # Consumers' worker threads keep connections open; drop them so the test
+        # database can be destroyed.
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)

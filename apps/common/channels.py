@@ -10,11 +10,11 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 from types import SimpleNamespace
 
-from channels.auth import AnonymousUser
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django_tenants.utils import get_public_schema_name, tenant_context
 

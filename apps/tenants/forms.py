@@ -44,6 +44,8 @@ class GymSignupForm(forms.Form):
 
 
 class GymSettingsForm(forms.ModelForm):
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
     class Meta:
         model = Gym
         fields = [

@@ -182,7 +182,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Apps send allauth.headless session tokens; the web uses the session cookie.
-        "allauth.headless.contrib.rest_framework.authentication.XSessionTokenAuthentication",
+        "apps.common.api.authentication.SessionTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -243,4 +243,3 @@ LOGGING = {
 
 # Unknown or inactive host names get a friendly 404 page instead of an exception.
 DEFAULT_NOT_FOUND_TENANT_VIEW = "apps.tenants.views.unknown_gym"
-FORMS_URLFIELD_ASSUME_HTTPS = True

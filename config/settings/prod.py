@@ -1,14 +1,31 @@
-"""Production: every secret and address from the environment, no defaults for secrets."""
+"""Production: every secret and address from the environment, no defaults for secrets.
+
+docker/.env.example documents every variable read here and in base.py.
+"""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import REST_FRAMEWORK, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
+# Gyms live on <slug>.<PLATFORM_DOMAIN>; a wrong value here misroutes every gym.
+PLATFORM_DOMAIN = env("PLATFORM_DOMAIN")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Addresses too: base.py falls back to localhost, which production must never do silently.
+env("DATABASE_URL")
+env("REDIS_URL")
 
+# Behind the reverse proxy (docker/nginx.conf): TLS ends before Django, the proxy says so.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies in front of Django that append to X-Forwarded-For (nginx alone: 1; a load
+# balancer in front of nginx: 2). Rate limits (allauth, DRF throttles) key on the client
+# address found that many hops from the right; otherwise every visitor would share the
+# proxy's address, or could pick their own by sending a forged X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": TRUSTED_PROXY_COUNT}
+
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = True
@@ -25,9 +42,16 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=587)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# A slow SMTP server must not hold a web worker (or a Celery task) forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"noreply@{PLATFORM_DOMAIN}")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 if env("AWS_STORAGE_BUCKET_NAME", default=""):
-    # S3-compatible object storage for uploads; URLs are signed and expire.
+    # S3-compatible object storage for uploads; URLs are signed and expire. Credentials
+    # come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (boto3 reads them itself) or
+    # from the host's IAM role.
     STORAGES["default"] = {  # noqa: F405
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {

@@ -1,0 +1,12 @@
+from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
+
+
+class SessionTokenAuthentication(XSessionTokenAuthentication):
+    """allauth.headless app session tokens (header `X-Session-Token`).
+
+    Naming a challenge makes DRF answer a missing/invalid token with 401, so apps can tell
+    "log in again" (401) from "not allowed" (403).
+    """
+
+    def authenticate_header(self, request) -> str:
+        return 'Session-Token header="X-Session-Token"'

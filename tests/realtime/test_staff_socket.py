@@ -1,0 +1,172 @@
+"""WebSocket: host -> gym, session -> user, groups per gym. The consumers run their
+database work in threads, so these tests use committed data (see `committed`)."""
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from apps.accounts.models import User
+from apps.accounts.roles import Role
+from apps.members.models import Member
+from apps.members.services import member_create
+from apps.tenants.models import Gym
+from config.asgi import application
+from tests.factories import UserFactory
+
+
+def _session_cookie(gym, user) -> str:
+    client = Client(HTTP_HOST=f"{gym.slug}.localhost")
+    with tenant_context(gym):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client.cookies["sessionid"].value
+
+
+def _socket(host: str, cookie: str = "") -> WebsocketCommunicator:
+    headers = [(b"host", host.encode()), (b"origin", f"http://{host}".encode())]
+    if cookie:
+        headers.append((b"cookie", f"sessionid={cookie}".encode()))
+    return WebsocketCommunicator(application, "/ws/staff/", headers=headers)
+
+
+@pytest.fixture
+def committed(django_db_blocker):
+    """Committed data, which the consumers' threads can see; removed after the test.
+
+    Not `django_db(transaction=True)`: its flush would empty the public schema and with
+    it the session's gyms.
+    """
+    with django_db_blocker.unblock():
+        yield
+        for gym in Gym.objects.filter(slug__in=["gym-a", "gym-b"]):
+            with tenant_context(gym):
+                Member.objects.all().delete()
+                User.objects.exclude(email__startswith="owner@").delete()
+
+
+@pytest.fixture
+def gym_a(committed):
+    return Gym.objects.get(slug="gym-a")
+
+
+@pytest.fixture
+def gym_b(committed):
+    return Gym.objects.get(slug="gym-b")
+
+
+def test_staff_socket_gets_member_created_in_own_gym_only(gym_a, gym_b):
+    with tenant_context(gym_a):
+        staff_a = UserFactory(role=Role.FRONT_DESK)
+    with tenant_context(gym_b):
+        staff_b = UserFactory(role=Role.FRONT_DESK)
+    cookie_a, cookie_b = _session_cookie(gym_a, staff_a), _session_cookie(gym_b, staff_b)
+
+    async def scenario():
+        sock_a = _socket("gym-a.localhost", cookie_a)
+        sock_b = _socket("gym-b.localhost", cookie_b)
+        assert (await sock_a.connect())[0] and (await sock_b.connect())[0]
+        assert (await sock_a.receive_json_from())["gym"] == "gym-a"
+        assert (await sock_b.receive_json_from())["gym"] == "gym-b"
+        await asyncio.get_running_loop().run_in_executor(None, _create_in_a)
+        event = await sock_a.receive_json_from(timeout=5)
+        assert event["type"] == "member.created"
+        assert event["payload"]["name"] == "Nadia Live"
+        assert await sock_b.receive_nothing(timeout=0.5)
+        await sock_a.disconnect()
+        await sock_b.disconnect()
+
+    def _create_in_a():
+        with tenant_context(gym_a):
+            member_create(data={"first_name": "Nadia", "last_name": "Live"})
+
+    async_to_sync(scenario)()
+
+
+def test_socket_of_gym_a_session_is_refused_on_gym_b(gym_a):
+    with tenant_context(gym_a):
+        staff_a = UserFactory(role=Role.OWNER)
+    cookie = _session_cookie(gym_a, staff_a)
+
+    async def scenario():
+        sock = _socket("gym-b.localhost", cookie)
+        connected, code = await sock.connect()
+        assert not connected and code == 4403
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.parametrize(("role", "allowed"), [(Role.MEMBER, False), (Role.TRAINER, True)])
+def test_staff_socket_needs_a_staff_role(gym_a, role, allowed):
+    with tenant_context(gym_a):
+        user = UserFactory(role=role)
+    cookie = _session_cookie(gym_a, user)
+
+    async def scenario():
+        sock = _socket("gym-a.localhost", cookie)
+        connected, code = await sock.connect()
+        assert connected is allowed
+        if connected:
+            await sock.disconnect()
+        else:
+            assert code == 4403
+
+    async_to_sync(scenario)()
+
+
+def test_unknown_host_and_anonymous_are_refused(gym_a):
+    async def scenario():
+        unknown = _socket("nowhere.localhost")
+        connected, code = await unknown.connect()
+        assert not connected and code == 4404
+        anonymous = _socket("gym-a.localhost")
+        connected, code = await anonymous.connect()
+        assert not connected and code == 4403
+
+    async_to_sync(scenario)()
+
+
+def test_malformed_frames_get_an_error_and_the_socket_stays_up(gym_a):
+    with tenant_context(gym_a):
+        staff = UserFactory(role=Role.MANAGER)
+    cookie = _session_cookie(gym_a, staff)
+
+    async def scenario():
+        sock = _socket("gym-a.localhost", cookie)
+        assert (await sock.connect())[0]
+        await sock.receive_json_from()
+        await sock.send_to(text_data="{not json")
+        assert (await sock.receive_json_from())["code"] == "malformed"
+        await sock.send_to(text_data=json.dumps({"type": "dance"}))
+        assert (await sock.receive_json_from())["code"] == "unknown_message"
+        await sock.send_json_to({"type": "ping"})
+        assert (await sock.receive_json_from())["type"] == "pong"
+        await sock.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_idle_socket_survives_longer_than_redis_read_timeout(gym_a):
+    """redis-py 8 would drop a channel-layer reader idle for 5 s (channels_redis#422)."""
+    with tenant_context(gym_a):
+        staff = UserFactory(role=Role.OWNER)
+    cookie = _session_cookie(gym_a, staff)
+
+    async def scenario():
+        sock = _socket("gym-a.localhost", cookie)
+        assert (await sock.connect())[0]
+        await sock.receive_json_from()
+        await asyncio.sleep(6)
+        await asyncio.get_running_loop().run_in_executor(None, _create)
+        event = await sock.receive_json_from(timeout=5)
+        assert event["payload"]["name"] == "Late Arrival"
+        await sock.disconnect()
+
+    def _create():
+        with tenant_context(gym_a):
+            member_create(data={"first_name": "Late", "last_name": "Arrival"})
+
+    async_to_sync(scenario)()
