@@ -3,18 +3,30 @@
 docker/.env.example documents every variable read here and in base.py.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK, env
 
+
+def _required(name: str) -> str:
+    """The variable's value; a missing or empty one stops the process at start."""
+    value = env(name)  # raises ImproperlyConfigured when unset
+    if not value.strip():
+        raise ImproperlyConfigured(f"The {name} environment variable is empty.")
+    return value
+
+
 DEBUG = False
-SECRET_KEY = env("DJANGO_SECRET_KEY")
+SECRET_KEY = _required("DJANGO_SECRET_KEY")
 # Gyms live on <slug>.<PLATFORM_DOMAIN>; a wrong value here misroutes every gym.
-PLATFORM_DOMAIN = env("PLATFORM_DOMAIN")
+PLATFORM_DOMAIN = _required("PLATFORM_DOMAIN")
+_required("DJANGO_ALLOWED_HOSTS")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Addresses too: base.py falls back to localhost, which production must never do silently.
-env("DATABASE_URL")
-env("REDIS_URL")
+_required("DATABASE_URL")
+_required("REDIS_URL")
 
 # Behind the reverse proxy (docker/nginx.conf): TLS ends before Django, the proxy says so.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,0 +1,156 @@
+"""Web login, member self-signup, email verification, password reset, staff management."""
+
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django_tenants.utils import tenant_context
+
+from apps.accounts.models import User
+from apps.accounts.roles import Role
+from apps.members.models import Member
+from apps.tenants.models import Gym
+from tests.factories import PASSWORD
+
+
+def test_staff_log_in_by_email_and_land_on_the_dashboard(gym_a, make_user, web):
+    make_user(gym_a, Role.FRONT_DESK, email="desk@a.test")
+    client = web(gym_a)
+    response = client.post("/accounts/login/", {"login": "DESK@a.test", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/", follow=True).redirect_chain[-1][0] == "/dashboard/"
+
+
+def test_wrong_password_is_refused(gym_a, make_user, web):
+    make_user(gym_a, Role.OWNER, email="o2@a.test")
+    response = web(gym_a).post("/accounts/login/", {"login": "o2@a.test", "password": "nope"})
+    assert response.status_code == 200
+    assert b"not correct" in response.content
+
+
+def test_member_self_signup_creates_a_lead_and_asks_to_verify_email(gym_a, web):
+    response = web(gym_a).post(
+        "/accounts/signup/",
+        {"email": "newbie@a.test", "password1": "Sign-me-up-2026", "password2": "Sign-me-up-2026"},
+    )
+    assert response.status_code == 302
+    assert "confirm-email" in response["Location"] or "verification" in response["Location"]
+    assert len(mail.outbox) == 1 and "newbie@a.test" in mail.outbox[0].to
+    with tenant_context(gym_a):
+        user = User.objects.get(email="newbie@a.test")
+        assert user.role == Role.MEMBER and not user.is_gym_staff
+        assert Member.objects.get(user=user).status == "lead"
+        assert not EmailAddress.objects.get(user=user).verified
+
+
+def test_signup_is_closed_when_the_gym_does_not_allow_it(gym_a, web):
+    Gym.objects.filter(pk=gym_a.pk).update(allow_member_signup=False)
+    response = web(gym_a).post(
+        "/accounts/signup/",
+        {"email": "closed@a.test", "password1": "Sign-me-up-2026", "password2": "Sign-me-up-2026"},
+    )
+    assert b"closed" in response.content.lower()
+    with tenant_context(gym_a):
+        assert not User.objects.filter(email="closed@a.test").exists()
+
+
+def test_signup_rejects_weak_passwords_and_duplicate_emails(gym_a, make_user, web):
+    make_user(gym_a, Role.MEMBER, email="dup@a.test")
+    weak = web(gym_a).post(
+        "/accounts/signup/", {"email": "weak@a.test", "password1": "123", "password2": "123"}
+    )
+    assert weak.status_code == 200 and b"too short" in weak.content
+    dup = web(gym_a).post(
+        "/accounts/signup/",
+        {"email": "DUP@a.test", "password1": "Sign-me-up-2026", "password2": "Sign-me-up-2026"},
+    )
+    # Enumeration protection: the page looks like success, the owner of the address is
+    # told by email, and no second account appears.
+    assert dup.status_code == 302
+    assert len(mail.outbox) == 1 and "already" in mail.outbox[0].body.lower()
+    with tenant_context(gym_a):
+        assert User.objects.filter(email__iexact="dup@a.test").count() == 1
+
+
+def test_password_reset_sends_a_link_on_the_gyms_domain(gym_a, make_user, web):
+    make_user(gym_a, Role.MEMBER, email="forgot@a.test")
+    response = web(gym_a).post("/accounts/password/reset/", {"email": "forgot@a.test"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert "http://gym-a.localhost/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_owner_adds_a_trainer_who_gets_an_invitation(gym_a, make_user, web):
+    client = web(gym_a, make_user(gym_a, Role.OWNER))
+    response = client.post(
+        "/dashboard/staff/",
+        {"full_name": "Tina Trainer", "email": "tina@a.test", "role": "trainer"},
+    )
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1 and "tina@a.test" in mail.outbox[0].to
+    with tenant_context(gym_a):
+        tina = User.objects.get(email="tina@a.test")
+        assert tina.role == Role.TRAINER and tina.has_perm("members.view_member")
+        assert not tina.has_perm("members.add_member") and not tina.is_staff
+
+
+def test_manager_cannot_create_or_demote_an_owner(gym_a, make_user, web):
+    owner = make_user(gym_a, Role.OWNER)
+    client = web(gym_a, make_user(gym_a, Role.MANAGER))
+    create = client.post(
+        "/dashboard/staff/", {"full_name": "X", "email": "x@a.test", "role": "owner"}
+    )
+    assert create.status_code == 400
+    client.post(f"/dashboard/staff/{owner.pk}/", {"role": "trainer", "action": "role"})
+    with tenant_context(gym_a):
+        owner.refresh_from_db()
+        assert owner.role == Role.OWNER
+
+
+def test_role_change_and_deactivation(gym_a, make_user, web):
+    desk = make_user(gym_a, Role.FRONT_DESK)
+    owner = make_user(gym_a, Role.OWNER)
+    client = web(gym_a, owner)
+    client.post(f"/dashboard/staff/{desk.pk}/", {"role": "manager", "action": "role"})
+    with tenant_context(gym_a):
+        desk.refresh_from_db()
+        assert desk.role == Role.MANAGER and desk.is_staff
+        assert desk.has_perm("accounts.manage_staff")
+    client.post(f"/dashboard/staff/{desk.pk}/", {"action": "deactivate"})
+    with tenant_context(gym_a):
+        desk.refresh_from_db()
+        assert not desk.is_active
+    own = client.post(f"/dashboard/staff/{owner.pk}/", {"action": "deactivate"}, follow=True)
+    assert b"cannot deactivate your own account" in own.content
+
+
+def test_gym_admins_use_django_admin_but_trainers_do_not(gym_a, make_user, make_member, web):
+    make_member(gym_a, first_name="Adminseen")
+    manager = web(gym_a, make_user(gym_a, Role.MANAGER))
+    assert b"Adminseen" in manager.get("/admin/members/member/").content
+    trainer = web(gym_a, make_user(gym_a, Role.TRAINER))
+    assert trainer.get("/admin/members/member/").status_code == 302  # to the admin login
+
+
+def test_owner_changes_branding(gym_a, make_user, web):
+    client = web(gym_a, make_user(gym_a, Role.OWNER))
+    data = {
+        "name": "Gym A Renamed",
+        "time_zone": "Europe/Paris",
+        "currency": "EUR",
+        "default_language": "fr",
+        "primary_colour": "#aa3300",
+        "allow_member_signup": "on",
+    }
+    assert client.post("/dashboard/settings/", data).status_code == 302
+    gym_a.refresh_from_db()
+    assert gym_a.name == "Gym A Renamed" and gym_a.primary_colour == "#aa3300"
+    bad = client.post("/dashboard/settings/", {**data, "primary_colour": "red"})
+    assert bad.status_code == 400
+
+
+def test_platform_operator_manages_gyms_in_platform_admin(db, web):
+    operator = User.objects.create_superuser("op@platform.test", PASSWORD)
+    client = web(None, None)
+    client.force_login(operator, backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get("/admin/tenants/gym/")
+    assert page.status_code == 200 and b"Gym A" in page.content and b"Gym B" in page.content
+    assert client.get("/admin/members/member/").status_code == 404

@@ -1,0 +1,112 @@
+"""Gym signup on the platform site: validation, all-or-nothing provisioning, cloning."""
+
+import pytest
+from django.db import DatabaseError
+from django_tenants.utils import schema_exists, tenant_context
+
+from apps.accounts.models import User
+from apps.accounts.roles import Role
+from apps.common.errors import ApplicationError
+from apps.members.models import Member
+from apps.tenants.models import Domain, Gym
+from apps.tenants.services import gym_create
+
+pytestmark = pytest.mark.django_db
+
+GOOD = {
+    "name": "Iron Temple",
+    "slug": "iron-temple",
+    "owner_name": "Ida Iron",
+    "owner_email": "ida@iron.test",
+    "password": "Lift-heavy-2026!",
+    "time_zone": "Europe/Madrid",
+    "currency": "EUR",
+    "default_language": "es",
+}
+
+
+def test_owner_signs_up_and_gets_a_cloned_gym_with_login(web):
+    response = web(None).post("/signup/", GOOD)
+    assert response.status_code == 200, response.content
+    assert b"iron-temple.localhost" in response.content
+    gym = Gym.objects.get(slug="iron-temple")
+    assert gym.schema_name == "gym_iron_temple"
+    assert Domain.objects.get(tenant=gym).domain == "iron-temple.localhost"
+    assert schema_exists("gym_iron_temple")
+    with tenant_context(gym):
+        owner = User.objects.get(email="ida@iron.test")
+        assert owner.role == Role.OWNER and owner.is_staff
+        assert owner.has_perm("members.add_member")
+        assert owner.has_perm("accounts.manage_gym_settings")
+        assert Member.objects.count() == 0
+    login = web(gym).post(
+        "/accounts/login/", {"login": "ida@iron.test", "password": GOOD["password"]}
+    )
+    assert login.status_code == 302
+    assert web(gym).get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("slug", "gym-a", "already taken"),
+        ("slug", "GYM-A", "already taken"),
+        ("slug", "admin", "reserved"),
+        ("slug", "www", "reserved"),
+        ("slug", "-bad-", "lowercase letters"),
+        ("slug", "a", "lowercase letters"),
+        ("slug", "has space", "lowercase letters"),
+        ("slug", "x" * 31, "30 characters"),
+        ("slug", "ünïcode", "lowercase letters"),
+        ("slug", "", "required"),
+        ("owner_email", "not-an-email", "valid email"),
+        ("password", "123", "too short"),
+        ("password", "password123", "too common"),
+        ("name", "", "required"),
+    ],
+)
+def test_signup_with_bad_input_explains_and_creates_nothing(web, field, value, error):
+    before = set(Gym.objects.values_list("schema_name", flat=True))
+    response = web(None).post("/signup/", {**GOOD, field: value})
+    assert response.status_code == 400
+    assert error in response.content.decode().lower()
+    assert set(Gym.objects.values_list("schema_name", flat=True)) == before
+    assert not schema_exists("gym_iron_temple")
+
+
+def test_failed_provisioning_leaves_no_half_made_gym(monkeypatch):
+    def broken(**kwargs):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr("apps.tenants.services.user_create", broken)
+    with pytest.raises(ApplicationError) as excinfo:
+        gym_create(name="Half Made", slug="half-made", owner_email="h@h.test", owner_password=None)
+    assert excinfo.value.code == "provisioning_failed"
+    assert not Gym.objects.filter(slug="half-made").exists()
+    assert not Domain.objects.filter(domain__startswith="half-made.").exists()
+    assert not schema_exists("gym_half_made")
+
+
+def test_provisioning_rejects_a_taken_slug_even_without_the_form():
+    with pytest.raises(ApplicationError) as excinfo:
+        gym_create(name="Again", slug="gym-b", owner_email="x@x.test", owner_password=None)
+    assert excinfo.value.code == "slug_taken"
+
+
+def test_unknown_host_gets_a_friendly_404_page(web):
+    from django.test import Client
+
+    response = Client(HTTP_HOST="no-such-gym.localhost").get("/")
+    assert response.status_code == 404
+    assert b"There is no gym at this address" in response.content
+
+
+def test_deactivated_gym_is_not_served(gym_b, web):
+    Gym.objects.filter(pk=gym_b.pk).update(is_active=False)
+    assert web(gym_b).get("/").status_code == 404
+
+
+def test_landing_page_links_to_signup(web):
+    response = web(None).get("/")
+    assert response.status_code == 200
+    assert b'href="/signup/"' in response.content
