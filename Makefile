@@ -33,9 +33,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	@$(PY) -m ruff format . && $(PY) -m ruff check --fix .
 
-# Rebuild .mo files from the committed .po files (pure Python, no gettext needed).
+# Extract strings into locale/*.po (needs GNU gettext: apt-get install gettext), then
+# compile the .mo files in pure Python. Both .po and .mo are committed.
 messages: $(STAMP)
-	@$(PY) manage.py compilemessages_py
+	@$(PY) manage.py makemessages -l es -l fr -l de --ignore=.venv --ignore=benchmarks --ignore=var --no-obsolete -v 0 && \
+	  $(PY) manage.py compilemessages_py
 
 bench: $(STAMP)
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/provision.py
