@@ -84,7 +84,10 @@ def start_redis(datadir: Path, persist: bool):
         "--logfile",
         str(datadir / "redis.log"),
     ]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Own session: Ctrl-C reaches only the launcher, which stops Redis after its users.
+    proc = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -180,56 +183,50 @@ def cmd_run(argv: list[str]) -> int:
             what="database migration (manage.py migrate_schemas)",
         )
         stack.call(manage("seed_demo"), what="demo data (manage.py seed_demo)")
+        # Children get their own sessions so that Ctrl-C reaches only this launcher,
+        # which then stops them in order: servers first, Redis and PostgreSQL last.
+        quiet_root = "ignore:You're running the worker with superuser privileges"
+        stack.env["PYTHONWARNINGS"] = quiet_root
+        commands = [
+            [
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                port,
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            [
+                "celery",
+                "-A",
+                "config",
+                "--quiet",
+                "worker",
+                "--loglevel",
+                "WARNING",
+                "--concurrency",
+                "2",
+            ],
+            [
+                "celery",
+                "-A",
+                "config",
+                "--quiet",
+                "beat",
+                "--loglevel",
+                "WARNING",
+                "--schedule",
+                str(VAR / "celerybeat-schedule"),
+            ],
+        ]
         children = [
             subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "uvicorn",
-                    "config.asgi:application",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    port,
-                    "--log-level",
-                    "warning",
-                    "--no-access-log",
-                ],
-                cwd=ROOT,
-                env=stack.env,
-            ),
-            subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--loglevel",
-                    "WARNING",
-                    "--concurrency",
-                    "2",
-                ],
-                cwd=ROOT,
-                env=stack.env,
-            ),
-            subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "beat",
-                    "--loglevel",
-                    "WARNING",
-                    "--schedule",
-                    str(VAR / "celerybeat-schedule"),
-                ],
-                cwd=ROOT,
-                env=stack.env,
-            ),
+                [PYTHON, "-m", *command], cwd=ROOT, env=stack.env, start_new_session=True
+            )
+            for command in commands
         ]
         print(
             f"\nGym platform is running (Ctrl-C stops it; data stays in {VAR}):\n"

@@ -73,7 +73,8 @@ def _apply(member: Member, data: dict, allowed: frozenset) -> None:
         household = member.household
         if member.pk and household.pk == member.pk:
             raise ApplicationError(
-                _("A member cannot be their own household."), code="invalid_household"
+                _("A member cannot be linked to themselves as a household."),
+                code="invalid_household",
             )
         if household.household_id:
             raise ApplicationError(

@@ -106,7 +106,7 @@ class MemberGrantAccessView(StaffRequiredMixin, PermissionRequiredMixin, View):
         else:
             messages.success(
                 request,
-                _("App access granted. %(email)s can set a password with “Forgot password”.")
+                _("App access granted. %(email)s can set a password with “Forgot your password?”.")
                 % {"email": member.email},
             )
         return redirect("member-detail", pk=member.pk)

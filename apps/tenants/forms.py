@@ -11,12 +11,7 @@ from apps.tenants.validators import validate_gym_slug
 
 class GymSignupForm(forms.Form):
     name = forms.CharField(label=_("Gym name"), max_length=120)
-    slug = forms.CharField(
-        label=_("Web address"),
-        max_length=30,
-        help_text=_("Your gym will be at <address>.%(domain)s")
-        % {"domain": settings.PLATFORM_DOMAIN},
-    )
+    slug = forms.CharField(label=_("Web address"), max_length=30)
     owner_name = forms.CharField(label=_("Your name"), max_length=150)
     owner_email = forms.EmailField(label=_("Your email"))
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
@@ -25,6 +20,13 @@ class GymSignupForm(forms.Form):
     )
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, initial="EUR")
     default_language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Formatted per request so the hint is in the visitor's language.
+        self.fields["slug"].help_text = _(
+            "Your gym will be at your-address.%(domain)s — lowercase letters, digits and hyphens."
+        ) % {"domain": settings.PLATFORM_DOMAIN}
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"].strip().lower()

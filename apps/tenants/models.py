@@ -46,7 +46,7 @@ def gym_logo_path(gym: "Gym", filename: str) -> str:
 class Gym(TenantMixin):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(
-        _("address"), max_length=30, unique=True, validators=[validate_gym_slug]
+        _("web address"), max_length=30, unique=True, validators=[validate_gym_slug]
     )
     time_zone = models.CharField(
         _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="UTC"
@@ -63,7 +63,7 @@ class Gym(TenantMixin):
     )
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
-    address = models.TextField(_("address"), blank=True)
+    address = models.TextField(_("postal address"), blank=True)
     website = models.URLField(_("website"), blank=True)
     # {"mon": [["06:00", "22:00"]], ...}; several ranges a day allow a midday closure.
     opening_hours = models.JSONField(_("opening hours"), default=default_opening_hours)

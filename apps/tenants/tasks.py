@@ -11,6 +11,8 @@ from config.celery import app
 @shared_task
 def fan_out(task_name: str) -> int:
     connection.set_schema_to_public()
+    # Registers every app's tasks module where no worker start has done it (eager runs).
+    app.loader.import_default_modules()
     task = app.tasks[task_name]
     schemas = list(
         Gym.objects.filter(is_active=True)
@@ -18,5 +20,5 @@ def fan_out(task_name: str) -> int:
         .values_list("schema_name", flat=True)
     )
     for schema in schemas:
-        task.apply_async(_schema_name=schema)
+        task.apply_async(headers={"_schema_name": schema})
     return len(schemas)

@@ -1,4 +1,5 @@
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
+from drf_spectacular.contrib.django_allauth import XSessionTokenAuthenticationScheme
 
 
 class SessionTokenAuthentication(XSessionTokenAuthentication):
@@ -10,3 +11,9 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Session-Token header="X-Session-Token"'
+
+
+class SessionTokenAuthenticationScheme(XSessionTokenAuthenticationScheme):
+    """Documents the header in the OpenAPI schema (registered by being defined)."""
+
+    target_class = "apps.common.api.authentication.SessionTokenAuthentication"
