@@ -9,7 +9,9 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
+from apps.accounts.models import User
 from apps.accounts.roles import Role
+from apps.members.models import Member
 from apps.tenants.models import Gym
 from apps.tenants.services import gym_create
 from tests.factories import PASSWORD, MemberFactory, UserFactory
@@ -102,3 +104,30 @@ def api():
         return client
 
     return make
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker):
+    """Committed data, for code that runs on other connections (consumers' threads,
+    Celery workers); removed after the test.
+
+    Not `django_db(transaction=True)`: its flush would empty the public schema and with
+    it the session's gyms.
+    """
+    with django_db_blocker.unblock():
+        yield
+        for gym in Gym.objects.filter(slug__in=["gym-a", "gym-b"]):
+            with tenant_context(gym):
+                Member.objects.all().delete()
+                User.objects.exclude(email__startswith="owner@").delete()
+        Gym.objects.filter(slug__in=["gym-a", "gym-b"]).update(active_member_count=0)
+
+
+@pytest.fixture
+def committed_gym_a(committed) -> Gym:
+    return Gym.objects.get(slug="gym-a")
+
+
+@pytest.fixture
+def committed_gym_b(committed) -> Gym:
+    return Gym.objects.get(slug="gym-b")

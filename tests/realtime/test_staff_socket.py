@@ -10,11 +10,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import User
 from apps.accounts.roles import Role
-from apps.members.models import Member
 from apps.members.services import member_create
-from apps.tenants.models import Gym
 from config.asgi import application
 from tests.factories import UserFactory
 
@@ -33,37 +30,15 @@ def _socket(host: str, cookie: str = "") -> WebsocketCommunicator:
     return WebsocketCommunicator(application, "/ws/staff/", headers=headers)
 
 
-@pytest.fixture
-def committed(django_db_blocker):
-    """Committed data, which the consumers' threads can see; removed after the test.
-
-    Not `django_db(transaction=True)`: its flush would empty the public schema and with
-    it the session's gyms.
-    """
-    with django_db_blocker.unblock():
-        yield
-        for gym in Gym.objects.filter(slug__in=["gym-a", "gym-b"]):
-            with tenant_context(gym):
-                Member.objects.all().delete()
-                User.objects.exclude(email__startswith="owner@").delete()
-
-
-@pytest.fixture
-def gym_a(committed):
-    return Gym.objects.get(slug="gym-a")
-
-
-@pytest.fixture
-def gym_b(committed):
-    return Gym.objects.get(slug="gym-b")
-
-
-def test_staff_socket_gets_member_created_in_own_gym_only(gym_a, gym_b):
-    with tenant_context(gym_a):
+def test_staff_socket_gets_member_created_in_own_gym_only(committed_gym_a, committed_gym_b):
+    with tenant_context(committed_gym_a):
         staff_a = UserFactory(role=Role.FRONT_DESK)
-    with tenant_context(gym_b):
+    with tenant_context(committed_gym_b):
         staff_b = UserFactory(role=Role.FRONT_DESK)
-    cookie_a, cookie_b = _session_cookie(gym_a, staff_a), _session_cookie(gym_b, staff_b)
+    cookie_a, cookie_b = (
+        _session_cookie(committed_gym_a, staff_a),
+        _session_cookie(committed_gym_b, staff_b),
+    )
 
     async def scenario():
         sock_a = _socket("gym-a.localhost", cookie_a)
@@ -80,16 +55,16 @@ def test_staff_socket_gets_member_created_in_own_gym_only(gym_a, gym_b):
         await sock_b.disconnect()
 
     def _create_in_a():
-        with tenant_context(gym_a):
+        with tenant_context(committed_gym_a):
             member_create(data={"first_name": "Nadia", "last_name": "Live"})
 
     async_to_sync(scenario)()
 
 
-def test_socket_of_gym_a_session_is_refused_on_gym_b(gym_a):
-    with tenant_context(gym_a):
+def test_socket_of_gym_a_session_is_refused_on_gym_b(committed_gym_a):
+    with tenant_context(committed_gym_a):
         staff_a = UserFactory(role=Role.OWNER)
-    cookie = _session_cookie(gym_a, staff_a)
+    cookie = _session_cookie(committed_gym_a, staff_a)
 
     async def scenario():
         sock = _socket("gym-b.localhost", cookie)
@@ -100,10 +75,10 @@ def test_socket_of_gym_a_session_is_refused_on_gym_b(gym_a):
 
 
 @pytest.mark.parametrize(("role", "allowed"), [(Role.MEMBER, False), (Role.TRAINER, True)])
-def test_staff_socket_needs_a_staff_role(gym_a, role, allowed):
-    with tenant_context(gym_a):
+def test_staff_socket_needs_a_staff_role(committed_gym_a, role, allowed):
+    with tenant_context(committed_gym_a):
         user = UserFactory(role=role)
-    cookie = _session_cookie(gym_a, user)
+    cookie = _session_cookie(committed_gym_a, user)
 
     async def scenario():
         sock = _socket("gym-a.localhost", cookie)
@@ -117,7 +92,7 @@ def test_staff_socket_needs_a_staff_role(gym_a, role, allowed):
     async_to_sync(scenario)()
 
 
-def test_unknown_host_and_anonymous_are_refused(gym_a):
+def test_unknown_host_and_anonymous_are_refused(committed_gym_a):
     async def scenario():
         unknown = _socket("nowhere.localhost")
         connected, code = await unknown.connect()
@@ -129,10 +104,10 @@ def test_unknown_host_and_anonymous_are_refused(gym_a):
     async_to_sync(scenario)()
 
 
-def test_malformed_frames_get_an_error_and_the_socket_stays_up(gym_a):
-    with tenant_context(gym_a):
+def test_malformed_frames_get_an_error_and_the_socket_stays_up(committed_gym_a):
+    with tenant_context(committed_gym_a):
         staff = UserFactory(role=Role.MANAGER)
-    cookie = _session_cookie(gym_a, staff)
+    cookie = _session_cookie(committed_gym_a, staff)
 
     async def scenario():
         sock = _socket("gym-a.localhost", cookie)
@@ -149,11 +124,11 @@ def test_malformed_frames_get_an_error_and_the_socket_stays_up(gym_a):
     async_to_sync(scenario)()
 
 
-def test_idle_socket_survives_longer_than_redis_read_timeout(gym_a):
+def test_idle_socket_survives_longer_than_redis_read_timeout(committed_gym_a):
     """redis-py 8 would drop a channel-layer reader idle for 5 s (channels_redis#422)."""
-    with tenant_context(gym_a):
+    with tenant_context(committed_gym_a):
         staff = UserFactory(role=Role.OWNER)
-    cookie = _session_cookie(gym_a, staff)
+    cookie = _session_cookie(committed_gym_a, staff)
 
     async def scenario():
         sock = _socket("gym-a.localhost", cookie)
@@ -166,7 +141,7 @@ def test_idle_socket_survives_longer_than_redis_read_timeout(gym_a):
         await sock.disconnect()
 
     def _create():
-        with tenant_context(gym_a):
+        with tenant_context(committed_gym_a):
             member_create(data={"first_name": "Late", "last_name": "Arrival"})
 
     async_to_sync(scenario)()
