@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
+from apps.accounts.roles import Role
 from apps.accounts.services import user_set_role
 
 
@@ -35,6 +36,21 @@ class UserAdmin(BaseUserAdmin):
             # Gym admins change roles; only operators touch raw superuser/group flags.
             fields += ["is_superuser", "groups", "is_staff"]
         return fields
+
+    def has_change_permission(self, request, obj=None):
+        # Only an owner (or an operator) may edit an owner's account.
+        if (
+            obj is not None
+            and obj.role == Role.OWNER
+            and not (request.user.is_superuser or request.user.role == Role.OWNER)
+        ):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj) and super().has_delete_permission(
+            request, obj
+        )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -154,3 +154,18 @@ def test_platform_operator_manages_gyms_in_platform_admin(db, web):
     page = client.get("/admin/tenants/gym/")
     assert page.status_code == 200 and b"Gym A" in page.content and b"Gym B" in page.content
     assert client.get("/admin/members/member/").status_code == 404
+
+
+def test_manager_cannot_edit_an_owner_in_admin(gym_a, make_user, web):
+    owner = make_user(gym_a, Role.OWNER)
+    desk = make_user(gym_a, Role.FRONT_DESK)
+    client = web(gym_a, make_user(gym_a, Role.MANAGER))
+    assert client.get(f"/admin/accounts/user/{desk.pk}/change/").status_code == 200
+    page = client.get(f"/admin/accounts/user/{owner.pk}/change/")
+    assert page.status_code == 200 and b'name="role"' not in page.content  # read-only view
+    client.post(
+        f"/admin/accounts/user/{owner.pk}/change/", {"email": owner.email, "role": "member"}
+    )
+    with tenant_context(gym_a):
+        owner.refresh_from_db()
+        assert owner.role == Role.OWNER
