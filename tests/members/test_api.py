@@ -239,3 +239,14 @@ def test_me_without_member_profile_says_so(gym_a, make_user, api):
 def test_bad_app_token_is_401(gym_a, api):
     response = api(gym_a).get("/api/v1/me/", HTTP_X_SESSION_TOKEN="forged")
     assert response.status_code == 401
+
+
+def test_a_crash_is_a_500_in_the_error_shape_without_internals(gym_a, make_user, api, monkeypatch):
+    def boom(**kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("apps.members.api.views.member_list", boom)
+    response = api(gym_a, make_user(gym_a, Role.OWNER)).get("/api/v1/members/")
+    assert response.status_code == 500
+    assert _error(response)["code"] == "server_error"
+    assert b"secret internals" not in response.content
