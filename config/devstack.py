@@ -254,8 +254,10 @@ def cmd_run(argv: list[str]) -> int:
         while not stopping:
             for child in children:
                 if child.poll() is not None:
+                    hint = " (is the port taken? try PORT=8001)" if child is children[0] else ""
                     print(
-                        f"{' '.join(child.args[2:4])} exited with {child.returncode}; stopping.",
+                        f"{' '.join(child.args[2:])[:60]} exited with {child.returncode}{hint}; "
+                        "stopping everything.",
                         file=sys.stderr,
                     )
                     stopping, code = True, 1
