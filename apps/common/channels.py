@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
 from django_tenants.utils import get_public_schema_name, tenant_context
 
 from apps.common.realtime import tenant_group
@@ -36,6 +37,8 @@ def _header(scope, name: bytes) -> str:
 
 @database_sync_to_async
 def _resolve(host: str, session_key: str | None):
+    # Pool threads are reused: start from the public schema, where domains live.
+    connection.set_schema_to_public()
     domain = (
         Domain.objects.select_related("tenant").filter(domain=host, tenant__is_active=True).first()
     )

@@ -39,4 +39,5 @@ def member_status_counts() -> dict[str, int]:
 
 
 def member_for_user(*, user) -> Member | None:
-    return Member.objects.filter(user=user).select_related("household").first()
+    # No join and no ordering: one row by a unique key, asked on every app request.
+    return Member.objects.filter(user=user).order_by().first()

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django_tenants.admin import TenantAdminMixin
 
 from apps.tenants.models import Domain, Gym
+from apps.tenants.services import gym_update_settings
 
 
 class DomainInline(admin.TabularInline):
@@ -19,6 +20,9 @@ class GymAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(schema_name="public")
+
+    def save_model(self, request, obj, form, change):
+        gym_update_settings(gym=obj)
 
     def has_add_permission(self, request):
         # New gyms are provisioned by the signup flow (template clone + owner), not here.

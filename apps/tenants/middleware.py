@@ -1,18 +1,36 @@
 """Host name -> gym (schema), and the gym's default language."""
 
+import copy
+import time
+
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django_tenants.middleware.main import TenantMainMiddleware
 
+# host -> (expires at, gym). Every request needs its gym; looking it up costs a query
+# that is a good share of a small API request. Changes reach other processes within
+# TENANT_CACHE_SECONDS; this process forgets at once (gym_cache_clear).
+_gyms_by_host: dict = {}
+
+
+def gym_cache_clear() -> None:
+    _gyms_by_host.clear()
+
 
 class GymTenantMiddleware(TenantMainMiddleware):
     def get_tenant(self, domain_model, hostname):
-        # A deactivated gym is as unknown as a host that never existed.
-        domain = domain_model.objects.select_related("tenant").get(
-            domain=hostname, tenant__is_active=True
-        )
-        return domain.tenant
+        now = time.monotonic()
+        cached = _gyms_by_host.get(hostname)
+        if cached is None or cached[0] < now:
+            # A deactivated gym is as unknown as a host that never existed.
+            domain = domain_model.objects.select_related("tenant").get(
+                domain=hostname, tenant__is_active=True
+            )
+            cached = (now + settings.TENANT_CACHE_SECONDS, domain.tenant)
+            _gyms_by_host[hostname] = cached
+        # A copy per request: views may change the gym (settings form) before saving.
+        return copy.copy(cached[1])
 
 
 class GymLocaleMiddleware(LocaleMiddleware):

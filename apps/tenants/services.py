@@ -13,6 +13,7 @@ from django_tenants.utils import schema_exists, tenant_context
 from apps.accounts.roles import Role
 from apps.accounts.services import user_create
 from apps.common.errors import ApplicationError
+from apps.tenants.middleware import gym_cache_clear
 from apps.tenants.models import Domain, Gym
 from apps.tenants.selectors import gym_slug_taken
 from apps.tenants.validators import schema_name_for, validate_gym_slug
@@ -112,4 +113,5 @@ def gym_update_settings(*, gym: Gym, data: dict | None = None) -> Gym:
         setattr(gym, field, value)
     gym.full_clean(exclude=["schema_name"])
     gym.save()
+    transaction.on_commit(gym_cache_clear)
     return gym

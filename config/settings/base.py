@@ -155,6 +155,7 @@ CELERY_BEAT_SCHEDULE = {
 # --- Auth ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "apps.accounts.backends.RolePermissionBackend",  # role perms without a query
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -164,6 +165,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions (web cookies and app session tokens) are read from Redis, written through to
+# the gym's schema; cache keys carry the schema like every other cache key.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -243,3 +247,5 @@ LOGGING = {
 
 # Unknown or inactive host names get a friendly 404 page instead of an exception.
 DEFAULT_NOT_FOUND_TENANT_VIEW = "apps.tenants.views.unknown_gym"
+# How long a process may serve a gym's settings (branding, active flag) from memory.
+TENANT_CACHE_SECONDS = env.int("TENANT_CACHE_SECONDS", default=30)

@@ -16,10 +16,13 @@ from config.asgi import application
 from tests.factories import UserFactory
 
 
-def _session_cookie(gym, user) -> str:
+def _session_cookie(gym, role) -> str:
+    """The session cookie of a new, logged-in user of `gym` with `role`."""
     client = Client(HTTP_HOST=f"{gym.slug}.localhost")
     with tenant_context(gym):
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(
+            UserFactory(role=role), backend="django.contrib.auth.backends.ModelBackend"
+        )
     return client.cookies["sessionid"].value
 
 
@@ -31,14 +34,8 @@ def _socket(host: str, cookie: str = "") -> WebsocketCommunicator:
 
 
 def test_staff_socket_gets_member_created_in_own_gym_only(committed_gym_a, committed_gym_b):
-    with tenant_context(committed_gym_a):
-        staff_a = UserFactory(role=Role.FRONT_DESK)
-    with tenant_context(committed_gym_b):
-        staff_b = UserFactory(role=Role.FRONT_DESK)
-    cookie_a, cookie_b = (
-        _session_cookie(committed_gym_a, staff_a),
-        _session_cookie(committed_gym_b, staff_b),
-    )
+    cookie_a = _session_cookie(committed_gym_a, Role.FRONT_DESK)
+    cookie_b = _session_cookie(committed_gym_b, Role.FRONT_DESK)
 
     async def scenario():
         sock_a = _socket("gym-a.localhost", cookie_a)
@@ -62,9 +59,7 @@ def test_staff_socket_gets_member_created_in_own_gym_only(committed_gym_a, commi
 
 
 def test_socket_of_gym_a_session_is_refused_on_gym_b(committed_gym_a):
-    with tenant_context(committed_gym_a):
-        staff_a = UserFactory(role=Role.OWNER)
-    cookie = _session_cookie(committed_gym_a, staff_a)
+    cookie = _session_cookie(committed_gym_a, Role.OWNER)
 
     async def scenario():
         sock = _socket("gym-b.localhost", cookie)
@@ -76,9 +71,7 @@ def test_socket_of_gym_a_session_is_refused_on_gym_b(committed_gym_a):
 
 @pytest.mark.parametrize(("role", "allowed"), [(Role.MEMBER, False), (Role.TRAINER, True)])
 def test_staff_socket_needs_a_staff_role(committed_gym_a, role, allowed):
-    with tenant_context(committed_gym_a):
-        user = UserFactory(role=role)
-    cookie = _session_cookie(committed_gym_a, user)
+    cookie = _session_cookie(committed_gym_a, role)
 
     async def scenario():
         sock = _socket("gym-a.localhost", cookie)
@@ -105,9 +98,7 @@ def test_unknown_host_and_anonymous_are_refused(committed_gym_a):
 
 
 def test_malformed_frames_get_an_error_and_the_socket_stays_up(committed_gym_a):
-    with tenant_context(committed_gym_a):
-        staff = UserFactory(role=Role.MANAGER)
-    cookie = _session_cookie(committed_gym_a, staff)
+    cookie = _session_cookie(committed_gym_a, Role.MANAGER)
 
     async def scenario():
         sock = _socket("gym-a.localhost", cookie)
@@ -126,9 +117,7 @@ def test_malformed_frames_get_an_error_and_the_socket_stays_up(committed_gym_a):
 
 def test_idle_socket_survives_longer_than_redis_read_timeout(committed_gym_a):
     """redis-py 8 would drop a channel-layer reader idle for 5 s (channels_redis#422)."""
-    with tenant_context(committed_gym_a):
-        staff = UserFactory(role=Role.OWNER)
-    cookie = _session_cookie(committed_gym_a, staff)
+    cookie = _session_cookie(committed_gym_a, Role.OWNER)
 
     async def scenario():
         sock = _socket("gym-a.localhost", cookie)

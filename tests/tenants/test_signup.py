@@ -110,3 +110,25 @@ def test_landing_page_links_to_signup(web):
     response = web(None).get("/")
     assert response.status_code == 200
     assert b'href="/signup/"' in response.content
+
+
+def test_cached_gym_settings_are_refreshed_on_save_and_never_half_edited(
+    gym_a, make_user, web, settings, django_capture_on_commit_callbacks
+):
+    settings.TENANT_CACHE_SECONDS = 60
+    client = web(gym_a, make_user(gym_a, Role.OWNER))
+    assert b"--brand: #1f6feb" in client.get("/dashboard/").content
+    form = {
+        "name": "Gym A",
+        "time_zone": "UTC",
+        "currency": "EUR",
+        "default_language": "en",
+        "allow_member_signup": "on",
+    }
+    # A rejected edit must not leak into the cached gym of later requests.
+    assert client.post("/dashboard/settings/", {**form, "primary_colour": "red"}).status_code == 400
+    assert b"--brand: #1f6feb" in client.get("/dashboard/").content
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post("/dashboard/settings/", {**form, "primary_colour": "#00aa55"})
+    assert saved.status_code == 302
+    assert b"--brand: #00aa55" in client.get("/dashboard/").content
