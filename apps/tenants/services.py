@@ -16,6 +16,7 @@ from apps.common.errors import ApplicationError
 from apps.tenants.middleware import gym_cache_clear
 from apps.tenants.models import Domain, Gym
 from apps.tenants.selectors import gym_slug_taken
+from apps.tenants.template_schema import template_schema_missing_migrations
 from apps.tenants.validators import schema_name_for, validate_gym_slug
 
 logger = logging.getLogger(__name__)
@@ -70,11 +71,16 @@ def gym_create(
             code="slug_taken",
             details={"slug": [_("This address is already taken.")]},
         )
-    if not schema_exists(settings.TENANT_BASE_SCHEMA):
-        # Without a template every gym would run every migration: far too slow to hide.
+    # Without a current template, a clone would be incomplete (or, with none, every gym
+    # would run every migration): refuse, and say what fixes it.
+    if not schema_exists(settings.TENANT_BASE_SCHEMA) or template_schema_missing_migrations():
+        logger.error(
+            "Template schema %s is missing or behind: run migrate_schemas",
+            settings.TENANT_BASE_SCHEMA,
+        )
         raise ApplicationError(
-            _("The platform is not ready: run migrate_schemas first."),
-            code="template_missing",
+            _("New gyms cannot be created right now. Please try again in a few minutes."),
+            code="platform_not_ready",
             status_code=503,
         )
 

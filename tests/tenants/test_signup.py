@@ -1,7 +1,7 @@
 """Gym signup on the platform site: validation, all-or-nothing provisioning, cloning."""
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django_tenants.utils import schema_exists, tenant_context
 
 from apps.accounts.models import User
@@ -132,3 +132,16 @@ def test_cached_gym_settings_are_refreshed_on_save_and_never_half_edited(
         saved = client.post("/dashboard/settings/", {**form, "primary_colour": "#00aa55"})
     assert saved.status_code == 302
     assert b"--brand: #00aa55" in client.get("/dashboard/").content
+
+
+def test_no_gym_is_cloned_from_a_template_that_is_behind_the_code(web):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM gym_template.django_migrations WHERE app = 'members' "
+            "AND name = '0001_initial'"
+        )
+    response = web(None).post("/signup/", GOOD)
+    assert response.status_code == 400
+    assert b"cannot be created right now" in response.content
+    assert not Gym.objects.filter(slug="iron-temple").exists()
+    assert not schema_exists("gym_iron_temple")
