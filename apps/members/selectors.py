@@ -9,7 +9,7 @@ from apps.members.models import Member, MemberStatus
 
 def member_list(*, filters: dict | None = None) -> QuerySet[Member]:
     filters = filters or {}
-    members = Member.objects.select_related("household")
+    members = Member.objects.all()
     query = (filters.get("q") or "").strip()
     if query:
         condition = (

@@ -9,6 +9,7 @@ from apps.billing.entitlements import entitlements
 from apps.common.api.permissions import IsGymStaff, ModelPermissions
 from apps.common.errors import ApplicationError
 from apps.members.api.serializers import (
+    MemberListSerializer,
     MemberSerializer,
     MemberWriteSerializer,
     MeSerializer,
@@ -24,8 +25,10 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     API: set their status to cancelled instead, so history stays."""
 
     permission_classes = [IsGymStaff, ModelPermissions]
-    serializer_class = MemberSerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_serializer_class(self):
+        return MemberListSerializer if self.action == "list" else MemberSerializer
 
     def get_queryset(self):
         params = self.request.query_params
