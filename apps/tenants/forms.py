@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from apps.tenants.models import CURRENCY_CHOICES, TIME_ZONE_CHOICES, Gym
@@ -23,6 +24,7 @@ class GymSignupForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["default_language"].initial = get_language()
         # Formatted per request so the hint is in the visitor's language.
         self.fields["slug"].help_text = _(
             "Your gym will be at your-address.%(domain)s — lowercase letters, digits and hyphens."
