@@ -43,6 +43,19 @@ def gym_logo_path(gym: "Gym", filename: str) -> str:
     return f"public/gyms/{gym.schema_name}/logo.{ext}"
 
 
+def _contrast_with_white(hex_colour: str) -> float:
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    try:
+        r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    except (TypeError, ValueError):
+        return 21.0
+    luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return 1.05 / (luminance + 0.05)
+
+
 class Gym(TenantMixin):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(
@@ -89,6 +102,11 @@ class Gym(TenantMixin):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def brand_on_light(self) -> bool:
+        """Whether the brand colour is dark enough for text on white (WCAG 4.5:1)."""
+        return _contrast_with_white(self.primary_colour) >= 4.5
 
     @property
     def is_public(self) -> bool:

@@ -38,6 +38,7 @@ SHARED_APPS = [
     "allauth.headless",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     # One beat for the whole platform: its schedule lives in public and fans out per gym.
     "django_celery_beat",
@@ -211,6 +212,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 # Bodies bigger than this are refused with the API error shape (413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

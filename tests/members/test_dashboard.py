@@ -5,6 +5,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
 from apps.members.models import Member
+from apps.tenants.models import Gym
 
 
 def test_staff_find_members_by_search_and_filters(gym_a, make_user, make_member, web):
@@ -125,3 +126,12 @@ def test_dashboard_renders_on_a_phone_sized_layout_with_branding(gym_a, make_use
     assert f"--brand: {gym_a.primary_colour}" in page
     assert 'aria-current="page"' in page
     assert 'for="language"' in page  # the language switcher is labelled
+
+
+def test_a_light_brand_colour_keeps_text_readable(gym_a, make_user, web):
+    Gym.objects.filter(pk=gym_a.pk).update(primary_colour="#ffe600")  # bright yellow
+    page = web(gym_a, make_user(gym_a, Role.OWNER)).get("/dashboard/").content.decode()
+    assert "--brand: #ffe600; --on-brand: #1b1f24; --link: #1b1f24;" in page
+    Gym.objects.filter(pk=gym_a.pk).update(primary_colour="#0b3d91")  # dark blue
+    page = web(gym_a, make_user(gym_a, Role.OWNER)).get("/dashboard/").content.decode()
+    assert "--on-brand" not in page
