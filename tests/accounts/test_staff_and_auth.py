@@ -1,5 +1,7 @@
 """Web login, member self-signup, email verification, password reset, staff management."""
 
+import re
+
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django_tenants.utils import tenant_context
@@ -169,3 +171,37 @@ def test_manager_cannot_edit_an_owner_in_admin(gym_a, make_user, web):
     with tenant_context(gym_a):
         owner.refresh_from_db()
         assert owner.role == Role.OWNER
+
+
+def test_member_signs_up_in_the_app_and_verifies_with_the_emailed_code(gym_a, api):
+    client = api(gym_a)
+    signup = client.post(
+        "/_allauth/app/v1/auth/signup",
+        {"email": "appie@a.test", "password": "Sign-me-up-2026"},
+        format="json",
+    )
+    assert signup.status_code == 401  # pending: verify the email first
+    token = signup.json()["meta"]["session_token"]
+    pending = [f["id"] for f in signup.json()["data"]["flows"] if f.get("is_pending")]
+    assert pending == ["verify_email"]
+    email = mail.outbox[-1]
+    assert "Gym A" in email.subject and "Gym A" in email.body  # the gym's name, not a host
+    code = re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", email.body, re.MULTILINE).group(1)
+    wrong = client.post(
+        "/_allauth/app/v1/auth/email/verify",
+        {"key": "WRONG1"},
+        format="json",
+        HTTP_X_SESSION_TOKEN=token,
+    )
+    assert wrong.status_code == 400
+    verified = client.post(
+        "/_allauth/app/v1/auth/email/verify",
+        {"key": code},
+        format="json",
+        HTTP_X_SESSION_TOKEN=token,
+    )
+    assert verified.status_code == 200, verified.content
+    token = verified.json()["meta"]["session_token"]
+    me = client.get("/api/v1/me/", HTTP_X_SESSION_TOKEN=token)
+    assert me.status_code == 200
+    assert me.json()["email"] == "appie@a.test" and me.json()["status"] == "lead"
