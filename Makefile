@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-REQS := requirements/base.txt requirements/test.txt requirements/dev.txt
+REQS := requirements/base.txt requirements/test.txt requirements/dev.txt requirements/constraints.txt
 
-.PHONY: run test install lint format messages clean bench
+.PHONY: run test install lint format messages clean bench lock
 
 run: $(STAMP)
 	@$(PY) -m config.devstack run
@@ -45,3 +45,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+# Re-pin every transitive dependency after changing a requirements file.
+lock: $(STAMP)
+	@$(PY) -m pip install --quiet -r requirements/dev.txt > var/pip.log 2>&1 && \
+	  { echo "# Every package, transitive ones included, at the version the suite last passed with."; \
+	    echo "# Regenerate after changing a requirements file: make lock"; \
+	    $(PY) -m pip freeze --exclude-editable; } > requirements/constraints.txt
