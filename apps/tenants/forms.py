@@ -2,10 +2,12 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from apps.tenants.models import CURRENCY_CHOICES, TIME_ZONE_CHOICES, Gym
+from apps.tenants.opening_hours import DAYS, format_day, parse_day
 from apps.tenants.selectors import gym_slug_taken
 from apps.tenants.validators import validate_gym_slug
 
@@ -48,6 +50,8 @@ class GymSignupForm(forms.Form):
 
 
 class GymSettingsForm(forms.ModelForm):
+    """Branding, contact details and opening hours (one text field per weekday)."""
+
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
@@ -69,3 +73,35 @@ class GymSettingsForm(forms.ModelForm):
             "primary_colour": forms.TextInput(attrs={"type": "color"}),
             "address": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        hours = self.instance.opening_hours or {}
+        for index, day in enumerate(DAYS):
+            self.fields[f"hours_{day}"] = forms.CharField(
+                label=WEEKDAYS[index],
+                required=False,
+                max_length=100,
+                initial=format_day(hours.get(day)),
+                help_text=_("e.g. 06:00-22:00, or 06:00-12:00, 15:00-21:00. Empty: closed.")
+                if index == 0
+                else "",
+            )
+
+    def clean(self):
+        data = super().clean()
+        hours = {}
+        for day in DAYS:
+            try:
+                hours[day] = parse_day(data.get(f"hours_{day}", ""))
+            except ValidationError as exc:
+                self.add_error(f"hours_{day}", exc)
+        data["opening_hours"] = hours
+        return data
+
+    def save(self, commit=True):
+        gym = super().save(commit=False)
+        gym.opening_hours = self.cleaned_data["opening_hours"]
+        if commit:
+            gym.save()
+        return gym

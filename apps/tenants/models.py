@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
 from apps.billing.entitlements import validate_entitlement_overrides
+from apps.tenants.opening_hours import validate_opening_hours
 from apps.tenants.validators import validate_gym_slug
 
 TIME_ZONE_CHOICES = [
@@ -79,7 +80,9 @@ class Gym(TenantMixin):
     address = models.TextField(_("postal address"), blank=True)
     website = models.URLField(_("website"), blank=True)
     # {"mon": [["06:00", "22:00"]], ...}; several ranges a day allow a midday closure.
-    opening_hours = models.JSONField(_("opening hours"), default=default_opening_hours)
+    opening_hours = models.JSONField(
+        _("opening hours"), default=default_opening_hours, validators=[validate_opening_hours]
+    )
     allow_member_signup = models.BooleanField(_("members may sign up themselves"), default=True)
     # Per-gym overrides of the tier defaults: {"pro": {"tests_per_month": 10}}.
     entitlement_overrides = models.JSONField(

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django_tenants.utils import tenant_context
@@ -205,3 +206,47 @@ def test_member_signs_up_in_the_app_and_verifies_with_the_emailed_code(gym_a, ap
     me = client.get("/api/v1/me/", HTTP_X_SESSION_TOKEN=token)
     assert me.status_code == 200
     assert me.json()["email"] == "appie@a.test" and me.json()["status"] == "lead"
+
+
+def test_owner_sets_opening_hours_with_a_midday_break(gym_a, make_user, web):
+    client = web(gym_a, make_user(gym_a, Role.OWNER))
+    data = {
+        "name": "Gym A",
+        "time_zone": "Europe/Paris",
+        "currency": "EUR",
+        "default_language": "en",
+        "primary_colour": "#1f6feb",
+        "hours_mon": "15:00-21:00, 06:00-12:00",
+        "hours_sat": "08:00-14:00",
+    }
+    assert client.post("/dashboard/settings/", data).status_code == 302
+    gym_a.refresh_from_db()
+    assert gym_a.opening_hours["mon"] == [["06:00", "12:00"], ["15:00", "21:00"]]
+    assert gym_a.opening_hours["sun"] == []  # empty: closed
+    page = client.get("/dashboard/settings/").content.decode()
+    assert 'value="06:00-12:00, 15:00-21:00"' in page
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("6-22", "06:00-22:00"),
+        ("22:00-06:00", "after opening"),
+        ("06:00-12:00, 11:00-14:00", "overlap"),
+        ("25:00-26:00", "06:00-22:00"),
+    ],
+)
+def test_bad_opening_hours_are_explained_and_nothing_changes(gym_a, make_user, web, text, error):
+    before = Gym.objects.get(pk=gym_a.pk).opening_hours
+    client = web(gym_a, make_user(gym_a, Role.OWNER))
+    data = {
+        "name": "Gym A",
+        "time_zone": "UTC",
+        "currency": "EUR",
+        "default_language": "en",
+        "primary_colour": "#1f6feb",
+        "hours_tue": text,
+    }
+    response = client.post("/dashboard/settings/", data)
+    assert response.status_code == 400 and error in response.content.decode()
+    assert Gym.objects.get(pk=gym_a.pk).opening_hours == before

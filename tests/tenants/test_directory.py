@@ -14,6 +14,7 @@ def test_directory_finds_gyms_by_name_or_address(api):
     assert [g["slug"] for g in results] == ["gym-a"]
     assert results[0]["domain"] == "gym-a.localhost"
     assert set(results[0]) >= {"name", "logo", "primary_colour", "allow_member_signup"}
+    assert results[0]["opening_hours"]["mon"] == [["06:00", "22:00"]]
 
 
 def test_directory_lists_active_gyms_only_and_never_the_platform(api, gym_b):

@@ -17,6 +17,7 @@ class GymDirectorySerializer(serializers.ModelSerializer):
         model = Gym
         fields = [
             "name",
+            "opening_hours",
             "slug",
             "domain",
             "logo",
