@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.members.models import Member
+from apps.tenants.middleware import gym_cache_clear
 from apps.tenants.models import Gym
 from apps.tenants.services import gym_create
 from tests.factories import PASSWORD, MemberFactory, UserFactory
@@ -41,6 +42,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _public_schema_around_each_test():
+    # Tests change gyms straight in the database, so no gym may come from the per-process
+    # host cache of an earlier test. Within a test the cache works as in production.
+    gym_cache_clear()
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()

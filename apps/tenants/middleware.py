@@ -4,6 +4,8 @@ import copy
 import time
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.db import connection
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -19,6 +21,26 @@ def gym_cache_clear() -> None:
 
 
 class GymTenantMiddleware(TenantMainMiddleware):
+    def process_request(self, request):
+        try:
+            hostname = self.hostname_from_request(request)
+            cached = _gyms_by_host.get(hostname)
+        except DisallowedHost:
+            cached = None
+        if cached is not None and cached[0] >= time.monotonic():
+            tenant = copy.copy(cached[1])
+            tenant.domain_url = hostname
+            request.tenant = tenant
+            if connection.schema_name == tenant.schema_name:
+                # Same gym as this connection's last request: keep its search_path
+                # (set_tenant would re-issue it and clear the content-type cache).
+                connection.tenant = tenant
+            else:
+                connection.set_tenant(tenant)
+            self.setup_url_routing(request)
+            return None
+        return super().process_request(request)
+
     def get_tenant(self, domain_model, hostname):
         now = time.monotonic()
         cached = _gyms_by_host.get(hostname)

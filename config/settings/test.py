@@ -24,4 +24,3 @@ ACCOUNT_RATE_LIMITS = False
 WHITENOISE_AUTOREFRESH = True  # no collected static files in tests
 # Several suites may share one embedded server (e.g. parallel checkouts): name the test DB.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_gym")}  # noqa: F405
-TENANT_CACHE_SECONDS = 0  # tests change gyms directly in the database

@@ -208,7 +208,9 @@ def test_member_signs_up_in_the_app_and_verifies_with_the_emailed_code(gym_a, ap
     assert me.json()["email"] == "appie@a.test" and me.json()["status"] == "lead"
 
 
-def test_owner_sets_opening_hours_with_a_midday_break(gym_a, make_user, web):
+def test_owner_sets_opening_hours_with_a_midday_break(
+    gym_a, make_user, web, django_capture_on_commit_callbacks
+):
     client = web(gym_a, make_user(gym_a, Role.OWNER))
     data = {
         "name": "Gym A",
@@ -219,7 +221,8 @@ def test_owner_sets_opening_hours_with_a_midday_break(gym_a, make_user, web):
         "hours_mon": "15:00-21:00, 06:00-12:00",
         "hours_sat": "08:00-14:00",
     }
-    assert client.post("/dashboard/settings/", data).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/dashboard/settings/", data).status_code == 302
     gym_a.refresh_from_db()
     assert gym_a.opening_hours["mon"] == [["06:00", "12:00"], ["15:00", "21:00"]]
     assert gym_a.opening_hours["sun"] == []  # empty: closed
