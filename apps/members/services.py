@@ -15,25 +15,25 @@ from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member, MemberStatus
 
 # Fields staff may set; members may edit only their own contact details.
-STAFF_FIELDS = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "date_of_birth",
-        "emergency_contact_name",
-        "emergency_contact_phone",
-        "photo",
-        "status",
-        "tier",
-        "joined_on",
-        "notes",
-        "tags",
-        "household",
-    }
+STAFF_EDITABLE_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "date_of_birth",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "photo",
+    "status",
+    "tier",
+    "joined_on",
+    "notes",
+    "tags",
+    "household",
 )
-SELF_FIELDS = frozenset({"phone", "emergency_contact_name", "emergency_contact_phone", "photo"})
+STAFF_FIELDS = frozenset(STAFF_EDITABLE_FIELDS)
+SELF_EDITABLE_FIELDS = ("phone", "emergency_contact_name", "emergency_contact_phone", "photo")
+SELF_FIELDS = frozenset(SELF_EDITABLE_FIELDS)
 
 
 def _next_number() -> int:

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.members.models import Member
+from apps.members.services import SELF_EDITABLE_FIELDS, STAFF_EDITABLE_FIELDS
 
 
 def validate_photo_size(photo):
@@ -26,27 +27,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Member
-        fields = [
-            "id",
-            "number",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "date_of_birth",
-            "emergency_contact_name",
-            "emergency_contact_phone",
-            "photo",
-            "status",
-            "tier",
-            "joined_on",
-            "notes",
-            "tags",
-            "household",
-            "has_login",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", "number", *STAFF_EDITABLE_FIELDS, "has_login", "created_at", "updated_at"]
         read_only_fields = fields
 
     def get_has_login(self, member) -> bool:
@@ -93,22 +74,7 @@ class MemberWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Member
-        fields = [
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "date_of_birth",
-            "emergency_contact_name",
-            "emergency_contact_phone",
-            "photo",
-            "status",
-            "tier",
-            "joined_on",
-            "notes",
-            "tags",
-            "household",
-        ]
+        fields = list(STAFF_EDITABLE_FIELDS)
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -147,4 +113,4 @@ class MeUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Member
-        fields = ["phone", "emergency_contact_name", "emergency_contact_phone", "photo"]
+        fields = list(SELF_EDITABLE_FIELDS)
