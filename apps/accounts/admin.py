@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
-from apps.accounts.services import user_set_role
+from apps.accounts.services import role_change_check, user_set_role
+from apps.common.errors import ApplicationError
 
 
 @admin.register(User)
@@ -52,7 +53,27 @@ class UserAdmin(BaseUserAdmin):
             request, obj
         )
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if "role" not in form_class.base_fields:
+            return form_class
+
+        class RoleCheckedForm(form_class):
+            def clean(self):
+                data = super().clean()
+                if "role" in self.changed_data or not change:
+                    try:
+                        role_change_check(user=obj, role=data.get("role"), by=request.user)
+                    except ApplicationError as exc:
+                        self.add_error("role", exc.message)
+                return data
+
+        return RoleCheckedForm
+
     def save_model(self, request, obj, form, change):
+        # The role goes through the service (groups, admin flag); the form checked it.
+        new_role = obj.role
+        if change and "role" in form.changed_data:
+            obj.role = form.initial["role"]
         super().save_model(request, obj, form, change)
-        if "role" in form.changed_data or not change:
-            user_set_role(user=obj, role=obj.role)
+        user_set_role(user=obj, role=new_role, by=request.user)

@@ -18,6 +18,8 @@ from apps.common.errors import ApplicationError
 def _clean_email(email: str) -> str:
     email = (email or "").strip().lower()
     try:
+        if len(email) > User._meta.get_field("email").max_length:
+            raise ValidationError("too long")
         validate_email(email)
     except ValidationError as exc:
         raise ApplicationError(
@@ -36,6 +38,7 @@ def user_create(
     full_name: str = "",
     role: str = Role.MEMBER,
     email_verified: bool = True,
+    by: User | None = None,
 ) -> User:
     """Create a gym user (in the current schema) with a role.
 
@@ -43,6 +46,7 @@ def user_create(
     through the password-reset email. Accounts created by staff count as verified.
     """
     email = _clean_email(email)
+    role_change_check(user=None, role=role, by=by)
     if User.objects.filter(email__iexact=email).exists():
         raise ApplicationError(
             _("A user with this email already exists."),
@@ -68,10 +72,37 @@ def user_create(
     return user
 
 
-@transaction.atomic
-def user_set_role(*, user: User, role: str) -> User:
+def _other_active_owners(user: User) -> bool:
+    return User.objects.filter(role=Role.OWNER, is_active=True).exclude(pk=user.pk).exists()
+
+
+def role_change_check(*, user: User | None, role: str, by: User | None) -> None:
+    """Raise unless `by` may give `role` to `user` (None: a new account).
+
+    Only owners make or unmake owners, and a gym always keeps one active owner.
+    `by=None` is the system itself (provisioning, signup).
+    """
     if role not in Role.values:
         raise ApplicationError(_("Unknown role."), code="invalid_role")
+    old_role = user.role if user is not None and user.pk else None
+    may_touch_owners = by is None or by.is_superuser or by.role == Role.OWNER
+    if Role.OWNER in (role, old_role) and role != old_role and not may_touch_owners:
+        raise ApplicationError(
+            _("Only an owner can make or unmake an owner."),
+            code="permission_denied",
+            status_code=403,
+        )
+    if old_role == Role.OWNER and role != Role.OWNER and not _other_active_owners(user):
+        raise ApplicationError(
+            _("A gym needs an owner: make someone else owner first."), code="last_owner"
+        )
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: str, by: User | None = None) -> User:
+    """Give `user` a role. `by` is who asks (None: the system, e.g. provisioning)."""
+    if role != user.role:
+        role_change_check(user=user, role=role, by=by)
     user.role = role
     user.is_staff = role in ADMIN_ROLES or user.is_superuser
     user.save(update_fields=["role", "is_staff"])
@@ -79,13 +110,21 @@ def user_set_role(*, user: User, role: str) -> User:
     return user
 
 
+@transaction.atomic
 def user_deactivate(*, user: User, by: User) -> User:
     if user.pk == by.pk:
         raise ApplicationError(_("You cannot deactivate your own account."), code="self_deactivate")
-    if user.role == Role.OWNER and by.role != Role.OWNER:
-        raise ApplicationError(
-            _("Only an owner can deactivate an owner."), code="permission_denied", status_code=403
-        )
+    if user.role == Role.OWNER:
+        if not (by.is_superuser or by.role == Role.OWNER):
+            raise ApplicationError(
+                _("Only an owner can deactivate an owner."),
+                code="permission_denied",
+                status_code=403,
+            )
+        if not _other_active_owners(user):
+            raise ApplicationError(
+                _("A gym needs an owner: make someone else owner first."), code="last_owner"
+            )
     user.is_active = False
     user.save(update_fields=["is_active"])
     return user

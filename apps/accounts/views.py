@@ -9,7 +9,7 @@ from django.views import View
 
 from apps.accounts.forms import StaffCreateForm, StaffRoleForm
 from apps.accounts.models import User
-from apps.accounts.roles import STAFF_ROLES, Role
+from apps.accounts.roles import STAFF_ROLES
 from apps.accounts.selectors import staff_list
 from apps.accounts.services import user_create, user_deactivate, user_set_role
 from apps.common.errors import ApplicationError
@@ -28,29 +28,27 @@ class StaffListView(StaffRequiredMixin, PermissionRequiredMixin, View):
         form = StaffCreateForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            if data["role"] == Role.OWNER and request.user.role != Role.OWNER:
-                form.add_error("role", _("Only an owner can add another owner."))
+            try:
+                user = user_create(
+                    email=data["email"],
+                    password=None,
+                    full_name=data["full_name"],
+                    role=data["role"],
+                    by=request.user,
+                )
+            except ApplicationError as exc:
+                form.add_error("email" if "email" in exc.details else "role", exc.message)
             else:
-                try:
-                    user = user_create(
-                        email=data["email"],
-                        password=None,
-                        full_name=data["full_name"],
-                        role=data["role"],
-                    )
-                except ApplicationError as exc:
-                    form.add_error("email" if "email" in exc.details else None, exc.message)
-                else:
-                    # The new colleague chooses a password through the reset email.
-                    reset = ResetPasswordForm(data={"email": user.email})
-                    if reset.is_valid():
-                        reset.save(request)
-                    messages.success(
-                        request,
-                        _("%(email)s was added and got an email to set a password.")
-                        % {"email": user.email},
-                    )
-                    return redirect("staff-list")
+                # The new colleague chooses a password through the reset email.
+                reset = ResetPasswordForm(data={"email": user.email})
+                if reset.is_valid():
+                    reset.save(request)
+                messages.success(
+                    request,
+                    _("%(email)s was added and got an email to set a password.")
+                    % {"email": user.email},
+                )
+                return redirect("staff-list")
         return render(
             request, "accounts/staff_list.html", {"staff": staff_list(), "form": form}, status=400
         )
@@ -64,17 +62,13 @@ class StaffRoleView(StaffRequiredMixin, PermissionRequiredMixin, View):
         form = StaffRoleForm(request.POST)
         action = request.POST.get("action")
         try:
-            if user.role == Role.OWNER and request.user.role != Role.OWNER:
-                raise ApplicationError(_("Only an owner can change an owner."))
             if action == "deactivate":
                 user_deactivate(user=user, by=request.user)
                 messages.success(
                     request, _("%(email)s can no longer log in.") % {"email": user.email}
                 )
             elif form.is_valid():
-                if form.cleaned_data["role"] == Role.OWNER and request.user.role != Role.OWNER:
-                    raise ApplicationError(_("Only an owner can make someone an owner."))
-                user_set_role(user=user, role=form.cleaned_data["role"])
+                user_set_role(user=user, role=form.cleaned_data["role"], by=request.user)
                 messages.success(request, _("Role changed."))
         except ApplicationError as exc:
             messages.error(request, exc.message)

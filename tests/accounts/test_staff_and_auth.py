@@ -253,3 +253,109 @@ def test_bad_opening_hours_are_explained_and_nothing_changes(gym_a, make_user, w
     response = client.post("/dashboard/settings/", data)
     assert response.status_code == 400 and error in response.content.decode()
     assert Gym.objects.get(pk=gym_a.pk).opening_hours == before
+
+
+def _admin_user_form(user, **changes) -> dict:
+    data = {
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role,
+        "is_active": "on",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    return {**data, **changes}
+
+
+def test_manager_cannot_make_anyone_an_owner_in_admin(gym_a, make_user, web):
+    manager = make_user(gym_a, Role.MANAGER)
+    client = web(gym_a, manager)
+    response = client.post(
+        f"/admin/accounts/user/{manager.pk}/change/", _admin_user_form(manager, role="owner")
+    )
+    assert response.status_code == 200 and b"Only an owner" in response.content
+    added = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "sneaky@a.test",
+            "full_name": "S",
+            "role": "owner",
+            "password1": "Sneaky-pass-2026",
+            "password2": "Sneaky-pass-2026",
+        },
+    )
+    assert added.status_code == 200 and b"Only an owner" in added.content
+    with tenant_context(gym_a):
+        manager.refresh_from_db()
+        assert manager.role == Role.MANAGER
+        assert not User.objects.filter(email="sneaky@a.test").exists()
+
+
+def test_the_last_owner_cannot_step_down_or_be_deactivated(gym_a, web):
+    with tenant_context(gym_a):
+        owner = User.objects.get(email="owner@gym-a.test")  # the gym's only owner
+    client = web(gym_a, owner)
+    page = client.post(
+        f"/dashboard/staff/{owner.pk}/", {"role": "trainer", "action": "role"}, follow=True
+    )
+    assert b"needs an owner" in page.content
+    admin_page = client.post(
+        f"/admin/accounts/user/{owner.pk}/change/", _admin_user_form(owner, role="trainer")
+    )
+    assert admin_page.status_code == 200 and b"needs an owner" in admin_page.content
+    with tenant_context(gym_a):
+        owner.refresh_from_db()
+        assert owner.role == Role.OWNER and owner.is_active
+
+
+def test_an_owner_hands_over_to_a_new_owner_then_steps_down(gym_a, make_user, web):
+    first = make_user(gym_a, Role.OWNER)
+    second = make_user(gym_a, Role.MANAGER)
+    client = web(gym_a, first)
+    client.post(f"/dashboard/staff/{second.pk}/", {"role": "owner", "action": "role"})
+    client.post(f"/dashboard/staff/{first.pk}/", {"role": "manager", "action": "role"})
+    with tenant_context(gym_a):
+        first.refresh_from_db()
+        second.refresh_from_db()
+    assert (first.role, second.role) == (Role.MANAGER, Role.OWNER)
+
+
+def test_signup_with_an_address_another_member_profile_holds_still_works(
+    gym_a, make_user, make_member, web
+):
+    login = make_user(gym_a, Role.MEMBER, email="old@a.test")
+    make_member(gym_a, user=login, email="shared@a.test")  # profile email differs from login
+    response = web(gym_a).post(
+        "/accounts/signup/",
+        {"email": "shared@a.test", "password1": "Sign-me-up-2026", "password2": "Sign-me-up-2026"},
+    )
+    assert response.status_code == 302
+    with tenant_context(gym_a):
+        newcomer = User.objects.get(email="shared@a.test")
+        assert Member.objects.get(user=newcomer).status == "lead"
+
+
+def test_overlong_emails_are_a_form_error_not_a_crash(gym_a, make_user, web):
+    long_email = "a" * 250 + "@x.test"
+    client = web(gym_a, make_user(gym_a, Role.OWNER))
+    response = client.post(
+        "/dashboard/staff/", {"full_name": "L", "email": long_email, "role": "trainer"}
+    )
+    assert response.status_code == 400
+    signup = web(None).post(
+        "/signup/",
+        {
+            "name": "Long",
+            "slug": "long-mail",
+            "owner_name": "L",
+            "owner_email": long_email,
+            "password": "Lift-heavy-2026!",
+            "time_zone": "UTC",
+            "currency": "EUR",
+            "default_language": "en",
+        },
+    )
+    assert signup.status_code == 400
+    assert not Gym.objects.filter(slug="long-mail").exists()
