@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
+
+logger = logging.getLogger(__name__)
 
 
 def tenant_group(name: str, schema_name: str | None = None) -> str:
@@ -13,12 +17,19 @@ def tenant_group(name: str, schema_name: str | None = None) -> str:
 
 
 def broadcast_on_commit(name: str, event: str, payload: dict) -> None:
-    """Send `event` to the current gym's group `name` once the transaction commits."""
+    """Send `event` to the current gym's group `name` once the transaction commits.
+
+    The socket is the fast path and REST the source of truth: a failed send is logged and
+    never turns a saved change into an error (a client would retry and save it twice).
+    """
     group = tenant_group(name)
 
     def send() -> None:
-        async_to_sync(get_channel_layer().group_send)(
-            group, {"type": "event.message", "event": event, "payload": payload}
-        )
+        try:
+            async_to_sync(get_channel_layer().group_send)(
+                group, {"type": "event.message", "event": event, "payload": payload}
+            )
+        except Exception:  # noqa: BLE001 - see docstring
+            logger.warning("Realtime event %s to %s was not delivered", event, group, exc_info=True)
 
     transaction.on_commit(send)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Count, Q, QuerySet
 
+from apps.common.text import clean_query_text
 from apps.members.models import Member, MemberStatus
 
 
 def member_list(*, filters: dict | None = None) -> QuerySet[Member]:
     filters = filters or {}
     members = Member.objects.all()
-    query = (filters.get("q") or "").strip()
+    query = clean_query_text(filters.get("q"))
     if query:
         condition = (
             Q(first_name__icontains=query)
@@ -18,7 +21,7 @@ def member_list(*, filters: dict | None = None) -> QuerySet[Member]:
             | Q(email__icontains=query)
             | Q(phone__icontains=query)
         )
-        if query.lstrip("#").isdigit():
+        if re.fullmatch(r"#?[0-9]{1,9}", query):
             condition |= Q(number=int(query.lstrip("#")))
         parts = query.split()
         if len(parts) >= 2:
@@ -27,9 +30,9 @@ def member_list(*, filters: dict | None = None) -> QuerySet[Member]:
     if filters.get("status"):
         members = members.filter(status=filters["status"])
     if filters.get("tier"):
-        members = members.filter(tier=filters["tier"])
+        members = members.filter(tier=clean_query_text(filters["tier"], max_length=12))
     if filters.get("tag"):
-        members = members.filter(tags__contains=[filters["tag"]])
+        members = members.filter(tags__contains=[clean_query_text(filters["tag"], max_length=32)])
     return members
 
 

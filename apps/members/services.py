@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
@@ -37,13 +36,17 @@ SELF_FIELDS = frozenset(SELF_EDITABLE_FIELDS)
 
 
 def _next_number() -> int:
-    # A transaction-scoped lock per schema: two concurrent creations never get one number.
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(%s))",
-            [f"{connection.schema_name}.member_number"],
-        )
-    return (Member.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+        cursor.execute("SELECT nextval('member_number_seq')")
+        number = cursor.fetchone()[0]
+        if Member.objects.filter(number=number).exists():
+            # Numbers set by hand (an import) got ahead of the sequence: catch up once.
+            cursor.execute(
+                "SELECT setval('member_number_seq', (SELECT MAX(number) FROM members_member))"
+            )
+            cursor.execute("SELECT nextval('member_number_seq')")
+            number = cursor.fetchone()[0]
+    return number
 
 
 def _clean_tags(tags) -> list[str]:
@@ -74,6 +77,11 @@ def _apply(member: Member, data: dict, allowed: frozenset) -> None:
         if member.pk and household.pk == member.pk:
             raise ApplicationError(
                 _("A member cannot be linked to themselves as a household."),
+                code="invalid_household",
+            )
+        if member.pk and member.household_members.exists():
+            raise ApplicationError(
+                _("This member heads a household; a household head cannot join another."),
                 code="invalid_household",
             )
         if household.household_id:
@@ -133,17 +141,21 @@ def member_update(*, member: Member, data: dict, by: User) -> Member:
 
 @transaction.atomic
 def member_register_self(*, user: User, first_name: str = "", last_name: str = "") -> Member:
-    """A person signed up on the gym's site: a lead with a login of their own."""
-    existing = Member.objects.filter(email__iexact=user.email, user__isnull=True).first()
-    if existing:  # staff had already recorded them: attach the login, keep the profile
-        existing.user = user
-        existing.save(update_fields=["user", "updated_at"])
-        return existing
+    """A person signed up on the gym's site or app: a lead with a login of their own."""
+    same_email = Member.objects.filter(email__iexact=user.email).first()
+    if same_email is not None and same_email.user_id is None:
+        # Staff had already recorded them: attach the login, keep the profile.
+        same_email.user = user
+        same_email.save(update_fields=["user", "updated_at"])
+        return same_email
     name = first_name or user.full_name.split(" ")[0] or user.email.split("@")[0]
+    # If another member's profile holds this address (its login has another one), the new
+    # lead starts without it rather than failing the signup; staff can sort it out.
+    email = "" if same_email is not None else user.email
     data = {
         "first_name": name[:80],
         "last_name": last_name,
-        "email": user.email,
+        "email": email,
         "status": MemberStatus.LEAD,
     }
     return member_create(data=data, user=user)

@@ -250,3 +250,60 @@ def test_a_crash_is_a_500_in_the_error_shape_without_internals(gym_a, make_user,
     assert response.status_code == 500
     assert _error(response)["code"] == "server_error"
     assert b"secret internals" not in response.content
+
+
+def test_a_dead_realtime_layer_never_fails_a_saved_change(
+    gym_a, make_user, api, settings, django_capture_on_commit_callbacks
+):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
+    }
+    client = api(gym_a, make_user(gym_a, Role.OWNER))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/members/", {"first_name": "Saved"}, format="json")
+    assert response.status_code == 201
+    with tenant_context(gym_a):
+        assert Member.objects.filter(first_name="Saved").count() == 1
+
+
+@pytest.mark.parametrize("query", ["²", "%00", "#", "١٢٣", "a\x00b", "x" * 5000])
+def test_odd_search_input_is_not_a_crash(gym_a, make_user, api, query):
+    client = api(gym_a, make_user(gym_a, Role.OWNER))
+    for param in ("q", "tag", "tier"):
+        response = client.get("/api/v1/members/", {param: query})
+        assert response.status_code == 200, (param, query)
+
+
+def test_a_household_head_cannot_join_another_household(gym_a, make_user, make_member, api):
+    head, kid, other = (make_member(gym_a, first_name=n) for n in ("Head", "Kid", "Other"))
+    client = api(gym_a, make_user(gym_a, Role.OWNER))
+    assert (
+        client.patch(
+            f"/api/v1/members/{kid.pk}/", {"household": head.pk}, format="json"
+        ).status_code
+        == 200
+    )
+    chain = client.patch(f"/api/v1/members/{head.pk}/", {"household": other.pk}, format="json")
+    assert chain.status_code == 400 and _error(chain)["code"] == "invalid_household"
+
+
+def test_member_numbers_are_never_reused_after_a_deletion(gym_a, make_user, api):
+    client = api(gym_a, make_user(gym_a, Role.OWNER))
+    first = client.post("/api/v1/members/", {"first_name": "One"}, format="json").json()
+    second = client.post("/api/v1/members/", {"first_name": "Two"}, format="json").json()
+    with tenant_context(gym_a):
+        Member.objects.filter(pk=second["id"]).delete()
+    third = client.post("/api/v1/members/", {"first_name": "Three"}, format="json").json()
+    assert third["number"] > second["number"] > first["number"]
+
+
+def test_member_numbers_catch_up_with_imported_numbers(gym_a, make_user, api):
+    client = api(gym_a, make_user(gym_a, Role.OWNER))
+    first = client.post("/api/v1/members/", {"first_name": "One"}, format="json").json()
+    with tenant_context(gym_a):
+        Member.objects.create(number=first["number"] + 1, first_name="Imported")
+    nxt = client.post("/api/v1/members/", {"first_name": "Next"}, format="json")
+    assert nxt.status_code == 201 and nxt.json()["number"] == first["number"] + 2
