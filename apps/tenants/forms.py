@@ -16,7 +16,7 @@ class GymSignupForm(forms.Form):
     name = forms.CharField(label=_("Gym name"), max_length=120)
     slug = forms.CharField(label=_("Web address"), max_length=30)
     owner_name = forms.CharField(label=_("Your name"), max_length=150)
-    owner_email = forms.EmailField(label=_("Your email"))
+    owner_email = forms.EmailField(label=_("Your email"), max_length=254)
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
     time_zone = forms.ChoiceField(
         label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="Europe/Berlin"
@@ -98,6 +98,9 @@ class GymSettingsForm(forms.ModelForm):
                 self.add_error(f"hours_{day}", exc)
         data["opening_hours"] = hours
         return data
+
+    def saved_fields(self) -> list[str]:
+        return [*self._meta.fields, "opening_hours"]
 
     def save(self, commit=True):
         gym = super().save(commit=False)

@@ -28,7 +28,7 @@ class GymTenantMiddleware(TenantMainMiddleware):
         except DisallowedHost:
             cached = None
         if cached is not None and cached[0] >= time.monotonic():
-            tenant = copy.copy(cached[1])
+            tenant = copy.deepcopy(cached[1])
             tenant.domain_url = hostname
             request.tenant = tenant
             if connection.schema_name == tenant.schema_name:
@@ -51,8 +51,8 @@ class GymTenantMiddleware(TenantMainMiddleware):
             )
             cached = (now + settings.TENANT_CACHE_SECONDS, domain.tenant)
             _gyms_by_host[hostname] = cached
-        # A copy per request: views may change the gym (settings form) before saving.
-        return copy.copy(cached[1])
+        # A copy per request (JSON fields included): views may change the gym before saving.
+        return copy.deepcopy(cached[1])
 
 
 class GymLocaleMiddleware(LocaleMiddleware):

@@ -2,12 +2,13 @@
 
 from django.db.models import Q, QuerySet
 
+from apps.common.text import clean_query_text
 from apps.tenants.models import Domain, Gym
 
 
 def gym_directory(*, query: str = "") -> QuerySet[Gym]:
     gyms = Gym.objects.filter(is_active=True).exclude(schema_name="public")
-    query = query.strip()
+    query = clean_query_text(query)
     if query:
         gyms = gyms.filter(Q(name__icontains=query) | Q(slug__icontains=query))
     return gyms.prefetch_related("domains").order_by("name")

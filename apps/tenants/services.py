@@ -94,7 +94,12 @@ def gym_create(
             default_language=default_language,
             contact_email=owner_email,
         )
-        gym.full_clean(exclude=["schema_name"])
+        try:
+            gym.full_clean(exclude=["schema_name"])
+        except ValidationError as exc:
+            raise ApplicationError(
+                _("Some fields are not valid."), code="validation_error", details=exc.message_dict
+            ) from exc
         gym.save(verbosity=0)
         Domain.objects.create(domain=gym_domain_for(slug), tenant=gym, is_primary=True)
         with tenant_context(gym):
@@ -114,10 +119,11 @@ def gym_create(
 
 
 @transaction.atomic
-def gym_update_settings(*, gym: Gym, data: dict | None = None) -> Gym:
-    for field, value in (data or {}).items():
-        setattr(gym, field, value)
+def gym_update_settings(*, gym: Gym, fields: list[str] | None = None) -> Gym:
+    """Save changed gym settings. `fields` limits the write to what the caller edited, so
+    a copy of the gym that is a few seconds old (the per-process host cache) never writes
+    back columns someone else changed meanwhile (e.g. `is_active`)."""
     gym.full_clean(exclude=["schema_name"])
-    gym.save()
+    gym.save(update_fields=fields)
     transaction.on_commit(gym_cache_clear)
     return gym

@@ -1,5 +1,6 @@
 """Platform pages (public schema) and the gym's own settings page."""
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.shortcuts import redirect, render
@@ -28,6 +29,15 @@ class GymSignupView(View):
 
     def post(self, request):
         form = GymSignupForm(request.POST)
+        if form.is_valid() and not ratelimit.consume(request, action="gym_signup"):
+            form.add_error(
+                None,
+                _(
+                    "Too many gyms were created from your network. Please try "
+                    "again in an hour or write to us."
+                ),
+            )
+            return render(request, self.template_name, {"form": form}, status=429)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -43,7 +53,9 @@ class GymSignupView(View):
                 )
             except ApplicationError as exc:
                 for field, errors in (exc.details or {}).items():
-                    target = {"email": "owner_email"}.get(field, field)
+                    target = {"email": "owner_email", "contact_email": "owner_email"}.get(
+                        field, field
+                    )
                     for error in errors:
                         form.add_error(target if target in form.fields else None, error)
                 if not exc.details:
@@ -70,7 +82,7 @@ class GymSettingsView(StaffRequiredMixin, PermissionRequiredMixin, View):
     def post(self, request):
         form = GymSettingsForm(request.POST, request.FILES, instance=request.tenant)
         if form.is_valid():
-            gym_update_settings(gym=form.save(commit=False))
+            gym_update_settings(gym=form.save(commit=False), fields=form.saved_fields())
             messages.success(request, _("Settings saved."))
             return redirect("gym-settings")
         return render(request, self.template_name, {"form": form}, status=400)

@@ -48,3 +48,8 @@ def test_api_docs_are_served_on_both_domains(api, gym_a):
     # Served from our static files, not a CDN: the page works offline.
     assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs.content
     assert b"cdn.jsdelivr" not in docs.content
+
+
+def test_directory_search_with_odd_characters_is_not_a_crash(api):
+    for query in ("\x00", "a\x00b", "²", "%", "_", "'; drop table"):
+        assert api(None).get("/api/v1/gyms/", {"q": query}).status_code == 200

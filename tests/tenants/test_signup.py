@@ -1,6 +1,7 @@
 """Gym signup on the platform site: validation, all-or-nothing provisioning, cloning."""
 
 import pytest
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django_tenants.utils import schema_exists, tenant_context
 
@@ -145,3 +146,43 @@ def test_no_gym_is_cloned_from_a_template_that_is_behind_the_code(web):
     assert b"cannot be created right now" in response.content
     assert not Gym.objects.filter(slug="iron-temple").exists()
     assert not schema_exists("gym_iron_temple")
+
+
+def test_saving_settings_from_a_cached_gym_never_undoes_other_changes(
+    gym_a, make_user, web, settings, django_capture_on_commit_callbacks
+):
+    settings.TENANT_CACHE_SECONDS = 60
+    client = web(gym_a, make_user(gym_a, Role.OWNER))
+    assert client.get("/dashboard/").status_code == 200  # gym A is now cached here
+    # Meanwhile another process (the platform admin) changes columns the form lacks.
+    Gym.objects.filter(pk=gym_a.pk).update(
+        entitlement_overrides={"pro": {"assessment_tests_per_month": 9}}
+    )
+    form = {
+        "name": "Renamed",
+        "time_zone": "UTC",
+        "currency": "EUR",
+        "default_language": "en",
+        "primary_colour": "#1f6feb",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/dashboard/settings/", form).status_code == 302
+    gym_a.refresh_from_db()
+    assert gym_a.name == "Renamed"
+    assert gym_a.entitlement_overrides == {"pro": {"assessment_tests_per_month": 9}}
+
+
+def test_gym_signups_are_rate_limited_per_address(web, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"gym_signup": "2/h/ip"}
+    cache.clear()
+    try:
+        codes = [
+            web(None)
+            .post("/signup/", {**GOOD, "slug": f"rl-gym-{i}", "owner_email": f"o{i}@rl.test"})
+            .status_code
+            for i in range(3)
+        ]
+    finally:
+        cache.clear()
+    assert codes == [200, 200, 429]
+    assert not Gym.objects.filter(slug="rl-gym-2").exists()

@@ -44,4 +44,4 @@ class GymDirectoryView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return gym_directory(query=self.request.query_params.get("q", "")[:100])
+        return gym_directory(query=self.request.query_params.get("q", ""))
