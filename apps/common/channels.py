@@ -7,7 +7,6 @@ here touches the database without `tenant_context`.
 
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
 from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
@@ -17,6 +16,7 @@ from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
+from django.http.cookie import parse_cookie
 from django_tenants.utils import get_public_schema_name, tenant_context
 
 from apps.common.realtime import tenant_group
@@ -63,9 +63,9 @@ class TenantAuthMiddleware:
 
     async def __call__(self, scope, receive, send):
         host = _header(scope, b"host").split(":")[0].lower()
-        cookies = SimpleCookie(_header(scope, b"cookie"))
-        morsel = cookies.get(settings.SESSION_COOKIE_NAME)
-        tenant, user = await _resolve(host, morsel.value if morsel else None)
+        # Django's own parser: SimpleCookie stops at the first cookie it dislikes.
+        cookies = parse_cookie(_header(scope, b"cookie"))
+        tenant, user = await _resolve(host, cookies.get(settings.SESSION_COOKIE_NAME))
         scope = dict(scope, tenant=tenant, user=user)
         return await self.inner(scope, receive, send)
 

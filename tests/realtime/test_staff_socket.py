@@ -29,7 +29,8 @@ def _session_cookie(gym, role) -> str:
 def _socket(host: str, cookie: str = "") -> WebsocketCommunicator:
     headers = [(b"host", host.encode()), (b"origin", f"http://{host}".encode())]
     if cookie:
-        headers.append((b"cookie", f"sessionid={cookie}".encode()))
+        # A cookie name Python's SimpleCookie rejects comes first, as browsers may send.
+        headers.append((b"cookie", f"prefs[theme]=dark; sessionid={cookie}".encode()))
     return WebsocketCommunicator(application, "/ws/staff/", headers=headers)
 
 
