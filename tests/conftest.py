@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import setup_databases, teardown_databases
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
@@ -19,25 +20,33 @@ from tests.factories import PASSWORD, MemberFactory, UserFactory
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_test_environment, django_db_blocker):
+    """The test database, always set up, plus gyms A and B (cloned once per session).
+
+    pytest-django's own fixture sets up only the databases that tests *marked* for the
+    database ask for; tests with committed data (`committed`) carry no mark, and run alone
+    they would have used the development database. This one always switches.
+    """
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         for slug, name in [("gym-a", "Gym A"), ("gym-b", "Gym B")]:
-            if not Gym.objects.filter(slug=slug).exists():
-                gym_create(
-                    name=name,
-                    slug=slug,
-                    owner_email=f"owner@{slug}.test",
-                    owner_password=PASSWORD,
-                    owner_name=f"Owner {name}",
-                )
+            gym_create(
+                name=name,
+                slug=slug,
+                owner_email=f"owner@{slug}.test",
+                owner_password=PASSWORD,
+                owner_name=f"Owner {name}",
+            )
     yield
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        # Consumers' worker threads keep connections open; drop them so the test
-        # database can be destroyed.
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            # Consumers' worker threads keep connections open; drop them so the test
+            # database can be destroyed.
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        teardown_databases(db_cfg, verbosity=0)
 
 
 @pytest.fixture(autouse=True)
@@ -119,6 +128,7 @@ def committed(django_db_setup, django_db_blocker):
     it the session's gyms.
     """
     with django_db_blocker.unblock():
+        assert connection.settings_dict["NAME"].startswith("test_"), "not the test database"
         yield
         for gym in Gym.objects.filter(slug__in=["gym-a", "gym-b"]):
             with tenant_context(gym):

@@ -8,9 +8,11 @@ here touches the database without `tenant_context`.
 from __future__ import annotations
 
 from types import SimpleNamespace
+from urllib.parse import urlparse
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
@@ -53,6 +55,21 @@ def _resolve(host: str, session_key: str | None):
         # Touch what consumers need while still inside the gym's schema.
         _ = user.is_authenticated and user.role
     return tenant, user
+
+
+class SameHostOriginValidator:
+    """A browser socket must come from a page of the same gym: every gym's host is an
+    allowed host, so AllowedHostsOriginValidator alone would accept gym B's pages opening
+    a socket to gym A (same site, so the browser sends A's cookies)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        origin = _header(scope, b"origin")
+        if origin and urlparse(origin).netloc.lower() != _header(scope, b"host").lower():
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.app(scope, receive, send)
 
 
 class TenantAuthMiddleware:

@@ -26,8 +26,8 @@ def _session_cookie(gym, role) -> str:
     return client.cookies["sessionid"].value
 
 
-def _socket(host: str, cookie: str = "") -> WebsocketCommunicator:
-    headers = [(b"host", host.encode()), (b"origin", f"http://{host}".encode())]
+def _socket(host: str, cookie: str = "", origin: str = "") -> WebsocketCommunicator:
+    headers = [(b"host", host.encode()), (b"origin", (origin or f"http://{host}").encode())]
     if cookie:
         # A cookie name Python's SimpleCookie rejects comes first, as browsers may send.
         headers.append((b"cookie", f"prefs[theme]=dark; sessionid={cookie}".encode()))
@@ -133,5 +133,19 @@ def test_idle_socket_survives_longer_than_redis_read_timeout(committed_gym_a):
     def _create():
         with tenant_context(committed_gym_a):
             member_create(data={"first_name": "Late", "last_name": "Arrival"})
+
+    async_to_sync(scenario)()
+
+
+def test_a_page_of_gym_b_cannot_open_a_socket_to_gym_a(committed_gym_a):
+    cookie = _session_cookie(committed_gym_a, Role.OWNER)
+
+    async def scenario():
+        sock = _socket("gym-a.localhost", cookie, origin="http://gym-b.localhost")
+        connected, _code = await sock.connect()
+        assert not connected
+        same = _socket("gym-a.localhost", cookie)
+        assert (await same.connect())[0]
+        await same.disconnect()
 
     async_to_sync(scenario)()
