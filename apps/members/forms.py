@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.billing.tiers import Tier
 from apps.members.models import Member, MemberStatus
+from apps.members.services import STAFF_EDITABLE_FIELDS
 
 
 class MemberFilterForm(forms.Form):
@@ -31,22 +32,7 @@ class MemberForm(forms.ModelForm):
 
     class Meta:
         model = Member
-        fields = [
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "date_of_birth",
-            "emergency_contact_name",
-            "emergency_contact_phone",
-            "photo",
-            "status",
-            "tier",
-            "joined_on",
-            "household",
-            "tags",
-            "notes",
-        ]
+        fields = STAFF_EDITABLE_FIELDS
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "joined_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -26,9 +26,9 @@ STAFF_EDITABLE_FIELDS = (
     "status",
     "tier",
     "joined_on",
-    "notes",
-    "tags",
     "household",
+    "tags",
+    "notes",
 )
 STAFF_FIELDS = frozenset(STAFF_EDITABLE_FIELDS)
 SELF_EDITABLE_FIELDS = ("phone", "emergency_contact_name", "emergency_contact_phone", "photo")
