@@ -44,13 +44,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 
 def roles_sync_groups() -> None:
-    """Create/refresh one group per role in the current schema. Idempotent."""
+    """Create/refresh one group per role in the current schema. Idempotent.
+
+    Runs for every gym on each `migrate_schemas` and on each new gym: one query for all
+    the permissions, not one per permission.
+    """
+    needed = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    by_name = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type").filter(
+            codename__in={perm.split(".")[1] for perm in needed}
+        )
+    }
+    missing = needed - set(by_name)
+    if missing:
+        raise LookupError(f"Role permissions missing from the database: {sorted(missing)}")
     for role, perms in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)
-        wanted = []
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            wanted.extend(
-                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-            )
-        group.permissions.set(wanted)
+        group.permissions.set([by_name[perm] for perm in perms])

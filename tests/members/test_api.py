@@ -307,3 +307,18 @@ def test_member_numbers_catch_up_with_imported_numbers(gym_a, make_user, api):
         Member.objects.create(number=first["number"] + 1, first_name="Imported")
     nxt = client.post("/api/v1/members/", {"first_name": "Next"}, format="json")
     assert nxt.status_code == 201 and nxt.json()["number"] == first["number"] + 2
+
+
+def test_a_photo_over_5_mb_is_refused_and_nothing_changes(gym_a, make_user, make_member, api):
+    member = make_member(gym_a)
+    buffer = io.BytesIO()
+    Image.effect_noise((1400, 1400), 100).convert("RGB").save(buffer, "PNG", compress_level=0)
+    assert buffer.tell() > 5 * 1024 * 1024
+    buffer.seek(0)
+    buffer.name = "big.png"
+    client = api(gym_a, make_user(gym_a, Role.OWNER))
+    response = client.patch(f"/api/v1/members/{member.pk}/", {"photo": buffer}, format="multipart")
+    assert response.status_code == 400 and "photo" in _error(response)["details"]
+    with tenant_context(gym_a):
+        member.refresh_from_db()
+        assert not member.photo

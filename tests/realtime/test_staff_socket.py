@@ -6,11 +6,15 @@ import json
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from django.urls import path
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
+from apps.common.channels import TenantAuthMiddleware, TenantJsonConsumer
+from apps.members.models import Member
 from apps.members.services import member_create
 from config.asgi import application
 from tests.factories import UserFactory
@@ -147,5 +151,36 @@ def test_a_page_of_gym_b_cannot_open_a_socket_to_gym_a(committed_gym_a):
         same = _socket("gym-a.localhost", cookie)
         assert (await same.connect())[0]
         await same.disconnect()
+
+    async_to_sync(scenario)()
+
+
+class _CountConsumer(TenantJsonConsumer):
+    """A minimal consumer on the shared base: its `db()` must run in the socket's gym."""
+
+    async def connect(self):
+        await self.accept()
+
+    async def receive_json(self, content, **kwargs):
+        count = await self.db(lambda: Member.objects.filter(first_name="Counted").count())
+        await self.send_json({"count": count})
+
+
+def test_consumer_database_calls_run_in_the_sockets_gym(committed_gym_a, committed_gym_b):
+    with tenant_context(committed_gym_a):
+        member_create(data={"first_name": "Counted"})
+    app = TenantAuthMiddleware(URLRouter([path("ws/count/", _CountConsumer.as_asgi())]))
+
+    async def count_on(host: str) -> int:
+        sock = WebsocketCommunicator(app, "/ws/count/", headers=[(b"host", host.encode())])
+        assert (await sock.connect())[0]
+        await sock.send_json_to({})
+        answer = (await sock.receive_json_from(timeout=5))["count"]
+        await sock.disconnect()
+        return answer
+
+    async def scenario():
+        assert await count_on("gym-a.localhost") == 1
+        assert await count_on("gym-b.localhost") == 0
 
     async_to_sync(scenario)()
