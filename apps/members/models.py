@@ -56,6 +56,8 @@ class Member(models.Model):
         db_index=True,
     )
     tier = models.CharField(_("tier"), max_length=12, choices=Tier.choices, default=Tier.FREE)
+    # Set by billing when a payment is overdue past the gym's grace period; the door reads it.
+    payment_overdue = models.BooleanField(_("payment overdue"), default=False)
     joined_on = models.DateField(_("join date"), default=timezone.localdate)
     notes = models.TextField(_("notes"), blank=True)
     tags = ArrayField(

@@ -25,6 +25,7 @@ STAFF_EDITABLE_FIELDS = (
     "photo",
     "status",
     "tier",
+    "payment_overdue",  # by hand until billing sets it
     "joined_on",
     "household",
     "tags",

@@ -12,7 +12,7 @@ def test_every_language_has_a_catalogue():
     assert {path.parts[-3] for path in po_files()} >= LANGUAGES
 
 
-@pytest.mark.parametrize("po_path", po_files(), ids=lambda p: p.parts[-3])
+@pytest.mark.parametrize("po_path", po_files(), ids=lambda p: "/".join(p.parts[-5:-2]))
 def test_catalogue_is_fully_translated_and_compiled(po_path):
     po = polib.pofile(str(po_path))
     missing = [e.msgid for e in po.untranslated_entries() + po.fuzzy_entries()]

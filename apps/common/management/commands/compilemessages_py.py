@@ -1,4 +1,5 @@
-"""Compile locale/*/LC_MESSAGES/django.po to .mo without GNU gettext (pure Python).
+"""Compile every django.po (project `locale/` and each app's `apps/<app>/locale/`) to .mo
+without GNU gettext (pure Python).
 
 The .mo files are committed so a bare machine serves translations; this keeps them in step
 with the .po files (a test checks that they are).
@@ -12,7 +13,15 @@ from django.core.management.base import BaseCommand
 
 
 def po_files() -> list[Path]:
-    return sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.po"))
+    # Apps with their own `locale/` keep their strings there (makemessages puts them there),
+    # so work on different apps never edits the same catalogue.
+    base = Path(settings.BASE_DIR)
+    return sorted(
+        [
+            *base.glob("locale/*/LC_MESSAGES/django.po"),
+            *base.glob("apps/*/locale/*/LC_MESSAGES/django.po"),
+        ]
+    )
 
 
 class Command(BaseCommand):
