@@ -35,6 +35,7 @@ from apps.billing.tiers import Tier
 from apps.common.errors import ApplicationError
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member, MemberStatus
+from apps.tenants.models import Gym
 from apps.tenants.opening_hours import DAYS, validate_opening_hours
 
 OCCUPANCY_GROUP = "occupancy"
@@ -535,7 +536,17 @@ def kiosk_scan(*, kiosk_id: int, **scan) -> dict | None:
     kiosk = Kiosk.objects.filter(pk=kiosk_id, revoked_at__isnull=True).first()
     if kiosk is None:
         return None
+    _refresh_gym_hours()
     return check_in(kiosk=kiosk, **scan)
+
+
+def _refresh_gym_hours() -> None:
+    """A kiosk socket holds the gym it resolved at connect for days: read the hours and
+    time zone fresh (one row by primary key) so a change applies to the next scan."""
+    gym = connection.tenant
+    fresh = Gym.objects.filter(pk=gym.pk).values("opening_hours", "time_zone").first()
+    if fresh:
+        gym.opening_hours, gym.time_zone = fresh["opening_hours"], fresh["time_zone"]
 
 
 @transaction.atomic
@@ -583,6 +594,7 @@ def visits_auto_checkout(*, now: datetime | None = None) -> int:
 
 def kiosk_config_by_id(*, kiosk_id: int) -> dict | None:
     kiosk = Kiosk.objects.filter(pk=kiosk_id, revoked_at__isnull=True).first()
+    _refresh_gym_hours()
     return kiosk_config(kiosk=kiosk) if kiosk else None
 
 
