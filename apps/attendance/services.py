@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
@@ -537,7 +537,9 @@ def kiosk_scan(*, kiosk_id: int, **scan) -> dict | None:
     if kiosk is None:
         return None
     _refresh_gym_hours()
-    return check_in(kiosk=kiosk, **scan)
+    # Messages for the people at the door: in the gym's language.
+    with translation.override(getattr(connection.tenant, "default_language", None) or "en"):
+        return check_in(kiosk=kiosk, **scan)
 
 
 def _refresh_gym_hours() -> None:
