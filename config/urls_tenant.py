@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.views import StaffListView, StaffRoleView
+from apps.attendance import urls as attendance_urls
 from apps.common.views import healthz
 from apps.dashboard.views import HomeView, root
 from apps.members.api.views import MemberViewSet, MeView
@@ -32,6 +33,7 @@ router.register("members", MemberViewSet, basename="member")
 api_v1 = [
     path("me/", MeView.as_view(), name="me"),
     *router.urls,
+    *attendance_urls.api,
 ]
 
 dashboard = [
@@ -46,6 +48,7 @@ dashboard = [
     path("staff/", StaffListView.as_view(), name="staff-list"),
     path("staff/<int:pk>/", StaffRoleView.as_view(), name="staff-role"),
     path("settings/", GymSettingsView.as_view(), name="gym-settings"),
+    path("check-ins/", include(attendance_urls.dashboard)),
 ]
 
 urlpatterns = [

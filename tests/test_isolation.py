@@ -165,3 +165,101 @@ def test_gym_a_admin_cannot_see_platform_models_and_vice_versa(gym_a, make_user,
     assert b"/admin/tenants/gym/" not in index.content
     assert client.get("/admin/tenants/gym/").status_code == 404
     assert client.get("/admin/django_celery_beat/periodictask/").status_code == 404
+
+
+# --- Door (attendance): visits, kiosks, passes of gym A are 404 from gym B ----------------
+DOOR_URLS = [
+    ("api", "/api/v1/visits/{visit}/"),
+    ("api_post", "/api/v1/visits/{visit}/check-out/"),
+    ("api_post_body", "/api/v1/check-ins/"),
+    ("web_post", "/dashboard/check-ins/visits/{visit}/check-out/"),
+    ("web_post", "/dashboard/check-ins/kiosks/{kiosk}/revoke/"),
+    ("web_post", "/dashboard/check-ins/check-in/"),
+    ("web", "/dashboard/check-ins/members/{member}/pass/"),
+    ("web_post", "/dashboard/check-ins/members/{member}/pass/"),
+    ("web", "/dashboard/check-ins/visits/?member={member}"),
+    ("admin", "/admin/attendance/visit/{visit}/change/"),
+    ("admin", "/admin/attendance/kiosk/{kiosk}/change/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), DOOR_URLS)
+def test_door_objects_of_gym_a_are_not_found_from_gym_b(
+    kind, url, gym_a, gym_b, make_user, make_member, web, api
+):
+    from apps.attendance.models import Kiosk, Visit
+    from apps.attendance.services import kiosk_register, pass_issue_card
+
+    member_a = make_member(gym_a, first_name="Doorkeeper")
+    with tenant_context(gym_a):
+        kiosk_a, _token = kiosk_register(name="Akiosk", mode="entry")
+        visit_a = Visit.objects.create(member=member_a, method="desk")
+        pass_issue_card(member=member_a)
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(visit=visit_a.pk, kiosk=kiosk_a.pk, member=member_a.pk)
+    body = {"member": member_a.pk, "action": "revoke"}
+    if kind == "api":
+        response = api(gym_b, owner_b).get(path)
+    elif kind == "api_post":
+        response = api(gym_b, owner_b).post(path)
+    elif kind == "api_post_body":
+        response = api(gym_b, owner_b).post(path, {"member": member_a.pk}, format="json")
+    elif kind == "web_post":
+        response = web(gym_b, owner_b).post(path, body)
+    else:
+        response = web(gym_b, owner_b).get(path)
+    if kind == "admin":
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    else:
+        assert response.status_code == 404
+    assert b"Doorkeeper" not in response.content and b"Akiosk" not in response.content
+    with tenant_context(gym_a):
+        visit_a.refresh_from_db()
+        assert visit_a.exited_at is None
+        assert Kiosk.objects.get(pk=kiosk_a.pk).revoked_at is None
+        assert member_a.door_pass.card_revoked_at is None
+        assert Visit.objects.filter(member=member_a).count() == 1
+
+
+DOOR_LIST_URLS = [
+    ("web", "/dashboard/check-ins/"),
+    ("web", "/dashboard/check-ins/visits/"),
+    ("web", "/dashboard/check-ins/visits.csv"),
+    ("web", "/dashboard/check-ins/kiosks/"),
+    ("api", "/api/v1/visits/"),
+    ("admin", "/admin/attendance/visit/"),
+    ("admin", "/admin/attendance/kiosk/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), DOOR_LIST_URLS)
+def test_door_lists_in_gym_b_do_not_show_gym_a(
+    kind, url, gym_a, gym_b, make_user, make_member, web, api
+):
+    from apps.attendance.models import Visit
+    from apps.attendance.services import kiosk_register
+
+    member_a = make_member(gym_a, first_name="Aonlyvisitor")
+    with tenant_context(gym_a):
+        kiosk_register(name="Aonlykiosk", mode="entry")
+        Visit.objects.create(member=member_a, method="desk")
+    owner_b = make_user(gym_b, Role.OWNER)
+    client = api(gym_b, owner_b) if kind == "api" else web(gym_b, owner_b)
+    response = client.get(url)
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    assert b"Aonly" not in content
+    owner_a = make_user(gym_a, Role.OWNER)
+    same = (api if kind == "api" else web)(gym_a, owner_a).get(url)
+    content_a = b"".join(same.streaming_content) if same.streaming else same.content
+    assert b"Aonly" in content_a  # the test can fail: A does see it
+
+
+def test_occupancy_of_gym_a_does_not_count_in_gym_b(gym_a, gym_b, make_user, make_member, api):
+    from apps.attendance.models import Visit
+
+    with tenant_context(gym_a):
+        Visit.objects.create(member=make_member(gym_a), method="desk")
+    owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
+    assert api(gym_a, owner_a).get("/api/v1/occupancy/").json()["count"] == 1
+    assert api(gym_b, owner_b).get("/api/v1/occupancy/").json()["count"] == 0

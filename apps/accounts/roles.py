@@ -34,11 +34,39 @@ _STAFF_ALL = [
     "accounts.manage_staff",
 ]
 
+# The door: front desk checks people in and out and issues cards; managers also run the
+# kiosks and the door rules.
+_DOOR_DESK = [
+    "attendance.view_visit",
+    "attendance.add_visit",
+    "attendance.change_visit",
+    "attendance.view_deniedattempt",
+    "attendance.view_kiosk",
+    "attendance.change_memberpass",
+]
+_DOOR_ALL = [
+    *_DOOR_DESK,
+    "attendance.add_kiosk",
+    "attendance.change_kiosk",
+    "attendance.change_doorsettings",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.OWNER: [*_MEMBERS_ALL, *_STAFF_ALL, "accounts.manage_gym_settings", "auth.view_group"],
-    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL],
-    Role.TRAINER: ["members.view_member"],
-    Role.FRONT_DESK: ["members.view_member", "members.add_member", "members.change_member"],
+    Role.OWNER: [
+        *_MEMBERS_ALL,
+        *_STAFF_ALL,
+        *_DOOR_ALL,
+        "accounts.manage_gym_settings",
+        "auth.view_group",
+    ],
+    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL, *_DOOR_ALL],
+    Role.TRAINER: ["members.view_member", "attendance.view_visit"],
+    Role.FRONT_DESK: [
+        "members.view_member",
+        "members.add_member",
+        "members.change_member",
+        *_DOOR_DESK,
+    ],
     Role.MEMBER: [],
 }
 

@@ -54,6 +54,7 @@ TENANT_APPS = [
     "apps.members",  # member profiles belong to one gym
     "apps.billing",  # tiers + entitlements (no tables yet)
     "apps.dashboard",  # staff pages shell (no tables)
+    "apps.attendance",  # passes, kiosks and visits belong to one gym's door
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -150,6 +151,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.tenants.tasks.fan_out",
         "schedule": 15 * 60,
         "args": ["apps.members.tasks.refresh_gym_stats"],
+    },
+    # Visits left open (nobody scanned out) end after the gym's configured hours.
+    "attendance-auto-checkout": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 10 * 60,
+        "args": ["apps.attendance.tasks.auto_checkout"],
     },
 }
 

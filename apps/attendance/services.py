@@ -1,0 +1,614 @@
+"""Writes for the door: passes, kiosks, the one access-rules service, check-outs.
+
+Kiosk scans (WebSocket), front-desk check-ins (dashboard and API) and the automatic
+checkout all come through here, and so does every broadcast to the occupancy dashboards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.attendance import codes
+from apps.attendance.models import (
+    DeniedAttempt,
+    DenyReason,
+    DoorSettings,
+    ExitMethod,
+    Kiosk,
+    KioskMode,
+    MemberPass,
+    ScanReceipt,
+    Visit,
+    VisitMethod,
+)
+from apps.billing.tiers import Tier
+from apps.common.errors import ApplicationError
+from apps.common.realtime import broadcast_on_commit
+from apps.members.models import Member, MemberStatus
+from apps.tenants.models import Gym
+from apps.tenants.opening_hours import DAYS, validate_opening_hours
+
+OCCUPANCY_GROUP = "occupancy"
+KIOSKS_GROUP = "kiosks"
+# A kiosk may timestamp a buffered scan this far back; older ones count as now.
+MAX_REPLAY_AGE = timedelta(hours=24)
+ALLOWED_STATUSES = frozenset({MemberStatus.ACTIVE, MemberStatus.TRIAL})
+
+
+def kiosk_group(kiosk_id: int) -> str:
+    """Name (without schema) of the group that reaches one kiosk's sockets."""
+    return f"kiosk.{kiosk_id}"
+
+
+def _deny_messages() -> dict[str, str]:
+    return {
+        DenyReason.UNKNOWN_CODE: _("This code is not valid here."),
+        DenyReason.EXPIRED_CODE: _("This code has expired. Open the app for a fresh one."),
+        DenyReason.REVOKED_CODE: _("This card has been cancelled. Please see the front desk."),
+        DenyReason.NOT_ACTIVE: _("The membership is not active. Please see the front desk."),
+        DenyReason.PAYMENT_OVERDUE: _("A payment is overdue. Please see the front desk."),
+        DenyReason.CLOSED: _("The gym is closed now."),
+        DenyReason.ALREADY_INSIDE: _("Already checked in."),
+        DenyReason.TIER_NOT_ALLOWED: _("The membership does not include this area or time."),
+    }
+
+
+# --- Settings ------------------------------------------------------------------------
+
+
+def door_settings_get() -> DoorSettings:
+    found = DoorSettings.objects.filter(pk=1).first()
+    if found is None:
+        found, _created = DoorSettings.objects.get_or_create(pk=1)
+    return found
+
+
+def validate_tier_hours(value) -> None:
+    if not isinstance(value, dict) or set(value) - set(Tier.values):
+        raise ValidationError(_("Hours by tier must be keyed by tier."))
+    for hours in value.values():
+        validate_opening_hours(hours)
+
+
+@transaction.atomic
+def door_settings_update(*, data: dict, by: User | None = None) -> DoorSettings:
+    door = DoorSettings.objects.select_for_update().filter(pk=1).first() or door_settings_get()
+    for name, value in data.items():
+        setattr(door, name, value)
+    if "tier_hours" in data:
+        try:
+            validate_tier_hours(door.tier_hours)
+        except ValidationError as exc:
+            raise ApplicationError(
+                exc.messages[0], code="validation_error", details={"tier_hours": exc.messages}
+            ) from exc
+    if door.very_busy_percent < door.busy_percent:
+        raise ApplicationError(
+            _("“Very busy” must start at or above “busy”."),
+            code="validation_error",
+            details={"very_busy_percent": [_("Must be at least the busy threshold.")]},
+        )
+    try:
+        door.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError(
+            _("Some fields are not valid."), code="validation_error", details=exc.message_dict
+        ) from exc
+    door.save()
+    # Kiosks show the message and hours: push the new config to every connected one.
+    broadcast_on_commit(KIOSKS_GROUP, "config.changed", {})
+    return door
+
+
+# --- Passes --------------------------------------------------------------------------
+
+
+def pass_get_or_create(*, member: Member) -> MemberPass:
+    found = MemberPass.objects.filter(member=member).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return MemberPass.objects.create(member=member, secret=secrets.token_hex(32))
+    except IntegrityError:  # made at the same moment by another request
+        return MemberPass.objects.get(member=member)
+
+
+def pass_rotating_code(*, member: Member, now: datetime | None = None) -> dict:
+    """The code the app shows now, and when to fetch the next."""
+    door_pass = pass_get_or_create(member=member)
+    now = now or timezone.now()
+    step = codes.step_of(now)
+    expires = datetime.fromtimestamp((step + 1) * codes.STEP_SECONDS, tz=UTC)
+    return {
+        "code": codes.rotating_code(member_id=member.pk, secret=door_pass.secret, step=step),
+        "expires_at": expires,
+        "refresh_seconds": codes.STEP_SECONDS,
+        "member_number": member.number,
+        "has_card": door_pass.has_active_card,
+    }
+
+
+@transaction.atomic
+def pass_issue_card(*, member: Member, by: User | None = None) -> str:
+    """A new printed-card code; every earlier card of this member stops working."""
+    door_pass = pass_get_or_create(member=member)
+    door_pass = MemberPass.objects.select_for_update().get(pk=door_pass.pk)
+    door_pass.card_serial += 1
+    door_pass.card_issued_at = timezone.now()
+    door_pass.card_revoked_at = None
+    door_pass.save(update_fields=["card_serial", "card_issued_at", "card_revoked_at"])
+    return codes.card_code(
+        member_id=member.pk, secret=door_pass.secret, serial=door_pass.card_serial
+    )
+
+
+def pass_card_code(*, member: Member) -> str | None:
+    """The member's current card code, to print again; None without an active card."""
+    door_pass = MemberPass.objects.filter(member=member).first()
+    if door_pass is None or not door_pass.has_active_card:
+        return None
+    return codes.card_code(
+        member_id=member.pk, secret=door_pass.secret, serial=door_pass.card_serial
+    )
+
+
+@transaction.atomic
+def pass_revoke_card(*, member: Member, by: User | None = None) -> None:
+    updated = MemberPass.objects.filter(
+        member=member, card_serial__gt=0, card_revoked_at__isnull=True
+    ).update(card_revoked_at=timezone.now())
+    if not updated:
+        raise ApplicationError(_("This member has no active card."), code="no_card")
+
+
+@transaction.atomic
+def pass_reset(*, member: Member, by: User | None = None) -> None:
+    """A new secret: every code shown or printed so far stops working (a lost phone).
+    A printed card, if any, must be issued again."""
+    door_pass = pass_get_or_create(member=member)
+    MemberPass.objects.filter(pk=door_pass.pk).update(secret=secrets.token_hex(32))
+    MemberPass.objects.filter(
+        pk=door_pass.pk, card_serial__gt=0, card_revoked_at__isnull=True
+    ).update(card_revoked_at=timezone.now())
+
+
+# --- Kiosks --------------------------------------------------------------------------
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def kiosk_register(
+    *, name: str, mode: str, allowed_tiers: list[str] | None = None, by: User | None = None
+) -> tuple[Kiosk, str]:
+    """A new kiosk and its token. The token is returned once and stored only hashed."""
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError(
+            _("Give the kiosk a name."), code="validation_error", details={"name": [_("Required.")]}
+        )
+    if mode not in KioskMode.values:
+        raise ApplicationError(
+            _("Unknown kiosk mode."), code="validation_error", details={"mode": KioskMode.values}
+        )
+    token = "kt_" + secrets.token_urlsafe(32)
+    kiosk = Kiosk(
+        name=name[:80],
+        mode=mode,
+        allowed_tiers=sorted(set(allowed_tiers or [])),
+        token_hash=_hash_token(token),
+        created_by=by,
+    )
+    try:
+        kiosk.full_clean(exclude=["token_hash", "created_by"])
+    except ValidationError as exc:
+        raise ApplicationError(
+            _("Some fields are not valid."), code="validation_error", details=exc.message_dict
+        ) from exc
+    kiosk.save()
+    return kiosk, token
+
+
+def kiosk_authenticate(*, token: str) -> Kiosk | None:
+    """The active kiosk holding `token` in the current gym, or None."""
+    if not isinstance(token, str) or not token.startswith("kt_") or len(token) > 100:
+        return None
+    return Kiosk.objects.filter(token_hash=_hash_token(token), revoked_at__isnull=True).first()
+
+
+@transaction.atomic
+def kiosk_revoke(*, kiosk: Kiosk, by: User | None = None) -> Kiosk:
+    if kiosk.revoked_at is None:
+        kiosk.revoked_at = timezone.now()
+        kiosk.save(update_fields=["revoked_at"])
+        # Connected sockets of this kiosk close themselves on this event.
+        broadcast_on_commit(kiosk_group(kiosk.pk), "kiosk.revoked", {"id": kiosk.pk})
+    return kiosk
+
+
+def kiosk_seen(*, kiosk_id: int, at: datetime | None = None) -> None:
+    Kiosk.objects.filter(pk=kiosk_id).update(last_seen_at=at or timezone.now())
+
+
+# --- The access rules ----------------------------------------------------------------
+
+
+@dataclass
+class ScanResult:
+    granted: bool
+    reason: str
+    message: str
+    direction: str = "in"  # "in" | "out"
+    member: dict | None = None
+    visits_this_month: int | None = None
+    visit_id: int | None = None
+    occupancy: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("extra")
+        return data
+
+
+def gym_tz():
+    try:
+        return zoneinfo.ZoneInfo(getattr(connection.tenant, "time_zone", "UTC") or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def within_hours(hours: dict, moment: datetime) -> bool:
+    """Whether `moment` falls in `hours` ({"mon": [["06:00", "22:00"]], ...}), read in the
+    gym's time zone."""
+    local = moment.astimezone(gym_tz())
+    hhmm = local.strftime("%H:%M")
+    return any(start <= hhmm < end for start, end in (hours or {}).get(DAYS[local.weekday()], []))
+
+
+def _member_card(member: Member) -> dict:
+    return {
+        "id": member.pk,
+        "number": member.number,
+        "name": member.full_name,
+        "photo_url": member.photo.url if member.photo else None,
+        "tier": member.tier,
+    }
+
+
+def month_start(moment: datetime) -> datetime:
+    local = moment.astimezone(gym_tz())
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _visits_this_month(member: Member, now: datetime) -> int:
+    return Visit.objects.filter(member=member, entered_at__gte=month_start(now)).count()
+
+
+def occupancy_count() -> int:
+    return Visit.objects.filter(exited_at__isnull=True).count()
+
+
+def _resolve_code(code: str, at: datetime) -> tuple[Member | None, str | None, str]:
+    """(member, deny reason or None, method) for a presented code."""
+    parsed = codes.parse(code)
+    if parsed is None:
+        return None, DenyReason.UNKNOWN_CODE, VisitMethod.QR
+    method = VisitMethod.CARD if parsed.kind == "card" else VisitMethod.QR
+    door_pass = (
+        MemberPass.objects.select_related("member").filter(member_id=parsed.member_id).first()
+    )
+    if door_pass is None:
+        return None, DenyReason.UNKNOWN_CODE, method
+    if parsed.kind == "card":
+        if not codes.card_matches(parsed=parsed, secret=door_pass.secret):
+            return None, DenyReason.UNKNOWN_CODE, method
+        if parsed.serial != door_pass.card_serial or door_pass.card_revoked_at is not None:
+            return door_pass.member, DenyReason.REVOKED_CODE, method
+        return door_pass.member, None, method
+    age = codes.rotating_age(parsed=parsed, secret=door_pass.secret, at=at)
+    if age is None:
+        return None, DenyReason.UNKNOWN_CODE, method
+    if age > codes.GRACE_STEPS:
+        return door_pass.member, DenyReason.EXPIRED_CODE, method
+    return door_pass.member, None, method
+
+
+def _member_rules(member: Member, at: datetime, kiosk: Kiosk | None, door: DoorSettings):
+    if member.status not in ALLOWED_STATUSES:
+        return DenyReason.NOT_ACTIVE
+    if member.payment_overdue:
+        return DenyReason.PAYMENT_OVERDUE
+    if not within_hours(connection.tenant.opening_hours, at):
+        return DenyReason.CLOSED
+    if kiosk is not None and kiosk.allowed_tiers and member.tier not in kiosk.allowed_tiers:
+        return DenyReason.TIER_NOT_ALLOWED
+    tier_hours = (door.tier_hours or {}).get(member.tier)
+    if tier_hours is not None and not within_hours(tier_hours, at):
+        return DenyReason.TIER_NOT_ALLOWED
+    return None
+
+
+def _announce(event: str, payload: dict) -> None:
+    broadcast_on_commit(OCCUPANCY_GROUP, event, payload)
+
+
+def _deny(
+    *,
+    reason: str,
+    member: Member | None,
+    kiosk: Kiosk | None,
+    by: User | None,
+    code: str,
+    at: datetime,
+) -> ScanResult:
+    attempt = DeniedAttempt.objects.create(
+        reason=reason, member=member, kiosk=kiosk, by=by, code_presented=(code or "")[:24], at=at
+    )
+    result = ScanResult(
+        granted=False,
+        reason=reason,
+        message=_deny_messages()[reason],
+        member=_member_card(member) if member else None,
+    )
+    _announce(
+        "visit.denied",
+        {
+            "id": attempt.pk,
+            "reason": reason,
+            "message": result.message,
+            "member": result.member,
+            "kiosk": kiosk.name if kiosk else None,
+            "at": at.isoformat(),
+        },
+    )
+    return result
+
+
+def _exit(*, visit: Visit, at: datetime, how: str, kiosk: Kiosk | None) -> None:
+    visit.exited_at = max(at, visit.entered_at)
+    visit.exit_method = how
+    visit.save(update_fields=["exited_at", "exit_method"])
+    _announce(
+        "visit.exited",
+        {
+            "id": visit.pk,
+            "member": _member_card(visit.member),
+            "kiosk": kiosk.name if kiosk else None,
+            "how": how,
+            "at": visit.exited_at.isoformat(),
+            "count": occupancy_count(),
+        },
+    )
+
+
+def _decide(
+    *,
+    member: Member | None,
+    code: str,
+    kiosk: Kiosk | None,
+    by: User | None,
+    direction: str | None,
+    at: datetime,
+) -> ScanResult:
+    door = door_settings_get()
+    method = VisitMethod.DESK
+    if member is None:
+        member, reason, method = _resolve_code(code, at)
+        if reason:
+            return _deny(reason=reason, member=member, kiosk=kiosk, by=by, code=code, at=at)
+    # The member's row lock serialises every decision about this member: two scans at
+    # the same moment cannot both open a visit (the partial unique index backs this up).
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    open_visit = Visit.objects.filter(member=member, exited_at__isnull=True).first()
+
+    mode = kiosk.mode if kiosk else KioskMode.ENTRY
+    if mode == KioskMode.EXIT or (mode == KioskMode.BOTH and direction == "out"):
+        wants_out = True
+    elif mode == KioskMode.BOTH and direction != "in":
+        wants_out = open_visit is not None  # one door, both ways: the scan toggles
+    else:
+        wants_out = False
+
+    if wants_out:
+        # Never keep anyone in: an exit is always granted.
+        if open_visit is not None:
+            _exit(
+                visit=open_visit,
+                at=at,
+                how=ExitMethod.KIOSK if kiosk else ExitMethod.DESK,
+                kiosk=kiosk,
+            )
+        return ScanResult(
+            granted=True,
+            reason="exit",
+            message=_("Goodbye!"),
+            direction="out",
+            member=_member_card(member),
+            visit_id=open_visit.pk if open_visit else None,
+            occupancy=occupancy_count(),
+        )
+
+    reason = _member_rules(member, at, kiosk, door)
+    if reason is None and open_visit is not None and door.anti_passback:
+        reason = DenyReason.ALREADY_INSIDE
+    if reason:
+        return _deny(reason=reason, member=member, kiosk=kiosk, by=by, code=code, at=at)
+    if open_visit is not None:
+        # Anti-passback off: the earlier visit ends where the new one starts.
+        _exit(visit=open_visit, at=at, how=ExitMethod.REENTRY, kiosk=kiosk)
+    visit = Visit.objects.create(
+        member=member, entered_at=at, method=method, kiosk=kiosk, checked_in_by=by
+    )
+    count = occupancy_count()
+    result = ScanResult(
+        granted=True,
+        reason="granted",
+        message=_("Welcome, %(name)s!") % {"name": member.first_name},
+        member=_member_card(member),
+        visits_this_month=_visits_this_month(member, at),
+        visit_id=visit.pk,
+        occupancy=count,
+    )
+    _announce(
+        "visit.entered",
+        {
+            "id": visit.pk,
+            "member": result.member,
+            "kiosk": kiosk.name if kiosk else None,
+            "method": method,
+            "at": at.isoformat(),
+            "count": count,
+        },
+    )
+    return result
+
+
+def _scan_time(client_ts, now: datetime) -> datetime:
+    """When the scan happened: the kiosk's timestamp for a buffered scan, within reason."""
+    if not client_ts:
+        return now
+    try:
+        moment = datetime.fromisoformat(str(client_ts).replace("Z", "+00:00"))
+    except ValueError:
+        return now
+    if timezone.is_naive(moment):
+        return now
+    if moment > now or moment < now - MAX_REPLAY_AGE:
+        return now
+    return moment
+
+
+def check_in(
+    *,
+    code: str = "",
+    member: Member | None = None,
+    kiosk: Kiosk | None = None,
+    by: User | None = None,
+    idempotency_key: str | None = None,
+    client_ts=None,
+    direction: str | None = None,
+) -> dict:
+    """Decide one door event and record it (a Visit or a DeniedAttempt); return the
+    answer for the kiosk or front desk. With a kiosk and an idempotency key, a replayed
+    scan gets the first answer back and counts once."""
+    now = timezone.now()
+    at = _scan_time(client_ts, now) if kiosk is not None else now
+    with transaction.atomic():
+        receipt = None
+        if kiosk is not None and idempotency_key:
+            try:
+                with transaction.atomic():
+                    # A concurrent scan with the same key waits here for the first to
+                    # commit, then fails the insert and reads that scan's answer.
+                    receipt = ScanReceipt.objects.create(kiosk=kiosk, key=idempotency_key)
+            except IntegrityError:
+                previous = ScanReceipt.objects.get(kiosk=kiosk, key=idempotency_key)
+                return {**previous.result, "replayed": True}
+        result = _decide(member=member, code=code, kiosk=kiosk, by=by, direction=direction, at=at)
+        answer = {**result.as_dict(), "replayed": False}
+        if receipt is not None:
+            receipt.result = answer
+            receipt.save(update_fields=["result"])
+        if kiosk is not None and (
+            kiosk.last_seen_at is None or now - kiosk.last_seen_at > timedelta(seconds=30)
+        ):
+            kiosk_seen(kiosk_id=kiosk.pk, at=now)
+    return answer
+
+
+def kiosk_scan(*, kiosk_id: int, **scan) -> dict | None:
+    """A scan from a connected kiosk; None if the kiosk has been revoked meanwhile (read
+    fresh on every scan: a revocation event on the channel layer may be lost)."""
+    kiosk = Kiosk.objects.filter(pk=kiosk_id, revoked_at__isnull=True).first()
+    if kiosk is None:
+        return None
+    _refresh_gym_hours()
+    # Messages for the people at the door: in the gym's language.
+    with translation.override(getattr(connection.tenant, "default_language", None) or "en"):
+        return check_in(kiosk=kiosk, **scan)
+
+
+def _refresh_gym_hours() -> None:
+    """A kiosk socket holds the gym it resolved at connect for days: read the hours and
+    time zone fresh (one row by primary key) so a change applies to the next scan."""
+    gym = connection.tenant
+    fresh = Gym.objects.filter(pk=gym.pk).values("opening_hours", "time_zone").first()
+    if fresh:
+        gym.opening_hours, gym.time_zone = fresh["opening_hours"], fresh["time_zone"]
+
+
+@transaction.atomic
+def visit_check_out(*, visit: Visit, by: User | None = None) -> Visit:
+    visit = Visit.objects.select_for_update().select_related("member").get(pk=visit.pk)
+    if visit.exited_at is not None:
+        raise ApplicationError(_("This visit has already ended."), code="already_checked_out")
+    _exit(visit=visit, at=timezone.now(), how=ExitMethod.DESK, kiosk=None)
+    return visit
+
+
+def visits_auto_checkout(*, now: datetime | None = None) -> int:
+    """Close visits open longer than the gym's automatic-checkout hours (current schema).
+    Idempotent: a second run finds nothing left to close."""
+    now = now or timezone.now()
+    door = door_settings_get()
+    cutoff = now - timedelta(hours=door.auto_checkout_hours)
+    closed = 0
+    stale = Visit.objects.filter(exited_at__isnull=True, entered_at__lt=cutoff).values_list(
+        "pk", flat=True
+    )
+    for visit_id in list(stale[:5000]):
+        with transaction.atomic():
+            visit = (
+                Visit.objects.select_for_update(skip_locked=True)
+                .select_related("member")
+                .filter(pk=visit_id, exited_at__isnull=True)
+                .first()
+            )
+            if visit is None:
+                continue
+            # The visit ends when the automatic checkout says it could have ended at the
+            # latest, so a forgotten exit does not stretch the occupancy history.
+            _exit(
+                visit=visit,
+                at=visit.entered_at + timedelta(hours=door.auto_checkout_hours),
+                how=ExitMethod.AUTO,
+                kiosk=None,
+            )
+            closed += 1
+    # Receipts only guard replays of a kiosk's offline buffer; a week is plenty.
+    ScanReceipt.objects.filter(created_at__lt=now - timedelta(days=7)).delete()
+    return closed
+
+
+def kiosk_config_by_id(*, kiosk_id: int) -> dict | None:
+    kiosk = Kiosk.objects.filter(pk=kiosk_id, revoked_at__isnull=True).first()
+    _refresh_gym_hours()
+    return kiosk_config(kiosk=kiosk) if kiosk else None
+
+
+def kiosk_config(*, kiosk: Kiosk) -> dict:
+    """What a kiosk shows and needs: pushed on connect and when the settings change."""
+    gym = connection.tenant
+    door = door_settings_get()
+    return {
+        "kiosk": {"id": kiosk.pk, "name": kiosk.name, "mode": kiosk.mode},
+        "gym": {"name": gym.name, "time_zone": gym.time_zone},
+        "opening_hours": gym.opening_hours,
+        "open_now": within_hours(gym.opening_hours, timezone.now()),
+        "message": door.kiosk_message,
+        "anti_passback": door.anti_passback,
+    }
