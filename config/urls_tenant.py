@@ -8,6 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.views import StaffListView, StaffRoleView
+from apps.bookings.api.views import BookingViewSet, PolicyView, SessionViewSet
+from apps.bookings.urls import dashboard_urls as classes_dashboard
 from apps.common.views import healthz
 from apps.dashboard.views import HomeView, root
 from apps.members.api.views import MemberViewSet, MeView
@@ -28,9 +30,12 @@ handler500 = "apps.common.views.error_500"
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("members", MemberViewSet, basename="member")
+router.register("classes/sessions", SessionViewSet, basename="class-session")
+router.register("bookings", BookingViewSet, basename="booking")
 
 api_v1 = [
     path("me/", MeView.as_view(), name="me"),
+    path("classes/policy/", PolicyView.as_view(), name="class-policy"),
     *router.urls,
 ]
 
@@ -46,6 +51,7 @@ dashboard = [
     path("staff/", StaffListView.as_view(), name="staff-list"),
     path("staff/<int:pk>/", StaffRoleView.as_view(), name="staff-role"),
     path("settings/", GymSettingsView.as_view(), name="gym-settings"),
+    path("classes/", include(classes_dashboard)),
 ]
 
 urlpatterns = [

@@ -34,11 +34,39 @@ _STAFF_ALL = [
     "accounts.manage_staff",
 ]
 
+_CLASSES_ALL = [
+    f"bookings.{verb}_{model}"
+    for model in ("room", "classtype", "trainerprofile", "schedule", "classsession", "closure")
+    for verb in ("view", "add", "change", "delete")
+] + [
+    "bookings.view_booking",
+    "bookings.change_booking",
+    "bookings.view_penalty",
+    "bookings.change_penalty",
+    "bookings.view_bookingpolicy",
+    "bookings.change_bookingpolicy",
+    "bookings.view_calendarfeed",
+]
+# Trainers and the front desk see the timetable and take attendance on the roster.
+_CLASSES_ROSTER = ["bookings.view_classsession", "bookings.view_booking", "bookings.change_booking"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.OWNER: [*_MEMBERS_ALL, *_STAFF_ALL, "accounts.manage_gym_settings", "auth.view_group"],
-    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL],
-    Role.TRAINER: ["members.view_member"],
-    Role.FRONT_DESK: ["members.view_member", "members.add_member", "members.change_member"],
+    Role.OWNER: [
+        *_MEMBERS_ALL,
+        *_STAFF_ALL,
+        *_CLASSES_ALL,
+        "accounts.manage_gym_settings",
+        "auth.view_group",
+    ],
+    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL, *_CLASSES_ALL],
+    Role.TRAINER: ["members.view_member", *_CLASSES_ROSTER],
+    Role.FRONT_DESK: [
+        "members.view_member",
+        "members.add_member",
+        "members.change_member",
+        *_CLASSES_ROSTER,
+        "bookings.view_penalty",
+    ],
     Role.MEMBER: [],
 }
 
