@@ -8,7 +8,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.views import StaffListView, StaffRoleView
-from apps.bookings.api.views import BookingViewSet, PolicyView, SessionViewSet
+from apps.bookings.api.views import (
+    BookingViewSet,
+    CalendarFeedView,
+    PolicyView,
+    PTBookingViewSet,
+    SessionViewSet,
+    TrainerViewSet,
+)
+from apps.bookings.calendar import calendar_feed_view
 from apps.bookings.urls import dashboard_urls as classes_dashboard
 from apps.common.views import healthz
 from apps.dashboard.views import HomeView, root
@@ -32,10 +40,13 @@ router.include_root_view = False
 router.register("members", MemberViewSet, basename="member")
 router.register("classes/sessions", SessionViewSet, basename="class-session")
 router.register("bookings", BookingViewSet, basename="booking")
+router.register("trainers", TrainerViewSet, basename="trainer")
+router.register("pt-bookings", PTBookingViewSet, basename="pt-booking")
 
 api_v1 = [
     path("me/", MeView.as_view(), name="me"),
     path("classes/policy/", PolicyView.as_view(), name="class-policy"),
+    path("calendar-feed/", CalendarFeedView.as_view(), name="calendar-feed"),
     *router.urls,
 ]
 
@@ -62,6 +73,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("calendar/<str:token>.ics", calendar_feed_view, name="calendar-feed-ics"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path(
         "api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="api-schema"

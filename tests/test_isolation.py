@@ -266,3 +266,53 @@ def test_timetables_in_gym_b_do_not_show_gym_a_classes(
     assert response.status_code == 200
     assert b"Aonly" not in response.content
     assert b"Aonly" in client(gym_a, owner_a).get(url).content  # the test can fail
+
+
+def test_trainers_pt_bookings_and_calendar_feeds_of_gym_a_are_not_found_from_gym_b(
+    gym_a, gym_b, api, web
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.bookings.calendar import calendar_feed_for
+    from apps.bookings.models import PTBooking, PTSessionType, TrainerProfile
+    from tests.bookings.conftest import new_member
+    from tests.factories import UserFactory
+
+    with tenant_context(gym_a):
+        trainer = TrainerProfile.objects.create(
+            user=UserFactory(role=Role.TRAINER), display_name="Aonly Coach"
+        )
+        kind = PTSessionType.objects.create(trainer=trainer, name="PT")
+        member_a = new_member(tier="pro")
+        start = timezone.now() + timedelta(days=2)
+        booking = PTBooking.objects.create(
+            member=member_a,
+            trainer=trainer,
+            session_type=kind,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            price=0,
+            status="confirmed",
+        )
+        token = calendar_feed_for(user=member_a.user).token
+    with tenant_context(gym_b):
+        member_b = new_member(tier="pro")
+    client = api(gym_b, member_b.user)
+    assert client.get(f"/api/v1/trainers/{trainer.pk}/").status_code == 404
+    assert (
+        client.get(f"/api/v1/trainers/{trainer.pk}/slots/?session_type={kind.pk}").status_code
+        == 404
+    )
+    assert client.post(f"/api/v1/pt-bookings/{booking.pk}/cancel/").status_code == 404
+    made = client.post(
+        "/api/v1/pt-bookings/",
+        {"session_type": kind.pk, "starts_at": (start + timedelta(days=1)).isoformat()},
+    )
+    assert made.status_code == 404
+    assert b"Aonly" not in client.get("/api/v1/trainers/").content
+    assert web(gym_b).get(f"/calendar/{token}.ics").status_code == 404
+    assert web(gym_a).get(f"/calendar/{token}.ics").status_code == 200
+    with tenant_context(gym_a):
+        assert PTBooking.objects.get(pk=booking.pk).status == "confirmed"

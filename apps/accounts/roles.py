@@ -36,7 +36,17 @@ _STAFF_ALL = [
 
 _CLASSES_ALL = [
     f"bookings.{verb}_{model}"
-    for model in ("room", "classtype", "trainerprofile", "schedule", "classsession", "closure")
+    for model in (
+        "room",
+        "classtype",
+        "trainerprofile",
+        "schedule",
+        "classsession",
+        "closure",
+        "traineravailability",
+        "trainertimeoff",
+        "ptsessiontype",
+    )
     for verb in ("view", "add", "change", "delete")
 ] + [
     "bookings.view_booking",
@@ -46,6 +56,7 @@ _CLASSES_ALL = [
     "bookings.view_bookingpolicy",
     "bookings.change_bookingpolicy",
     "bookings.view_calendarfeed",
+    "bookings.view_ptbooking",
 ]
 # Trainers and the front desk see the timetable and take attendance on the roster.
 _CLASSES_ROSTER = ["bookings.view_classsession", "bookings.view_booking", "bookings.change_booking"]

@@ -14,9 +14,13 @@ from apps.bookings.models import (
     ClassType,
     Closure,
     Penalty,
+    PTBooking,
+    PTSessionType,
     Room,
     Schedule,
+    TrainerAvailability,
     TrainerProfile,
+    TrainerTimeOff,
 )
 from apps.bookings.services.schedule import closure_create, rrule_validate, sessions_generate
 from apps.common.errors import ApplicationError
@@ -35,11 +39,45 @@ class ClassTypeAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+class AvailabilityInline(admin.TabularInline):
+    model = TrainerAvailability
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TrainerTimeOff
+    extra = 0
+
+
+class SessionTypeInline(admin.TabularInline):
+    model = PTSessionType
+    extra = 0
+
+
 @admin.register(TrainerProfile)
 class TrainerProfileAdmin(admin.ModelAdmin):
     list_display = ["display_name", "user", "hourly_price", "rating", "is_active"]
     search_fields = ["display_name", "user__email"]
     raw_id_fields = ["user"]
+    inlines = [AvailabilityInline, TimeOffInline, SessionTypeInline]
+
+
+@admin.register(TrainerAvailability)
+class TrainerAvailabilityAdmin(admin.ModelAdmin):
+    list_display = ["trainer", "weekday", "start_time", "end_time"]
+    list_filter = ["trainer", "weekday"]
+
+
+@admin.register(TrainerTimeOff)
+class TrainerTimeOffAdmin(admin.ModelAdmin):
+    list_display = ["trainer", "starts_at", "ends_at", "reason"]
+    list_filter = ["trainer"]
+
+
+@admin.register(PTSessionType)
+class PTSessionTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "trainer", "duration_minutes", "price", "auto_confirm", "is_active"]
+    list_filter = ["trainer", "auto_confirm"]
 
 
 class ScheduleForm(forms.ModelForm):
@@ -153,6 +191,14 @@ class BookingPolicyAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(PTBooking)
+class PTBookingAdmin(ReadOnlyAdmin):
+    list_display = ["member", "trainer", "session_type", "starts_at", "status", "price"]
+    list_filter = ["status", "trainer"]
+    list_select_related = ["member", "trainer", "session_type"]
+
+
 @admin.register(CalendarFeed)
 class CalendarFeedAdmin(ReadOnlyAdmin):
-    list_display = ["member", "created_at"]
+    list_display = ["member", "trainer", "created_at"]
+    exclude = ["token"]  # the token is the feed's only key

@@ -403,6 +403,14 @@ class Penalty(models.Model):
         related_name="penalties",
         verbose_name=_("booking"),
     )
+    pt_booking = models.ForeignKey(
+        "PTBooking",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="penalties",
+        verbose_name=_("personal training session"),
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=PenaltyKind.choices)
     reason = models.CharField(_("reason"), max_length=16, choices=PenaltyReason.choices)
     amount = models.PositiveIntegerField(_("amount (cents)"), default=0)
@@ -438,10 +446,22 @@ def new_feed_token() -> str:
 
 
 class CalendarFeed(models.Model):
-    """A private iCalendar URL for a member's bookings; rotating the token revokes it."""
+    """A private iCalendar URL for a member's bookings or a trainer's classes and
+    sessions; rotating the token revokes the old URL."""
 
     member = models.OneToOneField(
-        "members.Member", on_delete=models.CASCADE, related_name="calendar_feed"
+        "members.Member",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="calendar_feed",
+    )
+    trainer = models.OneToOneField(
+        TrainerProfile,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="calendar_feed",
     )
     token = models.CharField(max_length=64, unique=True, default=new_feed_token)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -449,6 +469,136 @@ class CalendarFeed(models.Model):
     class Meta:
         verbose_name = _("calendar feed")
         verbose_name_plural = _("calendar feeds")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(member__isnull=True) ^ models.Q(trainer__isnull=True),
+                name="feed_member_xor_trainer",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.member}"
+        return str(self.member or self.trainer)
+
+
+# --- Personal training -----------------------------------------------------------------
+
+
+class TrainerAvailability(models.Model):
+    """Weekly hours a trainer takes personal-training clients (gym's local time)."""
+
+    trainer = models.ForeignKey(
+        TrainerProfile, on_delete=models.CASCADE, related_name="availability"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=WEEKDAY_CHOICES)
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("trainer availability")
+        verbose_name_plural = _("trainer availability")
+        ordering = ["trainer", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")),
+                name="availability_ends_after",
+            )
+        ]
+
+    def __str__(self) -> str:
+        hours = f"{self.start_time:%H:%M}-{self.end_time:%H:%M}"
+        return f"{self.trainer} {self.get_weekday_display()} {hours}"
+
+
+class TrainerTimeOff(models.Model):
+    """An exception to the weekly hours: the trainer is away (UTC instants)."""
+
+    trainer = models.ForeignKey(TrainerProfile, on_delete=models.CASCADE, related_name="time_off")
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("trainer time off")
+        verbose_name_plural = _("trainer time off")
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="time_off_ends_after"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trainer} {self.starts_at:%Y-%m-%d}"
+
+
+class PTSessionType(models.Model):
+    trainer = models.ForeignKey(
+        TrainerProfile, on_delete=models.CASCADE, related_name="session_types"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    duration_minutes = models.PositiveIntegerField(
+        _("duration (minutes)"),
+        default=60,
+        validators=[MinValueValidator(15), MaxValueValidator(240)],
+    )
+    price = models.PositiveIntegerField(_("price (cents)"), default=0)
+    auto_confirm = models.BooleanField(_("confirm requests automatically"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("personal training type")
+        verbose_name_plural = _("personal training types")
+        ordering = ["trainer", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.trainer}: {self.name}"
+
+
+class PTStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
+    LATE_CANCELLED = "late_cancelled", _("Cancelled late")
+    ATTENDED = "attended", _("Attended")
+    NO_SHOW = "no_show", _("No-show")
+
+
+PT_HOLDING = (PTStatus.REQUESTED, PTStatus.CONFIRMED)
+
+
+class PTBooking(models.Model):
+    """A member's 1:1 session with a trainer. Requested and confirmed sessions hold the
+    trainer's time; overlaps are refused under a lock on the trainer's row."""
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, related_name="pt_bookings"
+    )
+    trainer = models.ForeignKey(
+        TrainerProfile, on_delete=models.CASCADE, related_name="pt_bookings"
+    )
+    session_type = models.ForeignKey(PTSessionType, on_delete=models.PROTECT)
+    starts_at = models.DateTimeField(_("starts at"), db_index=True)
+    ends_at = models.DateTimeField(_("ends at"))
+    price = models.PositiveIntegerField(_("price (cents)"))
+    status = models.CharField(_("status"), max_length=16, choices=PTStatus.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal training session")
+        verbose_name_plural = _("personal training sessions")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="pt_ends_after"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.trainer} · {self.starts_at:%Y-%m-%d %H:%M}"

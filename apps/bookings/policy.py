@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -132,12 +133,19 @@ def booking_problems(
                 % {"until": until.astimezone(gym_zone(gym)).strftime("%Y-%m-%d %H:%M")},
             )
         )
-    live = Booking.objects.filter(member=member, status__in=LIVE_STATUSES)
-    if live.filter(session=session).exists():
+    # One query for the member's three counts (this class, upcoming, that day).
+    day_start, day_end = local_day_bounds(session.starts_at, gym_zone(gym))
+    counts = Booking.objects.filter(member=member, status__in=LIVE_STATUSES).aggregate(
+        here=Count("id", filter=Q(session=session)),
+        upcoming=Count("id", filter=Q(session__starts_at__gt=now)),
+        same_day=Count(
+            "id", filter=Q(session__starts_at__gte=day_start, session__starts_at__lt=day_end)
+        ),
+    )
+    if counts["here"]:
         problems.append(Problem("already_booked", _("You already have a place in this class.")))
-    upcoming = live.filter(session__starts_at__gt=now).count()
     allowed = max_active_bookings(member=member, policy=policy, gym=gym)
-    if upcoming >= allowed:
+    if counts["upcoming"] >= allowed:
         problems.append(
             Problem(
                 "too_many_bookings",
@@ -149,9 +157,7 @@ def booking_problems(
                 % {"n": allowed},
             )
         )
-    day_start, day_end = local_day_bounds(session.starts_at, gym_zone(gym))
-    same_day = live.filter(session__starts_at__gte=day_start, session__starts_at__lt=day_end)
-    if same_day.count() >= policy.max_per_day:
+    if counts["same_day"] >= policy.max_per_day:
         problems.append(
             Problem(
                 "daily_limit",

@@ -157,6 +157,9 @@ def test_a_member_cannot_cancel_someone_elses_booking(gym_a, api, booker_a):
 def test_booking_errors_are_clear(gym_a, api, booker_a, make_user):
     client = _client(api, gym_a, booker_a)
     assert client.post("/api/v1/classes/sessions/999999/book/").status_code == 404
+    assert client.post("/api/v1/classes/sessions/abc/book/").status_code == 404
+    assert client.post(f"/api/v1/classes/sessions/{'9' * 30}/book/").status_code == 404
+    assert client.get(f"/api/v1/bookings/{'9' * 30}/").status_code == 404
     with tenant_context(gym_a):
         session = new_session()
     bad = client.post(

@@ -1,8 +1,18 @@
+from zoneinfo import available_timezones
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.bookings.models import Booking, ClassSession, ClassType, Room, TrainerProfile
+from apps.bookings.models import (
+    Booking,
+    ClassSession,
+    ClassType,
+    PTBooking,
+    PTSessionType,
+    Room,
+    TrainerProfile,
+)
 
 
 class ClassTypeBriefSerializer(serializers.ModelSerializer):
@@ -135,3 +145,103 @@ class SessionDetailSerializer(SessionSerializer):
     @extend_schema_field(BookingCheckSerializer(allow_null=True))
     def get_booking_check(self, session):
         return self.context.get("booking_check")
+
+
+# --- Trainers and personal training -----------------------------------------------------
+
+
+class PTSessionTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PTSessionType
+        fields = ["id", "name", "duration_minutes", "price", "auto_confirm"]
+        read_only_fields = fields
+
+
+class TrainerSerializer(serializers.ModelSerializer):
+    session_types = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrainerProfile
+        fields = [
+            "id",
+            "display_name",
+            "bio",
+            "photo",
+            "specialties",
+            "languages",
+            "certifications",
+            "hourly_price",
+            "rating",
+            "session_types",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(PTSessionTypeSerializer(many=True))
+    def get_session_types(self, trainer):
+        active = [t for t in trainer.session_types.all() if t.is_active]
+        return PTSessionTypeSerializer(active, many=True).data
+
+
+class WishSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6)
+    start = serializers.TimeField()
+    end = serializers.TimeField()
+
+    def validate(self, data):
+        if data["end"] <= data["start"]:
+            raise serializers.ValidationError(_("The end must be after the start."))
+        return data
+
+
+class MatchRequestSerializer(serializers.Serializer):
+    goals = serializers.ListField(
+        child=serializers.CharField(max_length=60), max_length=10, required=False, default=list
+    )
+    language = serializers.CharField(max_length=8, required=False, allow_blank=True, default="")
+    availability = WishSerializer(many=True, required=False, default=list, max_length=21)
+    time_zone = serializers.CharField(max_length=64, required=False, default="")
+    budget = serializers.IntegerField(
+        min_value=0, max_value=10_000_000, required=False, allow_null=True, default=None
+    )
+
+    def validate_time_zone(self, value):
+        if value and value not in available_timezones():
+            raise serializers.ValidationError(_("Unknown time zone."))
+        return value
+
+
+class MatchSerializer(serializers.Serializer):
+    trainer = TrainerSerializer()
+    score = serializers.FloatField()
+    parts = serializers.DictField(child=serializers.FloatField())
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class PTBookingSerializer(serializers.ModelSerializer):
+    trainer = InstructorBriefSerializer(read_only=True)
+    session_type = PTSessionTypeSerializer(read_only=True)
+
+    class Meta:
+        model = PTBooking
+        fields = [
+            "id",
+            "trainer",
+            "session_type",
+            "starts_at",
+            "ends_at",
+            "price",
+            "status",
+            "note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PTRequestSerializer(serializers.Serializer):
+    session_type = serializers.IntegerField(min_value=1)
+    starts_at = serializers.DateTimeField()
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PTDecisionSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField()

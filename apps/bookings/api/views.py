@@ -16,17 +16,35 @@ from rest_framework.views import APIView
 from apps.bookings.api.serializers import (
     BookingSerializer,
     BookRequestSerializer,
+    MatchRequestSerializer,
+    MatchSerializer,
+    PTBookingSerializer,
+    PTDecisionSerializer,
+    PTRequestSerializer,
     SessionDetailSerializer,
     SessionSerializer,
+    TrainerSerializer,
 )
-from apps.bookings.models import Booking, BookingPolicy, ClassSession
+from apps.bookings.calendar import calendar_feed_for
+from apps.bookings.matching import MatchRequest, Wish, trainer_match
+from apps.bookings.models import (
+    Booking,
+    BookingPolicy,
+    ClassSession,
+    PTBooking,
+    PTSessionType,
+    TrainerProfile,
+)
 from apps.bookings.policy import booking_problems, gym_zone, policy_summary
 from apps.bookings.selectors import booking_list, session_timetable, sessions_with_counts
 from apps.bookings.services.booking import booking_cancel, booking_create
+from apps.bookings.services.training import pt_cancel, pt_decide, pt_request, pt_slots
 from apps.common.errors import ApplicationError
 from apps.members.selectors import member_for_user
 
 MAX_TIMETABLE_DAYS = 31
+# Ids in URLs: digits that fit PostgreSQL's bigint (anything else is a 404, not a 500).
+ID_PATTERN = r"[0-9]{1,18}"
 
 
 def _member_or_404(request):
@@ -79,6 +97,8 @@ def _booking_check(*, member, session, gym) -> dict:
 
 class SessionViewSet(viewsets.ReadOnlyModelViewSet):
     """The timetable. Any logged-in user of the gym may read it; members book."""
+
+    lookup_value_regex = ID_PATTERN
 
     serializer_class = SessionSerializer
     pagination_class = None
@@ -163,7 +183,8 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _book(self, request, *, join_waitlist: bool):
         member = _member_or_404(request)
-        session = get_object_or_404(ClassSession.objects.only("id"), pk=self.kwargs["pk"])
+        # The service locks the session row and answers 404 for an unknown id.
+        session = ClassSession(pk=int(self.kwargs["pk"]))
         booking = booking_create(member=member, session=session, join_waitlist=join_waitlist)
         booking = booking_list(member=member).get(pk=booking.pk)
         return Response(BookingSerializer(booking).data, status=201)
@@ -171,6 +192,8 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
 
 class BookingViewSet(viewsets.ReadOnlyModelViewSet):
     """The member's own bookings (places and waitlist entries)."""
+
+    lookup_value_regex = ID_PATTERN
 
     serializer_class = BookingSerializer
 
@@ -238,3 +261,149 @@ class PolicyView(APIView):
             )
         }
         return Response({"rules": policy_summary(policy), "values": values})
+
+
+# --- Trainers, matching, personal training ---------------------------------------------
+
+
+class TrainerViewSet(viewsets.ReadOnlyModelViewSet):
+    """Trainers who take personal-training clients, with their session types."""
+
+    lookup_value_regex = ID_PATTERN
+
+    serializer_class = TrainerSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return TrainerProfile.objects.filter(is_active=True).prefetch_related("session_types")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("session_type", int, required=True),
+            OpenApiParameter("from", date, description="First day (gym's local date); today"),
+            OpenApiParameter("to", date, description="Last day, included; from + 6 days"),
+        ],
+        responses=inline_serializer(
+            "TrainerSlots",
+            {
+                "time_zone": serializers.CharField(),
+                "slots": serializers.ListField(child=serializers.DateTimeField()),
+            },
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def slots(self, request, pk=None):
+        """Free start times (UTC) for one of the trainer's session types."""
+        trainer = self.get_object()
+        type_id = _id_param(request, "session_type")
+        session_type = get_object_or_404(
+            PTSessionType.objects.filter(trainer=trainer, is_active=True), pk=type_id or 0
+        )
+        zone = gym_zone(request.tenant)
+        first = _date_param(request, "from", timezone.now().astimezone(zone).date())
+        last = _date_param(request, "to", first + timedelta(days=6))
+        slots = pt_slots(trainer=trainer, session_type=session_type, first=first, last=last)
+        return Response({"time_zone": str(zone), "slots": [s.isoformat() for s in slots]})
+
+    @extend_schema(request=MatchRequestSerializer, responses=MatchSerializer(many=True))
+    @action(detail=False, methods=["post"])
+    def match(self, request):
+        """Trainers ranked for the member's goals, language, hours and budget, each with
+        its score, the parts of the score and the reasons in words."""
+        body = MatchRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        zone = gym_zone(request.tenant)
+        match_request = MatchRequest(
+            goals=data["goals"],
+            language=data["language"],
+            availability=[Wish(w["weekday"], w["start"], w["end"]) for w in data["availability"]],
+            time_zone=data["time_zone"] or str(zone),
+            budget=data["budget"],
+        )
+        ranked = trainer_match(
+            request=match_request,
+            gym_zone=zone,
+            today=timezone.now().astimezone(zone).date(),
+            trainers=self.get_queryset().prefetch_related("availability"),
+        )
+        return Response({"method": "weighted", "results": MatchSerializer(ranked, many=True).data})
+
+
+class PTBookingViewSet(viewsets.ReadOnlyModelViewSet):
+    """Members: their 1:1 sessions (request, list, cancel). Trainers: requests to them
+    (list, confirm or decline)."""
+
+    lookup_value_regex = ID_PATTERN
+
+    serializer_class = PTBookingSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PTBooking.objects.none()
+        bookings = PTBooking.objects.select_related("trainer", "session_type")
+        trainer = TrainerProfile.objects.filter(user=self.request.user).first()
+        if trainer is not None:
+            return bookings.filter(trainer=trainer).order_by("starts_at")
+        return bookings.filter(member=_member_or_404(self.request)).order_by("-starts_at")
+
+    @extend_schema(request=PTRequestSerializer, responses={201: PTBookingSerializer})
+    def create(self, request):
+        """Ask for a session: confirmed at once for auto-confirmed types, else pending
+        until the trainer answers. 409 with the rule broken when it cannot be booked."""
+        member = _member_or_404(request)
+        body = PTRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        session_type = get_object_or_404(
+            PTSessionType.objects.select_related("trainer"), pk=body.validated_data["session_type"]
+        )
+        booking = pt_request(
+            member=member,
+            session_type=session_type,
+            starts_at=body.validated_data["starts_at"],
+            note=body.validated_data["note"],
+        )
+        return Response(PTBookingSerializer(booking).data, status=201)
+
+    @extend_schema(request=None, responses=PTBookingSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        booking = self.get_object()
+        return Response(PTBookingSerializer(pt_cancel(booking=booking, by=request.user)).data)
+
+    @extend_schema(request=PTDecisionSerializer, responses=PTBookingSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """The trainer confirms (`confirm: true`) or declines a request."""
+        booking = self.get_object()
+        if booking.trainer.user_id != request.user.pk:
+            raise ApplicationError(
+                _("Only the trainer answers a request."), code="not_trainer", status_code=403
+            )
+        body = PTDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        booking = pt_decide(
+            booking=booking, confirm=body.validated_data["confirm"], by=request.user
+        )
+        return Response(PTBookingSerializer(booking).data)
+
+
+class CalendarFeedView(APIView):
+    """The private iCalendar URL of the member's (or trainer's) bookings. POST makes a
+    new URL and revokes the old one."""
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("CalendarFeedUrl", {"url": serializers.URLField()}),
+    )
+    def get(self, request):
+        feed = calendar_feed_for(user=request.user)
+        return Response({"url": request.build_absolute_uri(f"/calendar/{feed.token}.ics")})
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("CalendarFeedUrlNew", {"url": serializers.URLField()}),
+    )
+    def post(self, request):
+        feed = calendar_feed_for(user=request.user, rotate=True)
+        return Response({"url": request.build_absolute_uri(f"/calendar/{feed.token}.ics")})

@@ -98,33 +98,35 @@ def booking_create(
     """
     now = now or timezone.now()
     gym = current_gym()
-    with transaction.atomic():
-        session = _lock_session(session.pk)
-        member = _lock_member(member.pk)
-        policy = BookingPolicy.load()
-        booked = Booking.objects.filter(session=session, status=BookingStatus.BOOKED).count()
-        full = booked >= session.capacity
-        problems = booking_problems(
-            member=member, session=session, policy=policy, gym=gym, now=now, waitlist=full
-        )
-        if problems:
-            raise ApplicationError(
-                problems[0].message,
-                code=problems[0].code,
-                details={"problems": [{"code": p.code, "message": p.message} for p in problems]},
-                status_code=409,
+    try:
+        with transaction.atomic():
+            session = _lock_session(session.pk)
+            member = _lock_member(member.pk)
+            policy = BookingPolicy.load()
+            booked = Booking.objects.filter(session=session, status=BookingStatus.BOOKED).count()
+            full = booked >= session.capacity
+            problems = booking_problems(
+                member=member, session=session, policy=policy, gym=gym, now=now, waitlist=full
             )
-        if full and not join_waitlist:
-            raise ApplicationError(_("This class is full."), code="class_full", status_code=409)
-        status = BookingStatus.WAITLISTED if full else BookingStatus.BOOKED
-        try:
-            with transaction.atomic():
-                booking = Booking.objects.create(member=member, session=session, status=status)
-        except IntegrityError:
-            raise ApplicationError(
-                _("You already have a place in this class."), code="already_booked", status_code=409
-            ) from None
-    return booking
+            if problems:
+                raise ApplicationError(
+                    problems[0].message,
+                    code=problems[0].code,
+                    details={
+                        "problems": [{"code": p.code, "message": p.message} for p in problems]
+                    },
+                    status_code=409,
+                )
+            if full and not join_waitlist:
+                raise ApplicationError(_("This class is full."), code="class_full", status_code=409)
+            status = BookingStatus.WAITLISTED if full else BookingStatus.BOOKED
+            return Booking.objects.create(member=member, session=session, status=status)
+    except IntegrityError:
+        # The member lock makes this unreachable through this function; the constraint
+        # still guards every other path (admin, scripts, future code).
+        raise ApplicationError(
+            _("You already have a place in this class."), code="already_booked", status_code=409
+        ) from None
 
 
 def booking_cancel(
