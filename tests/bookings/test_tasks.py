@@ -81,3 +81,14 @@ def test_generate_sessions_task_publishes_the_weeks_ahead(gym_a, policy):
         sessions = ClassSession.objects.all()
         assert 6 <= sessions.count() <= 7  # Mon/Wed/Fri over 15 days
         assert all(s.starts_at >= timezone.now() - timedelta(days=1) for s in sessions)
+
+
+def test_reminders_speak_the_gyms_language(gym_a, django_capture_on_commit_callbacks):
+    gym_a.default_language = "es"  # this object only; the test's transaction rolls back
+    with tenant_context(gym_a):
+        session = new_session(starts_in=timedelta(minutes=30))
+        booking_create(member=new_member(first_name="Lucía"), session=session)
+        with django_capture_on_commit_callbacks(execute=True):
+            reminders_send_due()
+    assert mail.outbox[0].subject.startswith("[Gym A] Recordatorio:")
+    assert "Hola Lucía" in mail.outbox[0].body
