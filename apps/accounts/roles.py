@@ -57,6 +57,7 @@ _CLASSES_ALL = [
     "bookings.change_bookingpolicy",
     "bookings.view_calendarfeed",
     "bookings.view_ptbooking",
+    "bookings.change_ptbooking",
 ]
 # Trainers and the front desk see the timetable and take attendance on the roster.
 _CLASSES_ROSTER = ["bookings.view_classsession", "bookings.view_booking", "bookings.change_booking"]
@@ -70,7 +71,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.view_group",
     ],
     Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL, *_CLASSES_ALL],
-    Role.TRAINER: ["members.view_member", *_CLASSES_ROSTER],
+    # Trainers answer personal-training requests made to them (scoped in the views).
+    Role.TRAINER: [
+        "members.view_member",
+        *_CLASSES_ROSTER,
+        "bookings.view_ptbooking",
+        "bookings.change_ptbooking",
+    ],
     Role.FRONT_DESK: [
         "members.view_member",
         "members.add_member",

@@ -2,31 +2,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.bookings.models import BookingPolicy, Room, TrainerProfile
+from apps.bookings.services.booking import POLICY_FIELDS
 
 
 class BookingPolicyForm(forms.ModelForm):
     class Meta:
         model = BookingPolicy
-        fields = [
-            "opens_days_before",
-            "closes_minutes_before",
-            "max_active_bookings",
-            "max_per_day",
-            "waitlist_closes_minutes_before",
-            "late_cancel_minutes_before",
-            "late_cancel_strike",
-            "late_cancel_fee",
-            "late_cancel_forfeits_credit",
-            "no_show_strike",
-            "no_show_fee",
-            "no_show_forfeits_credit",
-            "strikes_to_block",
-            "strike_window_days",
-            "block_days",
-            "reminder_minutes_before",
-            "auto_mark_no_shows",
-            "generate_weeks_ahead",
-        ]
+        fields = list(POLICY_FIELDS)
 
 
 class SessionCancelForm(forms.Form):

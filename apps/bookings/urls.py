@@ -7,6 +7,7 @@ from apps.bookings.views import (
     PenaltyWaiveView,
     PolicySettingsView,
     SessionRosterView,
+    TrainingListView,
     WeekView,
 )
 
@@ -16,4 +17,5 @@ dashboard_urls = [
     path("policy/", PolicySettingsView.as_view(), name="class-policy-settings"),
     path("penalties/", PenaltyListView.as_view(), name="class-penalties"),
     path("penalties/<int:pk>/waive/", PenaltyWaiveView.as_view(), name="class-penalty-waive"),
+    path("training/", TrainingListView.as_view(), name="class-training"),
 ]

@@ -15,11 +15,16 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from apps.bookings.forms import BookingPolicyForm, SessionCancelForm, SessionChangeForm, WaiveForm
-from apps.bookings.models import Booking, BookingPolicy, ClassSession, Penalty
+from apps.bookings.models import Booking, BookingPolicy, ClassSession, Penalty, PTBooking
 from apps.bookings.policy import gym_zone, policy_summary
 from apps.bookings.selectors import penalty_list, session_roster, session_timetable
-from apps.bookings.services.booking import booking_mark_attendance, penalty_waive
+from apps.bookings.services.booking import (
+    booking_mark_attendance,
+    penalty_waive,
+    policy_update,
+)
 from apps.bookings.services.schedule import session_cancel, session_update
+from apps.bookings.services.training import pt_decide
 from apps.common.errors import ApplicationError
 from apps.dashboard.mixins import StaffRequiredMixin
 
@@ -148,7 +153,9 @@ class PolicySettingsView(StaffRequiredMixin, PermissionRequiredMixin, View):
         policy = BookingPolicy.load()
         form = BookingPolicyForm(request.POST, instance=policy)
         if form.is_valid():
-            form.save()
+            policy_update(
+                data={f: form.cleaned_data[f] for f in form.changed_data}, by=request.user
+            )
             messages.success(request, _("Booking policy saved."))
             return redirect("class-policy-settings")
         return render(
@@ -181,3 +188,42 @@ class PenaltyWaiveView(StaffRequiredMixin, PermissionRequiredMixin, View):
         else:
             messages.success(request, _("Penalty waived."))
         return redirect("class-penalties")
+
+
+class TrainingListView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    """Personal-training sessions from today: a trainer sees theirs (and answers
+    requests); managers see everyone's."""
+
+    permission_required = "bookings.view_ptbooking"
+
+    def _bookings(self, request):
+        bookings = PTBooking.objects.select_related("member", "trainer", "session_type").filter(
+            starts_at__gte=timezone.now() - timedelta(hours=12)
+        )
+        if not request.user.has_perm("bookings.change_classsession"):  # not a manager
+            bookings = bookings.filter(trainer__user=request.user)
+        return bookings.order_by("starts_at")
+
+    def get(self, request):
+        zone = gym_zone(request.tenant)
+        page = Paginator(self._bookings(request), 50).get_page(request.GET.get("page"))
+        for booking in page:
+            booking.local_start = booking.starts_at.astimezone(zone).replace(tzinfo=None)
+        return render(request, "bookings/training.html", {"page": page})
+
+    def post(self, request):
+        if not request.user.has_perm("bookings.change_ptbooking"):
+            raise PermissionDenied
+        booking = get_object_or_404(self._bookings(request), pk=request.POST.get("booking") or 0)
+        if booking.trainer.user_id != request.user.pk:
+            messages.error(request, _("Only the trainer answers a request."))
+            return redirect("class-training")
+        try:
+            pt_decide(
+                booking=booking, confirm=request.POST.get("action") == "confirm", by=request.user
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Answer sent."))
+        return redirect("class-training")

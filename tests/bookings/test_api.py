@@ -116,6 +116,23 @@ def test_session_detail_explains_the_policy_before_booking(gym_a, api, booker_a)
     assert [p["code"] for p in refused["problems"]] == ["tier_required"]
     rules = client.get("/api/v1/classes/policy/").json()
     assert rules["values"]["max_per_day"] == 2 and len(rules["rules"]) >= 5
+    assert rules["my_standing"] == {"strikes": 0, "strikes_to_block": 3, "blocked_until": None}
+
+
+def test_policy_endpoint_tells_a_member_about_their_strikes_and_block(gym_a, api, booker_a, policy):
+    policy(gym_a, strikes_to_block=1, block_days=7, late_cancel_minutes_before=24 * 60)
+    with tenant_context(gym_a):
+        booking = booking_create(member=booker_a, session=new_session(starts_in=timedelta(hours=3)))
+    client = _client(api, gym_a, booker_a)
+    assert client.post(f"/api/v1/bookings/{booking.pk}/cancel/").json()["status"] == (
+        "late_cancelled"
+    )
+    standing = client.get("/api/v1/classes/policy/").json()["my_standing"]
+    assert standing["strikes"] == 1 and standing["blocked_until"] is not None
+    with tenant_context(gym_a):
+        later = new_session(starts_in=timedelta(days=1))
+    refused = client.post(f"/api/v1/classes/sessions/{later.pk}/book/")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "blocked"
 
 
 def test_book_then_waitlist_then_cancel_promotes_through_the_api(gym_a, api, booker_a):

@@ -8,7 +8,15 @@ from django.core import mail
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
-from apps.bookings.models import Booking, BookingPolicy, Penalty, Room, TrainerProfile
+from apps.bookings.models import (
+    Booking,
+    BookingPolicy,
+    Penalty,
+    PTBooking,
+    PTSessionType,
+    Room,
+    TrainerProfile,
+)
 from apps.bookings.services.booking import booking_create
 from tests.bookings.conftest import new_member, new_session
 
@@ -161,3 +169,41 @@ def test_admin_lists_every_class_model(gym_a, make_user, web):
         "calendarfeed",
     ):
         assert client.get(f"/admin/bookings/{model}/", follow=True).status_code == 200, model
+
+
+def test_trainer_answers_personal_training_requests_on_the_dashboard(
+    gym_a, make_user, web, django_capture_on_commit_callbacks
+):
+    trainer_user = make_user(gym_a, Role.TRAINER)
+    other_user = make_user(gym_a, Role.TRAINER)
+    with tenant_context(gym_a):
+        trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Pia")
+        kind = PTSessionType.objects.create(trainer=trainer, name="Mobility hour")
+        member = new_member(first_name="Requester")
+        start = new_session().starts_at
+        request = PTBooking.objects.create(
+            member=member,
+            trainer=trainer,
+            session_type=kind,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            price=0,
+            status="requested",
+        )
+    other = web(gym_a, other_user)
+    assert b"Requester" not in other.get("/dashboard/classes/training/").content
+    assert other.post("/dashboard/classes/training/", {"booking": request.pk}).status_code == 404
+    client = web(gym_a, trainer_user)
+    page = client.get("/dashboard/classes/training/")
+    assert page.status_code == 200 and b"Requester" in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        answered = client.post(
+            "/dashboard/classes/training/", {"booking": request.pk, "action": "confirm"}
+        )
+    assert answered.status_code == 302
+    with tenant_context(gym_a):
+        request.refresh_from_db()
+        assert request.status == "confirmed" and request.decided_by == trainer_user
+    assert mail.outbox[-1].to == [member.email]
+    manager = web(gym_a, make_user(gym_a, Role.MANAGER))
+    assert b"Requester" in manager.get("/dashboard/classes/training/").content

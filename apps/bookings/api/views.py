@@ -37,7 +37,7 @@ from apps.bookings.models import (
 )
 from apps.bookings.policy import booking_problems, gym_zone, policy_summary
 from apps.bookings.selectors import booking_list, session_timetable, sessions_with_counts
-from apps.bookings.services.booking import booking_cancel, booking_create
+from apps.bookings.services.booking import booking_cancel, booking_create, member_standing
 from apps.bookings.services.training import pt_cancel, pt_decide, pt_request, pt_slots
 from apps.common.errors import ApplicationError
 from apps.members.selectors import member_for_user
@@ -235,6 +235,15 @@ class PolicyView(APIView):
             {
                 "rules": serializers.ListField(child=serializers.CharField()),
                 "values": serializers.DictField(),
+                "my_standing": inline_serializer(
+                    "MyStanding",
+                    {
+                        "strikes": serializers.IntegerField(),
+                        "strikes_to_block": serializers.IntegerField(),
+                        "blocked_until": serializers.DateTimeField(allow_null=True),
+                    },
+                    allow_null=True,
+                ),
             },
         )
     )
@@ -260,7 +269,15 @@ class PolicyView(APIView):
                 "block_days",
             )
         }
-        return Response({"rules": policy_summary(policy), "values": values})
+        member = member_for_user(user=request.user)
+        standing = member_standing(member=member) if member else None
+        return Response(
+            {
+                "rules": policy_summary(policy),
+                "values": values,
+                "my_standing": standing,
+            }
+        )
 
 
 # --- Trainers, matching, personal training ---------------------------------------------

@@ -285,6 +285,64 @@ def booking_link_visit(*, member: Member, entered_at: datetime) -> Booking | Non
     )
 
 
+POLICY_FIELDS = (
+    "opens_days_before",
+    "closes_minutes_before",
+    "max_active_bookings",
+    "max_per_day",
+    "waitlist_closes_minutes_before",
+    "late_cancel_minutes_before",
+    "late_cancel_strike",
+    "late_cancel_fee",
+    "late_cancel_forfeits_credit",
+    "no_show_strike",
+    "no_show_fee",
+    "no_show_forfeits_credit",
+    "strikes_to_block",
+    "strike_window_days",
+    "block_days",
+    "reminder_minutes_before",
+    "auto_mark_no_shows",
+    "generate_weeks_ahead",
+)
+
+
+def policy_update(*, data: dict, by=None) -> BookingPolicy:
+    """Change the gym's booking policy (validated values from the settings form)."""
+    unknown = set(data) - set(POLICY_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            _("These fields cannot be changed here."),
+            code="invalid_fields",
+            details={field: [_("Not allowed.")] for field in sorted(unknown)},
+        )
+    with transaction.atomic():
+        policy = BookingPolicy.objects.select_for_update().get(pk=BookingPolicy.load().pk)
+        for field, value in data.items():
+            setattr(policy, field, value)
+        policy.full_clean()
+        policy.save()
+    logger.info("Booking policy changed by %s: %s", getattr(by, "pk", None), sorted(data))
+    return policy
+
+
+def member_standing(*, member: Member, now: datetime | None = None) -> dict:
+    """What a member should know about their own record: strikes that count, a block."""
+    now = now or timezone.now()
+    policy = BookingPolicy.load()
+    strikes = Penalty.objects.filter(
+        member=member,
+        kind=PenaltyKind.STRIKE,
+        waived_at__isnull=True,
+        created_at__gt=now - timedelta(days=policy.strike_window_days),
+    ).count()
+    return {
+        "strikes": strikes,
+        "strikes_to_block": policy.strikes_to_block,
+        "blocked_until": blocked_until(member=member, policy=policy, now=now),
+    }
+
+
 def penalty_waive(*, penalty: Penalty, by, reason: str, now: datetime | None = None) -> Penalty:
     """Staff lift a penalty. Who, when and why stay on the row (the audit trail)."""
     reason = " ".join((reason or "").split())[:300]
