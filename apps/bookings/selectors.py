@@ -6,7 +6,7 @@ booked and waitlist counts and the member's own booking computed by the database
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -124,3 +124,69 @@ def penalty_list(*, member=None, include_waived: bool = True) -> QuerySet[Penalt
     if not include_waived:
         penalties = penalties.filter(waived_at__isnull=True)
     return penalties
+
+
+TIMETABLE_FIELDS = (
+    "id",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "status",
+    "cancelled_reason",
+    "booked_count",
+    "waitlist_count",
+    "class_type_id",
+    "class_type__name",
+    "class_type__level",
+    "class_type__required_tier",
+    "class_type__duration_minutes",
+    "instructor_id",
+    "instructor__display_name",
+    "room_id",
+    "room__name",
+)
+
+
+def _iso(moment: datetime) -> str:
+    # What DRF's DateTimeField writes for UTC: ISO 8601 with a Z.
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def timetable_rows(sessions: QuerySet[ClassSession], *, with_member: bool) -> list[dict]:
+    """The timetable as plain rows (the shape of SessionSerializer), read with values():
+    building 200 model instances and nested serializers cost more than the query."""
+    fields = TIMETABLE_FIELDS + (("my_booking_id", "my_booking_status") if with_member else ())
+    rows = []
+    for r in sessions.values(*fields):
+        rows.append(
+            {
+                "id": r["id"],
+                "class_type": {
+                    "id": r["class_type_id"],
+                    "name": r["class_type__name"],
+                    "level": r["class_type__level"],
+                    "required_tier": r["class_type__required_tier"],
+                    "duration_minutes": r["class_type__duration_minutes"],
+                },
+                "instructor": (
+                    {"id": r["instructor_id"], "display_name": r["instructor__display_name"]}
+                    if r["instructor_id"]
+                    else None
+                ),
+                "room": {"id": r["room_id"], "name": r["room__name"]} if r["room_id"] else None,
+                "starts_at": _iso(r["starts_at"]),
+                "ends_at": _iso(r["ends_at"]),
+                "capacity": r["capacity"],
+                "booked_count": r["booked_count"],
+                "spots_left": max(r["capacity"] - r["booked_count"], 0),
+                "waitlist_count": r["waitlist_count"],
+                "status": r["status"],
+                "cancelled_reason": r["cancelled_reason"],
+                "my_booking": (
+                    {"id": r["my_booking_id"], "status": r["my_booking_status"]}
+                    if with_member and r["my_booking_id"]
+                    else None
+                ),
+            }
+        )
+    return rows

@@ -189,3 +189,18 @@ def test_booking_errors_are_clear(gym_a, api, booker_a, make_user):
     assert no_profile.status_code == 404
     assert no_profile.json()["error"]["code"] == "no_member_profile"
     assert api(gym_a).get("/api/v1/classes/sessions/").status_code == 401
+
+
+def test_timetable_rows_have_the_documented_shape_of_a_session(gym_a, api, booker_a, make_user):
+    trainer_user = make_user(gym_a, Role.TRAINER)
+    with tenant_context(gym_a):
+        trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Ines")
+        with_all = new_session(instructor=trainer, capacity=3)
+        bare = new_session(starts_in=timedelta(days=2))
+        booking_create(member=booker_a, session=with_all)
+    client = _client(api, gym_a, booker_a)
+    rows = {r["id"]: r for r in client.get("/api/v1/classes/sessions/").json()["results"]}
+    for session in (with_all, bare):
+        detail = client.get(f"/api/v1/classes/sessions/{session.pk}/").json()
+        detail.pop("booking_check")
+        assert rows[session.pk] == detail

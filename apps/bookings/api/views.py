@@ -36,7 +36,12 @@ from apps.bookings.models import (
     TrainerProfile,
 )
 from apps.bookings.policy import booking_problems, gym_zone, policy_summary
-from apps.bookings.selectors import booking_list, session_timetable, sessions_with_counts
+from apps.bookings.selectors import (
+    booking_list,
+    session_timetable,
+    sessions_with_counts,
+    timetable_rows,
+)
 from apps.bookings.services.booking import booking_cancel, booking_create, member_standing
 from apps.bookings.services.training import pt_cancel, pt_decide, pt_request, pt_slots
 from apps.common.errors import ApplicationError
@@ -137,11 +142,12 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
                 code="invalid_filter",
                 details={"to": [_("Out of range.")]},
             )
+        member = member_for_user(user=request.user)
         sessions = session_timetable(
             gym=gym,
             first=first,
             last=last,
-            member=member_for_user(user=request.user),
+            member=member,
             class_type_id=_id_param(request, "type"),
             instructor_id=_id_param(request, "instructor"),
         )
@@ -150,7 +156,7 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
                 "time_zone": str(gym_zone(gym)),
                 "from": first.isoformat(),
                 "to": last.isoformat(),
-                "results": SessionSerializer(sessions, many=True).data,
+                "results": timetable_rows(sessions, with_member=member is not None),
             }
         )
 
