@@ -36,6 +36,8 @@ def _monday(request, zone) -> date:
         day = date.fromisoformat(raw[:10]) if raw else today
     except ValueError:
         day = today
+    if not 2000 <= day.year <= 2100:
+        day = today
     return day - timedelta(days=day.weekday())
 
 

@@ -34,6 +34,7 @@ def test_week_view_shows_the_classes_of_the_week_and_the_nav_link(gym_a, make_us
     assert f'href="/dashboard/classes/sessions/{session.pk}/"' in page
     assert 'href="/dashboard/classes/"' in page  # the nav link replaced the placeholder
     assert web(gym_a, owner).get("/dashboard/classes/?week=garbage").status_code == 200
+    assert web(gym_a, owner).get("/dashboard/classes/?week=9999-12-31").status_code == 200
 
 
 def test_member_logins_cannot_open_the_class_pages(gym_a, make_user, web):

@@ -66,7 +66,10 @@ def _date_param(request, name: str, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw.strip()[:10])
+        value = date.fromisoformat(raw.strip()[:10])
+        if not 2000 <= value.year <= 2100:  # also keeps date arithmetic from overflowing
+            raise ValueError
+        return value
     except ValueError:
         raise ApplicationError(
             _("Use a date like 2026-03-30."),
