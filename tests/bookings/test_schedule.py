@@ -1,14 +1,24 @@
 """Generating the timetable from schedules, across daylight-saving changes, and the
 exceptions staff make: cancel one session, change it, close for holidays."""
 
+import io
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
-from apps.bookings.models import Booking, ClassSession, ClassType, Room, Schedule
+from apps.accounts.roles import Role
+from apps.bookings.models import (
+    Booking,
+    ClassSession,
+    ClassType,
+    Room,
+    Schedule,
+    TrainerProfile,
+)
 from apps.bookings.services.booking import booking_create
 from apps.bookings.services.schedule import (
     closure_create,
@@ -173,3 +183,15 @@ def test_more_places_promote_the_waitlist_and_fewer_than_booked_are_refused(gym_
         with pytest.raises(ApplicationError) as exc:
             session_update(session=session, capacity=1)
         assert exc.value.code == "capacity_below_booked"
+
+
+def test_demo_timetable_seed_is_idempotent(gym_a, make_user):
+    make_user(gym_a, Role.TRAINER, full_name="Tom Trainer")
+    call_command("seed_demo_classes", gym="gym-a", stdout=io.StringIO())
+    with tenant_context(gym_a):
+        count = ClassSession.objects.count()
+        assert count > 10 and Schedule.objects.count() == 4
+        assert TrainerProfile.objects.get().session_types.count() == 2
+    call_command("seed_demo_classes", gym="gym-a", stdout=io.StringIO())
+    with tenant_context(gym_a):
+        assert ClassSession.objects.count() == count
