@@ -15,6 +15,7 @@ from apps.bookings.policy import blocked_until
 from apps.bookings.services.booking import (
     booking_cancel,
     booking_create,
+    booking_link_visit,
     booking_mark_attendance,
     penalty_waive,
     waitlist_position,
@@ -331,3 +332,15 @@ def test_no_show_gets_penalties_and_correcting_it_waives_them(gym_a, policy):
         assert set(Penalty.objects.filter(booking=booking).values_list("waived_by", flat=True)) == {
             trainer.pk
         }
+
+
+def test_a_door_visit_shortly_before_class_marks_the_booking_attended(gym_a):
+    with tenant_context(gym_a):
+        member = new_member()
+        session = new_session(starts_in=timedelta(minutes=10))
+        booking = booking_create(member=member, session=session)
+        too_early = session.starts_at - timedelta(hours=2)
+        assert booking_link_visit(member=member, entered_at=too_early) is None
+        linked = booking_link_visit(member=member, entered_at=timezone.now())
+        assert linked.pk == booking.pk and linked.status == "attended"
+        assert booking_link_visit(member=member, entered_at=timezone.now()) is None  # once
