@@ -9,6 +9,16 @@ from rest_framework.routers import DefaultRouter
 
 from apps.accounts.views import StaffListView, StaffRoleView
 from apps.attendance import urls as attendance_urls
+from apps.bookings.api.views import (
+    BookingViewSet,
+    CalendarFeedView,
+    PolicyView,
+    PTBookingViewSet,
+    SessionViewSet,
+    TrainerViewSet,
+)
+from apps.bookings.calendar import calendar_feed_view
+from apps.bookings.urls import dashboard_urls as classes_dashboard
 from apps.common.views import healthz
 from apps.dashboard.views import HomeView, root
 from apps.members.api.views import MemberViewSet, MeView
@@ -29,9 +39,15 @@ handler500 = "apps.common.views.error_500"
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("members", MemberViewSet, basename="member")
+router.register("classes/sessions", SessionViewSet, basename="class-session")
+router.register("bookings", BookingViewSet, basename="booking")
+router.register("trainers", TrainerViewSet, basename="trainer")
+router.register("pt-bookings", PTBookingViewSet, basename="pt-booking")
 
 api_v1 = [
     path("me/", MeView.as_view(), name="me"),
+    path("classes/policy/", PolicyView.as_view(), name="class-policy"),
+    path("calendar-feed/", CalendarFeedView.as_view(), name="calendar-feed"),
     *router.urls,
     *attendance_urls.api,
 ]
@@ -49,6 +65,7 @@ dashboard = [
     path("staff/<int:pk>/", StaffRoleView.as_view(), name="staff-role"),
     path("settings/", GymSettingsView.as_view(), name="gym-settings"),
     path("check-ins/", include(attendance_urls.dashboard)),
+    path("classes/", include(classes_dashboard)),
 ]
 
 urlpatterns = [
@@ -59,6 +76,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("calendar/<str:token>.ics", calendar_feed_view, name="calendar-feed-ics"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path(
         "api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="api-schema"

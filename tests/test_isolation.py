@@ -263,3 +263,154 @@ def test_occupancy_of_gym_a_does_not_count_in_gym_b(gym_a, gym_b, make_user, mak
     owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
     assert api(gym_a, owner_a).get("/api/v1/occupancy/").json()["count"] == 1
     assert api(gym_b, owner_b).get("/api/v1/occupancy/").json()["count"] == 0
+
+
+# Classes and bookings: gym B's members and staff get 404 for gym A's sessions, bookings
+# and penalties, and nothing of A changes.
+CLASS_URLS = [
+    ("member_get", "/api/v1/classes/sessions/{session}/"),
+    ("member_post", "/api/v1/classes/sessions/{session}/book/"),
+    ("member_post", "/api/v1/classes/sessions/{session}/waitlist/"),
+    ("member_post", "/api/v1/bookings/{booking}/cancel/"),
+    ("member_get", "/api/v1/bookings/{booking}/"),
+    ("web", "/dashboard/classes/sessions/{session}/"),
+    ("web_post", "/dashboard/classes/sessions/{session}/"),
+    ("web_post", "/dashboard/classes/penalties/{penalty}/waive/"),
+    ("admin", "/admin/bookings/classsession/{session}/change/"),
+    ("admin", "/admin/bookings/booking/{booking}/change/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), CLASS_URLS)
+def test_classes_of_gym_a_are_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, web, api):
+    # Imported here, not at the top, so parallel branches appending to this module
+    # do not collide on its import block.
+    from datetime import timedelta
+
+    from apps.bookings.models import Booking, Penalty
+    from apps.bookings.services.booking import booking_create
+    from tests.bookings.conftest import new_member, new_session
+
+    with tenant_context(gym_a):
+        session = new_session(capacity=3, starts_in=timedelta(days=1))
+        booking = booking_create(member=new_member(first_name="Alicia"), session=session)
+        penalty = Penalty.objects.create(
+            member=booking.member,
+            booking=booking,
+            kind="strike",
+            reason="no_show",
+            created_at=session.starts_at,
+        )
+    with tenant_context(gym_b):
+        member_b = new_member()
+        # Same ids may exist in B by coincidence; make sure they do not.
+        assert not Booking.objects.filter(pk=booking.pk).exists()
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(session=session.pk, booking=booking.pk, penalty=penalty.pk)
+    if kind == "member_get":
+        response = api(gym_b, member_b.user).get(path)
+    elif kind == "member_post":
+        response = api(gym_b, member_b.user).post(path)
+    elif kind == "web_post":
+        response = web(gym_b, owner_b).post(
+            path, {"action": "attended", "booking": booking.pk, "reason": "x"}
+        )
+    else:
+        response = web(gym_b, owner_b).get(path)
+    if kind == "admin":
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    else:
+        assert response.status_code == 404
+    assert b"Alicia" not in response.content
+    with tenant_context(gym_a):
+        booking.refresh_from_db()
+        penalty.refresh_from_db()
+        assert booking.status == "booked" and penalty.waived_at is None
+        assert Booking.objects.filter(session=session).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    [
+        ("api", "/api/v1/classes/sessions/"),
+        ("web", "/dashboard/classes/"),
+        ("web", "/dashboard/classes/penalties/"),
+        ("admin", "/admin/bookings/classsession/"),
+    ],
+)
+def test_timetables_in_gym_b_do_not_show_gym_a_classes(
+    kind, url, gym_a, gym_b, make_user, web, api
+):
+    from datetime import timedelta
+
+    from apps.bookings.models import ClassType, Penalty
+    from apps.bookings.services.booking import booking_create
+    from tests.bookings.conftest import new_member, new_session
+
+    with tenant_context(gym_a):
+        session = new_session(starts_in=timedelta(hours=2))
+        ClassType.objects.filter(pk=session.class_type_id).update(name="Aonly Yoga")
+        booking = booking_create(member=new_member(first_name="Aonly"), session=session)
+        Penalty.objects.create(
+            member=booking.member,
+            booking=booking,
+            kind="strike",
+            reason="no_show",
+            created_at=session.starts_at,
+        )
+    owner_b, owner_a = make_user(gym_b, Role.OWNER), make_user(gym_a, Role.OWNER)
+    client = api if kind == "api" else web
+    response = client(gym_b, owner_b).get(url)
+    assert response.status_code == 200
+    assert b"Aonly" not in response.content
+    assert b"Aonly" in client(gym_a, owner_a).get(url).content  # the test can fail
+
+
+def test_trainers_pt_bookings_and_calendar_feeds_of_gym_a_are_not_found_from_gym_b(
+    gym_a, gym_b, api, web
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.bookings.calendar import calendar_feed_for
+    from apps.bookings.models import PTBooking, PTSessionType, TrainerProfile
+    from tests.bookings.conftest import new_member
+    from tests.factories import UserFactory
+
+    with tenant_context(gym_a):
+        trainer = TrainerProfile.objects.create(
+            user=UserFactory(role=Role.TRAINER), display_name="Aonly Coach"
+        )
+        kind = PTSessionType.objects.create(trainer=trainer, name="PT")
+        member_a = new_member(tier="pro")
+        start = timezone.now() + timedelta(days=2)
+        booking = PTBooking.objects.create(
+            member=member_a,
+            trainer=trainer,
+            session_type=kind,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            price=0,
+            status="confirmed",
+        )
+        token = calendar_feed_for(user=member_a.user).token
+    with tenant_context(gym_b):
+        member_b = new_member(tier="pro")
+    client = api(gym_b, member_b.user)
+    assert client.get(f"/api/v1/trainers/{trainer.pk}/").status_code == 404
+    assert (
+        client.get(f"/api/v1/trainers/{trainer.pk}/slots/?session_type={kind.pk}").status_code
+        == 404
+    )
+    assert client.post(f"/api/v1/pt-bookings/{booking.pk}/cancel/").status_code == 404
+    made = client.post(
+        "/api/v1/pt-bookings/",
+        {"session_type": kind.pk, "starts_at": (start + timedelta(days=1)).isoformat()},
+    )
+    assert made.status_code == 404
+    assert b"Aonly" not in client.get("/api/v1/trainers/").content
+    assert web(gym_b).get(f"/calendar/{token}.ics").status_code == 404
+    assert web(gym_a).get(f"/calendar/{token}.ics").status_code == 200
+    with tenant_context(gym_a):
+        assert PTBooking.objects.get(pk=booking.pk).status == "confirmed"

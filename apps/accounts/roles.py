@@ -50,22 +50,59 @@ _DOOR_ALL = [
     "attendance.change_kiosk",
     "attendance.change_doorsettings",
 ]
+_CLASSES_ALL = [
+    f"bookings.{verb}_{model}"
+    for model in (
+        "room",
+        "classtype",
+        "trainerprofile",
+        "schedule",
+        "classsession",
+        "closure",
+        "traineravailability",
+        "trainertimeoff",
+        "ptsessiontype",
+    )
+    for verb in ("view", "add", "change", "delete")
+] + [
+    "bookings.view_booking",
+    "bookings.change_booking",
+    "bookings.view_penalty",
+    "bookings.change_penalty",
+    "bookings.view_bookingpolicy",
+    "bookings.change_bookingpolicy",
+    "bookings.view_calendarfeed",
+    "bookings.view_ptbooking",
+    "bookings.change_ptbooking",
+]
+# Trainers and the front desk see the timetable and take attendance on the roster.
+_CLASSES_ROSTER = ["bookings.view_classsession", "bookings.view_booking", "bookings.change_booking"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OWNER: [
         *_MEMBERS_ALL,
         *_STAFF_ALL,
         *_DOOR_ALL,
+        *_CLASSES_ALL,
         "accounts.manage_gym_settings",
         "auth.view_group",
     ],
-    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL, *_DOOR_ALL],
-    Role.TRAINER: ["members.view_member", "attendance.view_visit"],
+    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL, *_DOOR_ALL, *_CLASSES_ALL],
+    # Trainers answer personal-training requests made to them (scoped in the views).
+    Role.TRAINER: [
+        "members.view_member",
+        "attendance.view_visit",
+        *_CLASSES_ROSTER,
+        "bookings.view_ptbooking",
+        "bookings.change_ptbooking",
+    ],
     Role.FRONT_DESK: [
         "members.view_member",
         "members.add_member",
         "members.change_member",
         *_DOOR_DESK,
+        *_CLASSES_ROSTER,
+        "bookings.view_penalty",
     ],
     Role.MEMBER: [],
 }

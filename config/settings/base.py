@@ -55,6 +55,7 @@ TENANT_APPS = [
     "apps.billing",  # tiers + entitlements (no tables yet)
     "apps.dashboard",  # staff pages shell (no tables)
     "apps.attendance",  # passes, kiosks and visits belong to one gym's door
+    "apps.bookings",  # classes, sessions, bookings, trainers: per gym
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -158,6 +159,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10 * 60,
         "args": ["apps.attendance.tasks.auto_checkout"],
     },
+    # Classes: publish the rolling timetable, remind booked members, mark no-shows.
+    "bookings-generate-sessions": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 60 * 60,
+        "args": ["apps.bookings.tasks.generate_sessions"],
+    },
+    "bookings-send-reminders": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 5 * 60,
+        "args": ["apps.bookings.tasks.send_reminders"],
+    },
+    "bookings-mark-no-shows": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 15 * 60,
+        "args": ["apps.bookings.tasks.mark_no_shows"],
+    },
 }
 
 # --- Auth ----------------------------------------------------------------------------
@@ -227,6 +244,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Several models have a `status` or a tier field: name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "apps.billing.tiers.Tier",
+        "MemberStatusEnum": "apps.members.models.MemberStatus",
+        "BookingStatusEnum": "apps.bookings.models.BookingStatus",
+        "SessionStatusEnum": "apps.bookings.models.SessionStatus",
+    },
 }
 # Bodies bigger than this are refused with the API error shape (413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
