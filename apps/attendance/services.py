@@ -32,6 +32,7 @@ from apps.attendance.models import (
     VisitMethod,
 )
 from apps.billing.tiers import Tier
+from apps.bookings.services.booking import booking_link_visit
 from apps.common.errors import ApplicationError
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member, MemberStatus
@@ -453,6 +454,8 @@ def _decide(
     visit = Visit.objects.create(
         member=member, entered_at=at, method=method, kiosk=kiosk, checked_in_by=by
     )
+    # Coming in for a booked class is the attendance mark (one indexed query otherwise).
+    booking_link_visit(member=member, entered_at=at)
     count = occupancy_count()
     result = ScanResult(
         granted=True,

@@ -264,8 +264,9 @@ def booking_mark_attendance(
 def booking_link_visit(*, member: Member, entered_at: datetime) -> Booking | None:
     """A kiosk check-in shortly before a class the member booked marks them attended.
 
-    For apps.attendance to call when it records a Visit (not wired yet): the booked
-    session starting within [entered_at - 15 min, entered_at + 45 min] is marked attended.
+    apps.attendance calls this for every granted entry: the booked session starting
+    within [entered_at - 15 min, entered_at + 30 min] is marked attended. The upper bound
+    is when the roster opens (ATTENDANCE_OPENS_BEFORE), so the mark is always allowed.
     """
     booking = (
         Booking.objects.filter(
@@ -273,7 +274,7 @@ def booking_link_visit(*, member: Member, entered_at: datetime) -> Booking | Non
             status=BookingStatus.BOOKED,
             session__status=SessionStatus.SCHEDULED,
             session__starts_at__gte=entered_at - timedelta(minutes=15),
-            session__starts_at__lte=entered_at + timedelta(minutes=45),
+            session__starts_at__lte=entered_at + ATTENDANCE_OPENS_BEFORE,
         )
         .order_by("session__starts_at")
         .first()
