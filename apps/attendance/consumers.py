@@ -10,9 +10,12 @@ results and config. Protocol: docs/attendance.md.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
+from channels.db import database_sync_to_async
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from apps.attendance.services import (
     KIOSKS_GROUP,
@@ -26,6 +29,9 @@ from apps.attendance.services import (
     occupancy_count,
 )
 from apps.common.channels import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, TenantJsonConsumer
+from apps.common.realtime import tenant_group
+
+logger = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_SECONDS = 10
 # Token bucket per connection: bursts of 20 messages, 10 a second sustained. A kiosk
@@ -38,6 +44,16 @@ MAX_KEY_LENGTH = 100
 
 class KioskConsumer(TenantJsonConsumer):
     kiosk_id: int | None = None
+
+    async def db(self, fn, *args, **kwargs):
+        # Scans of different kiosks run in parallel threads (each with its own database
+        # connection); Channels' default runs every socket's database work in one thread,
+        # which caps a server at one scan's round trips at a time.
+        def run():
+            with tenant_context(self.tenant):
+                return fn(*args, **kwargs)
+
+        return await database_sync_to_async(run, thread_sensitive=False)()
 
     async def connect(self):
         self.kiosk_id = None
@@ -147,8 +163,19 @@ class KioskConsumer(TenantJsonConsumer):
         if result is None:  # revoked meanwhile (and the revocation event was missed)
             await self._refuse("invalid_token", "This kiosk has been revoked.")
             return
+        answer, events = result
         self.last_seen_write = time.monotonic()
-        await self.send_json({"type": "result", "idempotency_key": key, **result})
+        await self.send_json({"type": "result", "idempotency_key": key, **answer})
+        # Committed: now tell the dashboards. The socket is the fast path; a failed send
+        # loses nothing (dashboards re-read REST after reconnecting).
+        for name, event, payload in events:
+            try:
+                await self.channel_layer.group_send(
+                    tenant_group(name, self.tenant.schema_name),
+                    {"type": "event.message", "event": event, "payload": payload},
+                )
+            except Exception:  # noqa: BLE001 - see comment above
+                logger.warning("Occupancy event %s was not delivered", event, exc_info=True)
 
     async def _heartbeat(self):
         if time.monotonic() - self.last_seen_write > HEARTBEAT_WRITE_SECONDS:
