@@ -55,6 +55,7 @@ from benchmarks.common import (  # noqa: E402
     django_setup,
     load_note,
     percentile,
+    server_cpu,
     table,
 )
 
@@ -362,6 +363,7 @@ async def drive(args, gyms: list[dict], port: int, proc) -> dict:
     probe = asyncio.create_task(floor_probe(stop, floor_load))
     others = OtherCpu(DB_NAME)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    server_before = server_cpu(proc.pid, DB_NAME)
     rng = random.Random(7)
     total = int(args.rate * args.duration)
     interval = 1.0 / args.rate
@@ -388,6 +390,7 @@ async def drive(args, gyms: list[dict], port: int, proc) -> dict:
     stop.set()
     await probe
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    server_after = server_cpu(proc.pid, DB_NAME)
     other_pct, steal_pct, top = others.percent(), others.steal_percent(), others.top()
     for task in readers:
         task.cancel()
@@ -422,6 +425,9 @@ async def drive(args, gyms: list[dict], port: int, proc) -> dict:
         "floor_idle": floor_idle,
         "floor_load": floor_load,
         "client_cpu_pct": 100 * client_cpu / max(send_seconds + 5, 1e-9),
+        "server_cpu_ms": 1000 * (server_after[0] - server_before[0]) / max(total, 1),
+        "db_cpu_ms": 1000 * (server_after[1] - server_before[1]) / max(total, 1),
+        "server_cpu_pct": 100 * (server_after[0] - server_before[0]) / (send_seconds + 5),
         "other_pct": other_pct,
         "steal_pct": steal_pct,
         "top": top,
@@ -475,6 +481,12 @@ def report(args, out: dict) -> bool:
         f"{out['rss_after'] / 2**20:.1f} MB for {measured} more idle sockets = "
         f"{per_socket_kb:.1f} KB per socket; {out['sockets']} sockets connected in "
         f"{out['connect_seconds']:.1f} s"
+    )
+    print(
+        f"CPU per scan: server {out['server_cpu_ms']:.1f} ms (ASGI process, "
+        f"{out['server_cpu_pct']:.0f}% of one CPU over the run), PostgreSQL "
+        f"{out['db_cpu_ms']:.1f} ms; sustainable with one CPU to itself: about "
+        f"{1000 / max(out['server_cpu_ms'], 1e-9):.0f} scans/s"
     )
     print(
         f"load generator CPU {out['client_cpu_pct']:.0f}% of one CPU; other processes "
