@@ -17,6 +17,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from apps.attendance.hub import hub_for
 from apps.attendance.services import (
     KIOSKS_GROUP,
     OCCUPANCY_GROUP,
@@ -202,8 +203,10 @@ class OccupancyConsumer(TenantJsonConsumer):
         if not (allowed and await self.db(user.has_perm, "attendance.view_visit")):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        await self.join(OCCUPANCY_GROUP)
         await self.accept()
+        # Not a group member of its own: the process's hub for this gym hands it events.
+        self.hub = hub_for(self.channel_layer, OCCUPANCY_GROUP, self.tenant.schema_name)
+        await self.hub.add(self)
         await self.send_json({"type": "hello", "count": await self.db(occupancy_count)})
 
     async def receive_json(self, content, **kwargs):
@@ -218,5 +221,11 @@ class OccupancyConsumer(TenantJsonConsumer):
                 }
             )
 
-    async def event_message(self, event):
+    async def deliver(self, event):
         await self.send_json({"type": event["event"], "payload": event["payload"]})
+
+    async def disconnect(self, code):
+        hub = getattr(self, "hub", None)
+        if hub is not None:
+            await hub.discard(self)
+        await super().disconnect(code)
