@@ -52,6 +52,7 @@ bench: $(STAMP)
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/provision.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/api.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/bookings.py
+	@$(PY) -m config.devstack exec -- $(PY) benchmarks/kiosk.py
 
 clean:
 	rm -rf $(VENV) var

@@ -10,10 +10,14 @@ results and config. Protocol: docs/attendance.md.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
+from channels.db import database_sync_to_async
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
+from apps.attendance.hub import hub_for
 from apps.attendance.services import (
     KIOSKS_GROUP,
     OCCUPANCY_GROUP,
@@ -26,6 +30,9 @@ from apps.attendance.services import (
     occupancy_count,
 )
 from apps.common.channels import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, TenantJsonConsumer
+from apps.common.realtime import tenant_group
+
+logger = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_SECONDS = 10
 # Token bucket per connection: bursts of 20 messages, 10 a second sustained. A kiosk
@@ -38,6 +45,16 @@ MAX_KEY_LENGTH = 100
 
 class KioskConsumer(TenantJsonConsumer):
     kiosk_id: int | None = None
+
+    async def db(self, fn, *args, **kwargs):
+        # Scans of different kiosks run in parallel threads (each with its own database
+        # connection); Channels' default runs every socket's database work in one thread,
+        # which caps a server at one scan's round trips at a time.
+        def run():
+            with tenant_context(self.tenant):
+                return fn(*args, **kwargs)
+
+        return await database_sync_to_async(run, thread_sensitive=False)()
 
     async def connect(self):
         self.kiosk_id = None
@@ -147,8 +164,19 @@ class KioskConsumer(TenantJsonConsumer):
         if result is None:  # revoked meanwhile (and the revocation event was missed)
             await self._refuse("invalid_token", "This kiosk has been revoked.")
             return
+        answer, events = result
         self.last_seen_write = time.monotonic()
-        await self.send_json({"type": "result", "idempotency_key": key, **result})
+        await self.send_json({"type": "result", "idempotency_key": key, **answer})
+        # Committed: now tell the dashboards. The socket is the fast path; a failed send
+        # loses nothing (dashboards re-read REST after reconnecting).
+        for name, event, payload in events:
+            try:
+                await self.channel_layer.group_send(
+                    tenant_group(name, self.tenant.schema_name),
+                    {"type": "event.message", "event": event, "payload": payload},
+                )
+            except Exception:  # noqa: BLE001 - see comment above
+                logger.warning("Occupancy event %s was not delivered", event, exc_info=True)
 
     async def _heartbeat(self):
         if time.monotonic() - self.last_seen_write > HEARTBEAT_WRITE_SECONDS:
@@ -175,8 +203,10 @@ class OccupancyConsumer(TenantJsonConsumer):
         if not (allowed and await self.db(user.has_perm, "attendance.view_visit")):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        await self.join(OCCUPANCY_GROUP)
         await self.accept()
+        # Not a group member of its own: the process's hub for this gym hands it events.
+        self.hub = hub_for(self.channel_layer, OCCUPANCY_GROUP, self.tenant.schema_name)
+        await self.hub.add(self)
         await self.send_json({"type": "hello", "count": await self.db(occupancy_count)})
 
     async def receive_json(self, content, **kwargs):
@@ -191,5 +221,11 @@ class OccupancyConsumer(TenantJsonConsumer):
                 }
             )
 
-    async def event_message(self, event):
+    async def deliver(self, event):
         await self.send_json({"type": event["event"], "payload": event["payload"]})
+
+    async def disconnect(self, code):
+        hub = getattr(self, "hub", None)
+        if hub is not None:
+            await hub.discard(self)
+        await super().disconnect(code)

@@ -6,14 +6,19 @@ checkout all come through here, and so does every broadcast to the occupancy das
 
 from __future__ import annotations
 
+import contextvars
+import copy
 import hashlib
+import json
 import secrets
+import time
 import zoneinfo
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -67,11 +72,39 @@ def _deny_messages() -> dict[str, str]:
 # --- Settings ------------------------------------------------------------------------
 
 
+# Every scan needs the door rules and the gym's hours: this process keeps them for a few
+# seconds per gym (a change applies to scans within that time; this process's own
+# changes at once). Measured: two of a scan's ten round trips.
+RULES_CACHE_SECONDS = 5.0
+_rules_cache: dict[str, tuple[float, DoorSettings, dict]] = {}
+
+
+def door_cache_clear() -> None:
+    _rules_cache.clear()
+
+
 def door_settings_get() -> DoorSettings:
     found = DoorSettings.objects.filter(pk=1).first()
     if found is None:
         found, _created = DoorSettings.objects.get_or_create(pk=1)
     return found
+
+
+def _door_rules() -> tuple[DoorSettings, dict]:
+    """(door settings, {"opening_hours", "time_zone"}) of the current gym, read fresh at
+    most every RULES_CACHE_SECONDS. A kiosk socket holds the gym it resolved at connect
+    for days, so its hours come from here, not from that object."""
+    schema = connection.schema_name
+    hit = _rules_cache.get(schema)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        return copy.copy(hit[1]), hit[2]
+    door = door_settings_get()
+    hours = (
+        Gym.objects.filter(schema_name=schema).values("opening_hours", "time_zone").first() or {}
+    )
+    _rules_cache[schema] = (now + RULES_CACHE_SECONDS, door, hours)
+    return copy.copy(door), hours
 
 
 def validate_tier_hours(value) -> None:
@@ -106,6 +139,7 @@ def door_settings_update(*, data: dict, by: User | None = None) -> DoorSettings:
             _("Some fields are not valid."), code="validation_error", details=exc.message_dict
         ) from exc
     door.save()
+    _rules_cache.pop(connection.schema_name, None)
     # Kiosks show the message and hours: push the new config to every connected one.
     broadcast_on_commit(KIOSKS_GROUP, "config.changed", {})
     return door
@@ -295,10 +329,6 @@ def month_start(moment: datetime) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def _visits_this_month(member: Member, now: datetime) -> int:
-    return Visit.objects.filter(member=member, entered_at__gte=month_start(now)).count()
-
-
 def occupancy_count() -> int:
     return Visit.objects.filter(exited_at__isnull=True).count()
 
@@ -309,8 +339,12 @@ def _resolve_code(code: str, at: datetime) -> tuple[Member | None, str | None, s
     if parsed is None:
         return None, DenyReason.UNKNOWN_CODE, VisitMethod.QR
     method = VisitMethod.CARD if parsed.kind == "card" else VisitMethod.QR
+    # The member's row is locked in the same query (see _decide).
     door_pass = (
-        MemberPass.objects.select_related("member").filter(member_id=parsed.member_id).first()
+        MemberPass.objects.select_related("member")
+        .select_for_update(of=("member",))
+        .filter(member_id=parsed.member_id)
+        .first()
     )
     if door_pass is None:
         return None, DenyReason.UNKNOWN_CODE, method
@@ -343,8 +377,20 @@ def _member_rules(member: Member, at: datetime, kiosk: Kiosk | None, door: DoorS
     return None
 
 
+# While a kiosk scan runs, its dashboard events are collected here instead of being sent
+# from the database thread at commit: the consumer answers the kiosk first, then sends
+# them (the door waits for nobody's dashboard).
+_deferred: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "attendance_deferred_events", default=None
+)
+
+
 def _announce(event: str, payload: dict) -> None:
-    broadcast_on_commit(OCCUPANCY_GROUP, event, payload)
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.append((OCCUPANCY_GROUP, event, payload))
+    else:
+        broadcast_on_commit(OCCUPANCY_GROUP, event, payload)
 
 
 def _deny(
@@ -379,21 +425,24 @@ def _deny(
     return result
 
 
-def _exit(*, visit: Visit, at: datetime, how: str, kiosk: Kiosk | None) -> None:
+def _exit(*, visit: Visit, at: datetime, how: str, kiosk: Kiosk | None, member=None) -> int:
+    """End `visit`; returns the number of people inside afterwards."""
     visit.exited_at = max(at, visit.entered_at)
     visit.exit_method = how
     visit.save(update_fields=["exited_at", "exit_method"])
+    count = occupancy_count()
     _announce(
         "visit.exited",
         {
             "id": visit.pk,
-            "member": _member_card(visit.member),
+            "member": _member_card(member or visit.member),
             "kiosk": kiosk.name if kiosk else None,
             "how": how,
             "at": visit.exited_at.isoformat(),
-            "count": occupancy_count(),
+            "count": count,
         },
     )
+    return count
 
 
 def _decide(
@@ -405,15 +454,16 @@ def _decide(
     direction: str | None,
     at: datetime,
 ) -> ScanResult:
-    door = door_settings_get()
+    door, _hours = _door_rules()
     method = VisitMethod.DESK
-    if member is None:
-        member, reason, method = _resolve_code(code, at)
-        if reason:
-            return _deny(reason=reason, member=member, kiosk=kiosk, by=by, code=code, at=at)
     # The member's row lock serialises every decision about this member: two scans at
     # the same moment cannot both open a visit (the partial unique index backs this up).
-    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member is None:
+        member, reason, method = _resolve_code(code, at)  # locks the member's row
+        if reason:
+            return _deny(reason=reason, member=member, kiosk=kiosk, by=by, code=code, at=at)
+    else:
+        member = Member.objects.select_for_update().get(pk=member.pk)
     open_visit = Visit.objects.filter(member=member, exited_at__isnull=True).first()
 
     mode = kiosk.mode if kiosk else KioskMode.ENTRY
@@ -427,12 +477,15 @@ def _decide(
     if wants_out:
         # Never keep anyone in: an exit is always granted.
         if open_visit is not None:
-            _exit(
+            count = _exit(
                 visit=open_visit,
                 at=at,
                 how=ExitMethod.KIOSK if kiosk else ExitMethod.DESK,
                 kiosk=kiosk,
+                member=member,
             )
+        else:
+            count = occupancy_count()
         return ScanResult(
             granted=True,
             reason="exit",
@@ -440,7 +493,7 @@ def _decide(
             direction="out",
             member=_member_card(member),
             visit_id=open_visit.pk if open_visit else None,
-            occupancy=occupancy_count(),
+            occupancy=count,
         )
 
     reason = _member_rules(member, at, kiosk, door)
@@ -450,19 +503,27 @@ def _decide(
         return _deny(reason=reason, member=member, kiosk=kiosk, by=by, code=code, at=at)
     if open_visit is not None:
         # Anti-passback off: the earlier visit ends where the new one starts.
-        _exit(visit=open_visit, at=at, how=ExitMethod.REENTRY, kiosk=kiosk)
+        _exit(visit=open_visit, at=at, how=ExitMethod.REENTRY, kiosk=kiosk, member=member)
     visit = Visit.objects.create(
         member=member, entered_at=at, method=method, kiosk=kiosk, checked_in_by=by
     )
     # Coming in for a booked class is the attendance mark (one indexed query otherwise).
     booking_link_visit(member=member, entered_at=at)
-    count = occupancy_count()
+    # People inside and this member's visits this month, in one query (two indexes).
+    since = month_start(at)
+    counts = Visit.objects.filter(
+        Q(exited_at__isnull=True) | Q(member=member, entered_at__gte=since)
+    ).aggregate(
+        inside=Count("id", filter=Q(exited_at__isnull=True)),
+        month=Count("id", filter=Q(member=member, entered_at__gte=since)),
+    )
+    count = counts["inside"]
     result = ScanResult(
         granted=True,
         reason="granted",
         message=_("Welcome, %(name)s!") % {"name": member.first_name},
         member=_member_card(member),
-        visits_this_month=_visits_this_month(member, at),
+        visits_this_month=counts["month"],
         visit_id=visit.pk,
         occupancy=count,
     )
@@ -510,48 +571,73 @@ def check_in(
     scan gets the first answer back and counts once."""
     now = timezone.now()
     at = _scan_time(client_ts, now) if kiosk is not None else now
-    with transaction.atomic():
-        receipt = None
-        if kiosk is not None and idempotency_key:
-            try:
-                with transaction.atomic():
-                    # A concurrent scan with the same key waits here for the first to
-                    # commit, then fails the insert and reads that scan's answer.
-                    receipt = ScanReceipt.objects.create(kiosk=kiosk, key=idempotency_key)
-            except IntegrityError:
-                previous = ScanReceipt.objects.get(kiosk=kiosk, key=idempotency_key)
-                return {**previous.result, "replayed": True}
-        result = _decide(member=member, code=code, kiosk=kiosk, by=by, direction=direction, at=at)
-        answer = {**result.as_dict(), "replayed": False}
-        if receipt is not None:
-            receipt.result = answer
-            receipt.save(update_fields=["result"])
-        if kiosk is not None and (
-            kiosk.last_seen_at is None or now - kiosk.last_seen_at > timedelta(seconds=30)
-        ):
-            kiosk_seen(kiosk_id=kiosk.pk, at=now)
+    keyed = kiosk is not None and bool(idempotency_key)
+    deferred = _deferred.get()
+    mark = len(deferred) if deferred is not None else 0
+    try:
+        with transaction.atomic():
+            result = _decide(
+                member=member, code=code, kiosk=kiosk, by=by, direction=direction, at=at
+            )
+            answer = {**result.as_dict(), "replayed": False}
+            # The receipt is written last, in the same transaction: a scan with the same
+            # key that ran first (committed, or committing: the insert waits for it) wins,
+            # and this one's decision is rolled back.
+            if keyed and not _receipt_insert(kiosk=kiosk, key=idempotency_key, answer=answer):
+                raise _Replayed
+            if kiosk is not None and (
+                kiosk.last_seen_at is None or now - kiosk.last_seen_at > timedelta(seconds=30)
+            ):
+                kiosk_seen(kiosk_id=kiosk.pk, at=now)
+    except _Replayed:
+        if deferred is not None:
+            del deferred[mark:]  # its events were rolled back with it
+        previous = ScanReceipt.objects.get(kiosk=kiosk, key=idempotency_key)
+        return {**previous.result, "replayed": True}
     return answer
 
 
-def kiosk_scan(*, kiosk_id: int, **scan) -> dict | None:
-    """A scan from a connected kiosk; None if the kiosk has been revoked meanwhile (read
-    fresh on every scan: a revocation event on the channel layer may be lost)."""
+class _Replayed(Exception):
+    """Raised inside the transaction to roll back a replayed scan's decision."""
+
+
+def _receipt_insert(*, kiosk: Kiosk, key: str, answer: dict) -> bool:
+    """Store the answer under the kiosk's key; False if the key was used already."""
+    table = ScanReceipt._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (kiosk_id, key, result, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (kiosk_id, key) DO NOTHING RETURNING id",
+            [kiosk.pk, key, json.dumps(answer), timezone.now()],
+        )
+        return cursor.fetchone() is not None
+
+
+def kiosk_scan(*, kiosk_id: int, **scan) -> tuple[dict, list] | None:
+    """A scan from a connected kiosk: (answer, dashboard events to send now that it is
+    committed), or None if the kiosk has been revoked meanwhile (read fresh on every scan:
+    a revocation event on the channel layer may be lost)."""
     kiosk = Kiosk.objects.filter(pk=kiosk_id, revoked_at__isnull=True).first()
     if kiosk is None:
         return None
     _refresh_gym_hours()
-    # Messages for the people at the door: in the gym's language.
-    with translation.override(getattr(connection.tenant, "default_language", None) or "en"):
-        return check_in(kiosk=kiosk, **scan)
+    events: list = []
+    token = _deferred.set(events)
+    try:
+        # Messages for the people at the door: in the gym's language.
+        with translation.override(getattr(connection.tenant, "default_language", None) or "en"):
+            answer = check_in(kiosk=kiosk, **scan)
+    finally:
+        _deferred.reset(token)
+    return answer, events
 
 
 def _refresh_gym_hours() -> None:
-    """A kiosk socket holds the gym it resolved at connect for days: read the hours and
-    time zone fresh (one row by primary key) so a change applies to the next scan."""
+    """Bring the socket's gym object up to date with the hours the rules use."""
     gym = connection.tenant
-    fresh = Gym.objects.filter(pk=gym.pk).values("opening_hours", "time_zone").first()
-    if fresh:
-        gym.opening_hours, gym.time_zone = fresh["opening_hours"], fresh["time_zone"]
+    _door, hours = _door_rules()
+    if hours:
+        gym.opening_hours, gym.time_zone = hours["opening_hours"], hours["time_zone"]
 
 
 @transaction.atomic
@@ -576,7 +662,7 @@ def visits_auto_checkout(*, now: datetime | None = None) -> int:
     for visit_id in list(stale[:5000]):
         with transaction.atomic():
             visit = (
-                Visit.objects.select_for_update(skip_locked=True)
+                Visit.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("member")
                 .filter(pk=visit_id, exited_at__isnull=True)
                 .first()

@@ -6,7 +6,7 @@ from django_tenants.utils import tenant_context
 
 from apps.attendance import codes
 from apps.attendance.models import DeniedAttempt, DoorSettings, Kiosk
-from apps.attendance.services import kiosk_register, pass_get_or_create
+from apps.attendance.services import door_cache_clear, kiosk_register, pass_get_or_create
 from apps.tenants.models import Gym
 from apps.tenants.opening_hours import DAYS
 
@@ -16,6 +16,15 @@ ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in DAYS}
 def set_hours(gym: Gym, hours: dict) -> None:
     Gym.objects.filter(pk=gym.pk).update(opening_hours=hours)
     gym.opening_hours = hours
+    door_cache_clear()  # this process's door rules cache (a few seconds in production)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_door_rules():
+    # Each test's database starts over; so must the per-process cache of door rules.
+    door_cache_clear()
+    yield
+    door_cache_clear()
 
 
 @pytest.fixture

@@ -360,3 +360,42 @@ def test_occupancy_socket_is_for_staff(door_committed, role, allowed):
             assert code == 4403
 
     async_to_sync(scenario)()
+
+
+def test_every_dashboard_of_a_gym_gets_each_event_and_leaving_stops_none(
+    door_committed, make_kiosk
+):
+    """Dashboards of one gym share one subscription per process (apps.attendance.hub)."""
+    gym_a, _ = door_committed
+    ana, ben = member(gym_a, email="ana@a.test"), member(gym_a, email="ben@a.test")
+    _kiosk, token = make_kiosk(gym_a, mode="both")
+    code_ana, code_ben = code_for(gym_a, ana), code_for(gym_a, ben)
+    first, second, third = staff_socket(gym_a), staff_socket(gym_a), staff_socket(gym_a)
+
+    async def scenario():
+        for sock in (first, second, third):
+            assert (await sock.connect())[0]
+            await sock.receive_json_from(timeout=5)
+        kiosk = kiosk_socket("gym-a.localhost")
+        await hello(kiosk, token)
+        await scan(kiosk, code_ana, "hub-1")
+        for sock in (first, second, third):
+            event = await sock.receive_json_from(timeout=5)
+            assert event["type"] == "visit.entered" and event["payload"]["count"] == 1
+        await first.disconnect()
+        await scan(kiosk, code_ben, "hub-2")
+        for sock in (second, third):
+            assert (await sock.receive_json_from(timeout=5))["payload"]["count"] == 2
+        await second.disconnect()
+        await third.disconnect()
+        # All gone: a new dashboard subscribes again and still hears the door.
+        await fourth.connect()
+        assert (await fourth.receive_json_from(timeout=5))["count"] == 2
+        await scan(kiosk, code_ana, "hub-3")  # Ana is inside: a both-way door lets her out
+        event = await fourth.receive_json_from(timeout=5)
+        assert event["type"] == "visit.exited" and event["payload"]["count"] == 1
+        await fourth.disconnect()
+        await kiosk.disconnect()
+
+    fourth = staff_socket(gym_a)
+    async_to_sync(scenario)()
