@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 
 from apps.bookings.models import (
     LIVE_STATUSES,
+    PLACE_STATUSES,
     Booking,
     BookingStatus,
     ClassSession,
@@ -33,7 +34,7 @@ def _count_of(queryset) -> Subquery:
 
 
 def sessions_with_counts(queryset: QuerySet[ClassSession], *, member=None) -> QuerySet:
-    booked = Booking.objects.filter(session=OuterRef("pk"), status=BookingStatus.BOOKED)
+    booked = Booking.objects.filter(session=OuterRef("pk"), status__in=PLACE_STATUSES)
     waiting = Booking.objects.filter(session=OuterRef("pk"), status=BookingStatus.WAITLISTED)
     queryset = queryset.select_related("class_type", "instructor", "room").annotate(
         booked_count=_count_of(booked), waitlist_count=_count_of(waiting)
@@ -159,10 +160,10 @@ JOIN bookings_classtype ct ON ct.id = s.class_type_id
 LEFT JOIN bookings_trainerprofile t ON t.id = s.instructor_id
 LEFT JOIN bookings_room r ON r.id = s.room_id
 LEFT JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE b.status = 'booked') AS booked,
+    SELECT count(*) FILTER (WHERE b.status IN ('booked', 'attended', 'no_show')) AS booked,
            count(*) FILTER (WHERE b.status = 'waitlisted') AS waiting
     FROM bookings_booking b
-    WHERE b.session_id = s.id AND b.status IN ('booked', 'waitlisted')
+    WHERE b.session_id = s.id AND b.status IN ('booked', 'attended', 'no_show', 'waitlisted')
 ) c ON true
 LEFT JOIN LATERAL (
     SELECT b.id, b.status FROM bookings_booking b
