@@ -260,6 +260,11 @@ class BookingStatus(models.TextChoices):
 
 
 LIVE_STATUSES = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
+# Statuses that take one of the class's places: attendance marking (which may start
+# before the class) must not free a place for someone else.
+PLACE_STATUSES = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
+# What counts towards a member's limits (this class, upcoming, per day).
+HOLDING_STATUSES = (*PLACE_STATUSES, BookingStatus.WAITLISTED)
 
 
 class Booking(models.Model):

@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from apps.billing.entitlements import entitlements
 from apps.billing.tiers import Tier
 from apps.bookings.models import (
-    LIVE_STATUSES,
+    HOLDING_STATUSES,
     Booking,
     BookingPolicy,
     ClassSession,
@@ -135,7 +135,7 @@ def booking_problems(
         )
     # One query for the member's three counts (this class, upcoming, that day).
     day_start, day_end = local_day_bounds(session.starts_at, gym_zone(gym))
-    counts = Booking.objects.filter(member=member, status__in=LIVE_STATUSES).aggregate(
+    counts = Booking.objects.filter(member=member, status__in=HOLDING_STATUSES).aggregate(
         here=Count("id", filter=Q(session=session)),
         upcoming=Count("id", filter=Q(session__starts_at__gt=now)),
         same_day=Count(

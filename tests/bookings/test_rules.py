@@ -344,3 +344,17 @@ def test_a_door_visit_shortly_before_class_marks_the_booking_attended(gym_a):
         linked = booking_link_visit(member=member, entered_at=timezone.now())
         assert linked.pk == booking.pk and linked.status == "attended"
         assert booking_link_visit(member=member, entered_at=timezone.now()) is None  # once
+
+
+def test_taking_attendance_before_class_does_not_free_places(gym_a, policy):
+    policy(gym_a, waitlist_closes_minutes_before=0)
+    with tenant_context(gym_a):
+        trainer = UserFactory(role=Role.TRAINER)
+        session = new_session(capacity=1, starts_in=timedelta(minutes=20))
+        member = new_member()
+        booking = booking_create(member=member, session=session)
+        booking_mark_attendance(booking=booking, attended=True, by=trainer)
+        assert booking_create(member=new_member(), session=session).status == "waitlisted"
+        with pytest.raises(ApplicationError) as exc:
+            booking_create(member=member, session=session)
+        assert "already_booked" in codes(exc)

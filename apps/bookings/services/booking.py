@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.bookings.models import (
+    PLACE_STATUSES,
     Booking,
     BookingPolicy,
     BookingStatus,
@@ -103,7 +104,7 @@ def booking_create(
             session = _lock_session(session.pk)
             member = _lock_member(member.pk)
             policy = BookingPolicy.load()
-            booked = Booking.objects.filter(session=session, status=BookingStatus.BOOKED).count()
+            booked = Booking.objects.filter(session=session, status__in=PLACE_STATUSES).count()
             full = booked >= session.capacity
             problems = booking_problems(
                 member=member, session=session, policy=policy, gym=gym, now=now, waitlist=full
@@ -200,7 +201,7 @@ def _promote_waitlisted(*, session: ClassSession, policy: BookingPolicy, gym, no
         return []  # too late to hand someone a place they may not see in time
     free = (
         session.capacity
-        - Booking.objects.filter(session=session, status=BookingStatus.BOOKED).count()
+        - Booking.objects.filter(session=session, status__in=PLACE_STATUSES).count()
     )
     promoted = []
     if free <= 0:

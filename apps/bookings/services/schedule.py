@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from apps.bookings.models import (
     LIVE_STATUSES,
+    PLACE_STATUSES,
     Booking,
     BookingPolicy,
     BookingStatus,
@@ -193,7 +194,7 @@ def session_update(
             session.room = room
             fields.append("room")
         if capacity is not None:
-            booked = Booking.objects.filter(session=session, status=BookingStatus.BOOKED).count()
+            booked = Booking.objects.filter(session=session, status__in=PLACE_STATUSES).count()
             if capacity < max(booked, 1):
                 raise ApplicationError(
                     _("%(n)s members are already booked; the capacity cannot be lower.")
