@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.views import StaffListView, StaffRoleView
+from apps.billing import urls as billing_urls
 from apps.common.views import healthz
 from apps.dashboard.views import HomeView, root
 from apps.members.api.views import MemberViewSet, MeView
@@ -31,6 +32,7 @@ router.register("members", MemberViewSet, basename="member")
 
 api_v1 = [
     path("me/", MeView.as_view(), name="me"),
+    path("billing/", include(billing_urls.api_urls)),
     *router.urls,
 ]
 
@@ -46,11 +48,13 @@ dashboard = [
     path("staff/", StaffListView.as_view(), name="staff-list"),
     path("staff/<int:pk>/", StaffRoleView.as_view(), name="staff-role"),
     path("settings/", GymSettingsView.as_view(), name="gym-settings"),
+    *billing_urls.dashboard_urls,
 ]
 
 urlpatterns = [
     path("", root, name="root"),
     path("dashboard/", include(dashboard)),
+    path("billing/", include(billing_urls.public_urls)),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),

@@ -34,11 +34,37 @@ _STAFF_ALL = [
     "accounts.manage_staff",
 ]
 
+_BILLING_READ = [
+    "billing.view_membershipplan",
+    "billing.view_membersubscription",
+    "billing.view_invoice",
+]
+_BILLING_ALL = [
+    *_BILLING_READ,
+    "billing.add_membershipplan",
+    "billing.change_membershipplan",
+    "billing.view_webhookevent",
+    "billing.view_creditentry",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.OWNER: [*_MEMBERS_ALL, *_STAFF_ALL, "accounts.manage_gym_settings", "auth.view_group"],
-    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL],
+    Role.OWNER: [
+        *_MEMBERS_ALL,
+        *_STAFF_ALL,
+        *_BILLING_ALL,
+        "billing.view_billingsettings",
+        "billing.change_billingsettings",
+        "accounts.manage_gym_settings",
+        "auth.view_group",
+    ],
+    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL, *_BILLING_ALL],
     Role.TRAINER: ["members.view_member"],
-    Role.FRONT_DESK: ["members.view_member", "members.add_member", "members.change_member"],
+    Role.FRONT_DESK: [
+        "members.view_member",
+        "members.add_member",
+        "members.change_member",
+        *_BILLING_READ,
+    ],
     Role.MEMBER: [],
 }
 

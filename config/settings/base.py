@@ -52,7 +52,7 @@ TENANT_APPS = [
     "allauth",
     "allauth.account",
     "apps.members",  # member profiles belong to one gym
-    "apps.billing",  # tiers + entitlements (no tables yet)
+    "apps.billing",  # each gym's plans, subscriptions, invoices, Stripe events
     "apps.dashboard",  # staff pages shell (no tables)
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -150,6 +150,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.tenants.tasks.fan_out",
         "schedule": 15 * 60,
         "args": ["apps.members.tasks.refresh_gym_stats"],
+    },
+    # Members past the grace period after a failed payment get the door flag.
+    "billing-enforce-grace": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 60 * 60,
+        "args": ["apps.billing.tasks.enforce_grace_period"],
     },
 }
 
@@ -258,3 +264,10 @@ LOGGING = {
 DEFAULT_NOT_FOUND_TENANT_VIEW = "apps.tenants.views.unknown_gym"
 # How long a process may serve a gym's settings (branding, active flag) from memory.
 TENANT_CACHE_SECONDS = env.int("TENANT_CACHE_SECONDS", default=30)
+
+# --- Billing (Stripe) ------------------------------------------------------------------
+# Each gym's own keys live encrypted in its schema (apps.billing); nothing global holds a
+# key. STRIPE_API_BASE points the SDK elsewhere (the local stand-in: devtools/stripe_standin).
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# A Fernet key (base64, 32 bytes); unset, one is derived from SECRET_KEY.
+BILLING_ENCRYPTION_KEY = env("BILLING_ENCRYPTION_KEY", default="")
