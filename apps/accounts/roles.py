@@ -45,6 +45,7 @@ _BILLING_ALL = [
     "billing.change_membershipplan",
     "billing.view_webhookevent",
     "billing.view_creditentry",
+    "billing.view_billing_reports",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -53,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_STAFF_ALL,
         *_BILLING_ALL,
         "billing.view_billingsettings",
+        "billing.add_billingsettings",
         "billing.change_billingsettings",
         "accounts.manage_gym_settings",
         "auth.view_group",

@@ -176,6 +176,7 @@ class MemberSubscription(models.Model):
         verbose_name = _("member subscription")
         verbose_name_plural = _("member subscriptions")
         ordering = ["-created_at"]
+        permissions = [("view_billing_reports", _("Can view billing reports (revenue)"))]
         indexes = [models.Index(fields=["member", "status"], name="billing_sub_member_status")]
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
+from apps.billing import tasks as billing_tasks
 from apps.billing.crypto import decrypt, encrypt
 from apps.billing.models import (
     LIVE_STATUSES,
@@ -643,10 +644,10 @@ class WebhookRejected(ApplicationError):
 
 
 def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEvent, bool]:
-    """Verify, store once, process once. Returns (event, processed_now).
+    """Verify, store once, queue processing. Returns (event, new).
 
     A bad signature, or an event of another Stripe account, is rejected before anything
-    is stored. A duplicate delivery finds the stored event and does nothing.
+    is stored. A duplicate delivery finds the stored event and changes nothing.
     """
     settings_row = billing_settings_get()
     secret = decrypt(settings_row.webhook_secret_encrypted)
@@ -668,7 +669,7 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
         )
     if not str(event.get("id", "")).startswith("evt_") or "type" not in event:
         raise WebhookRejected(_("Not a Stripe event."), code="bad_payload")
-    stored, _created = WebhookEvent.objects.get_or_create(
+    stored, created = WebhookEvent.objects.get_or_create(
         event_id=event["id"],
         defaults={
             "type": event["type"],
@@ -677,8 +678,17 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
             "payload": event,
         },
     )
-    processed = webhook_event_process(event_id=stored.event_id)
-    return stored, processed
+    if stored.processed_at is None:
+        # Processed by a worker, after this commits: Stripe gets its 2xx at once (it
+        # times out slow endpoints and retries), and a redelivery of an event that has
+        # not processed yet queues it again (the row lock makes the second run a no-op).
+        schema = connection.schema_name
+        transaction.on_commit(
+            lambda: billing_tasks.process_webhook_event.apply_async(
+                args=[stored.event_id], headers={"_schema_name": schema}
+            )
+        )
+    return stored, created
 
 
 def webhook_event_process(*, event_id: str, replay: bool = False) -> bool:
@@ -705,12 +715,20 @@ def webhook_event_process(*, event_id: str, replay: bool = False) -> bool:
     return True
 
 
-def webhook_events_replay(*, only_failed: bool = True, types: list[str] | None = None) -> dict:
+def webhook_events_replay(
+    *,
+    only_failed: bool = True,
+    types: list[str] | None = None,
+    older_than_minutes: int = 0,
+) -> dict:
     """Re-process stored events of this gym, oldest first (see the `billing_replay`
     command). Returns counts."""
     events = WebhookEvent.objects.order_by("created", "received_at")
     if only_failed:
         events = events.filter(processed_at__isnull=True)
+    if older_than_minutes:
+        cutoff = timezone.now() - dt.timedelta(minutes=older_than_minutes)
+        events = events.filter(received_at__lt=cutoff)
     if types:
         events = events.filter(type__in=types)
     done = failed = 0

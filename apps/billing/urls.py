@@ -19,6 +19,7 @@ api_urls = [
     path("subscription/change-plan/", api.ChangePlanView.as_view(), name="billing-change-plan"),
     path("invoices/", api.MyInvoicesView.as_view(), name="billing-invoices"),
     path("failed-payments/", api.FailedPaymentsView.as_view(), name="billing-failed-payments"),
+    path("reports/", api.ReportsView.as_view(), name="billing-reports"),
 ]
 public_urls = [
     path("webhook/", views.WebhookView.as_view(), name="billing-webhook"),

@@ -157,6 +157,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 60,
         "args": ["apps.billing.tasks.enforce_grace_period"],
     },
+    "billing-retry-unprocessed-events": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 15 * 60,
+        "args": ["apps.billing.tasks.retry_unprocessed_events"],
+    },
 }
 
 # --- Auth ----------------------------------------------------------------------------

@@ -72,18 +72,22 @@ def make_plan():
 
 
 @pytest.fixture
-def deliver(web):
-    """deliver(gym, event, secret=None) -> the response of the gym's webhook endpoint."""
+def deliver(web, django_capture_on_commit_callbacks):
+    """deliver(gym, event, secret=None) -> the response of the gym's webhook endpoint.
+
+    The endpoint queues processing on commit; the test's transaction never commits, so
+    the callbacks (the eager Celery task, then its emails) run when the request ends."""
 
     def send(gym, event, *, secret=None, signature=None, payload=None):
         body = payload if payload is not None else json.dumps(event)
         header = signature or sign(body, secret or SECRETS[gym.slug])
-        return web(gym).post(
-            "/billing/webhook/",
-            data=body,
-            content_type="application/json",
-            HTTP_STRIPE_SIGNATURE=header,
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            return web(gym).post(
+                "/billing/webhook/",
+                data=body,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=header,
+            )
 
     return send
 

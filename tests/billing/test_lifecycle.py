@@ -103,7 +103,6 @@ def test_failed_payment_grace_then_door_flag_then_paying_clears_it(
     make_plan,
     api,
     deliver_all,
-    django_capture_on_commit_callbacks,
 ):
     plan = make_plan(billing_a)
     user, member = _member_with_login(billing_a, make_user, make_member, email="late@a.test")
@@ -114,8 +113,7 @@ def test_failed_payment_grace_then_door_flag_then_paying_clears_it(
     stripe_standin.fail_card(key, sub.stripe_data["customer"])
     mail.outbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        deliver_all(billing_a, stripe_standin.renew(key, sub.stripe_subscription_id))
+    deliver_all(billing_a, stripe_standin.renew(key, sub.stripe_subscription_id))
 
     with tenant_context(billing_a):
         member.refresh_from_db()
@@ -147,8 +145,7 @@ def test_failed_payment_grace_then_door_flag_then_paying_clears_it(
         assert member.payment_overdue is True
 
     # Paying (a retry after fixing the card) restores access at once.
-    with django_capture_on_commit_callbacks(execute=True):
-        deliver_all(billing_a, stripe_standin.retry_invoice(key, failed.stripe_invoice_id))
+    deliver_all(billing_a, stripe_standin.retry_invoice(key, failed.stripe_invoice_id))
     with tenant_context(billing_a):
         member.refresh_from_db()
         sub.refresh_from_db()

@@ -102,3 +102,34 @@ class ChangePlanSerializer(serializers.Serializer):
 class FreezeSerializer(serializers.Serializer):
     start = serializers.DateField()
     days = StrictIntegerField(min_value=1, max_value=365)
+
+
+class _ByPlanSerializer(serializers.Serializer):
+    plan_id = serializers.IntegerField()
+    plan = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class _RenewalSerializer(serializers.Serializer):
+    member_id = serializers.IntegerField()
+    member = serializers.CharField()
+    renews_at = serializers.DateTimeField()
+    amount_minor = serializers.IntegerField()
+
+
+class _MonthSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    collected_minor = serializers.IntegerField()
+
+
+class ReportSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    mrr_minor = serializers.IntegerField()
+    active_subscriptions = serializers.IntegerField()
+    by_plan = _ByPlanSerializer(many=True)
+    churned_30_days = serializers.IntegerField()
+    churn_rate_30_days = serializers.CharField(help_text="percent, one decimal, as a string")
+    failed_payments = serializers.IntegerField()
+    failed_amount_minor = serializers.IntegerField()
+    upcoming_renewals = _RenewalSerializer(many=True)
+    collected_by_month = _MonthSerializer(many=True)

@@ -17,9 +17,10 @@ from apps.billing.api.serializers import (
     InvoiceSerializer,
     PlanSerializer,
     PlanWriteSerializer,
+    ReportSerializer,
     SubscriptionSerializer,
 )
-from apps.billing.selectors import failed_payments, member_invoices, plan_list
+from apps.billing.selectors import billing_report, failed_payments, member_invoices, plan_list
 from apps.billing.services import (
     checkout_start,
     credit_balance,
@@ -219,3 +220,17 @@ class FailedPaymentsView(APIView):
         paginator = StandardPagination()
         page = paginator.paginate_queryset(failed_payments(), request, self)
         return paginator.get_paginated_response(FailedPaymentSerializer(page, many=True).data)
+
+
+class ReportsView(APIView):
+    """Staff (owner, manager): MRR, active subscriptions by plan, churn in the last 30
+    days, failed payments, renewals in the next 7 days, money collected per month. Amounts
+    are integers in minor units of `currency`."""
+
+    permission_classes = [IsGymStaff]
+
+    @extend_schema(responses=ReportSerializer)
+    def get(self, request):
+        if not request.user.has_perm("billing.view_billing_reports"):
+            raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)
+        return Response(ReportSerializer(billing_report()).data)
