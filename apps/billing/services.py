@@ -616,10 +616,11 @@ SUBSCRIPTION_EVENTS = {
     "customer.subscription.resumed",
     "customer.subscription.trial_will_end",
 }
+# invoice.payment_succeeded is left out: Stripe sends invoice.paid for every successful
+# attempt as well (and for payments out of band), so processing both doubled the work.
 INVOICE_EVENTS = {
     "invoice.finalized",
     "invoice.paid",
-    "invoice.payment_succeeded",
     "invoice.payment_failed",
     "invoice.voided",
     "invoice.marked_uncollectible",
@@ -661,7 +662,8 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
         raise WebhookRejected(_("Bad signature."), code="bad_signature") from exc
     except ValueError as exc:
         raise WebhookRejected(_("The payload is not valid JSON."), code="bad_payload") from exc
-    event = _plain(event)
+    # Stored exactly as Stripe sent it (the SDK's object would turn *_decimal into Decimal).
+    event = json.loads(payload)
     account = event.get("account") or ""
     if account and settings_row.stripe_account_id and account != settings_row.stripe_account_id:
         raise WebhookRejected(
