@@ -19,6 +19,7 @@ from apps.members.views import (
     MemberListView,
     MemberUpdateView,
 )
+from apps.platform_billing.views import PlatformBillingView
 from apps.tenants.views import GymSettingsView
 
 handler400 = "apps.common.views.error_400"
@@ -49,6 +50,7 @@ dashboard = [
     path("staff/<int:pk>/", StaffRoleView.as_view(), name="staff-role"),
     path("settings/", GymSettingsView.as_view(), name="gym-settings"),
     *billing_urls.dashboard_urls,
+    path("billing/platform/", PlatformBillingView.as_view(), name="platform-billing"),
 ]
 
 urlpatterns = [

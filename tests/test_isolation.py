@@ -238,3 +238,20 @@ def test_billing_lists_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, make_
     owner_a = make_user(gym_a, Role.OWNER)
     same_in_a = (api if kind == "api" else web)(gym_a, owner_a).get(url)
     assert b"Aonly" in same_in_a.content  # the test can fail: A does see it
+
+
+def test_gym_a_lapsing_on_the_platform_never_locks_gym_b(gym_a, gym_b, make_user, api, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.platform_billing.models import GymSubscription
+
+    settings.PLATFORM_STRIPE_SECRET_KEY = "sk_test_platform_isolation"
+    past = timezone.now() - dt.timedelta(days=60)
+    GymSubscription.objects.create(gym=gym_a, status="canceled", lapsed_since=past)
+    GymSubscription.objects.create(gym=gym_b, status="active")
+    body = {"first_name": "Writer"}
+    owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
+    assert api(gym_a, owner_a).post("/api/v1/members/", body, format="json").status_code == 403
+    assert api(gym_b, owner_b).post("/api/v1/members/", body, format="json").status_code == 201

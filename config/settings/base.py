@@ -42,6 +42,8 @@ SHARED_APPS = [
     "channels",
     # One beat for the whole platform: its schedule lives in public and fans out per gym.
     "django_celery_beat",
+    # Gyms paying the platform (the platform's own Stripe account): public tables only.
+    "apps.platform_billing",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -80,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A gym whose platform subscription lapsed: staff warned, then read-only after grace.
+    "apps.platform_billing.middleware.PlatformAccessMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
@@ -276,3 +280,9 @@ TENANT_CACHE_SECONDS = env.int("TENANT_CACHE_SECONDS", default=30)
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 # A Fernet key (base64, 32 bytes); unset, one is derived from SECRET_KEY.
 BILLING_ENCRYPTION_KEY = env("BILLING_ENCRYPTION_KEY", default="")
+# The platform's own Stripe account (gyms pay the platform). Unset: platform billing off.
+PLATFORM_STRIPE_SECRET_KEY = env("PLATFORM_STRIPE_SECRET_KEY", default="")
+PLATFORM_STRIPE_WEBHOOK_SECRET = env("PLATFORM_STRIPE_WEBHOOK_SECRET", default="")
+PLATFORM_TRIAL_DAYS = env.int("PLATFORM_TRIAL_DAYS", default=14)
+# Days a lapsed gym's staff are warned before the gym becomes read-only for them.
+PLATFORM_GRACE_DAYS = env.int("PLATFORM_GRACE_DAYS", default=14)
