@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.accounts.views import StaffListView, StaffRoleView
 from apps.attendance import urls as attendance_urls
+from apps.billing import urls as billing_urls
 from apps.bookings.api.views import (
     BookingViewSet,
     CalendarFeedView,
@@ -29,6 +30,7 @@ from apps.members.views import (
     MemberListView,
     MemberUpdateView,
 )
+from apps.platform_billing.views import PlatformBillingView
 from apps.tenants.views import GymSettingsView
 
 handler400 = "apps.common.views.error_400"
@@ -48,6 +50,7 @@ api_v1 = [
     path("me/", MeView.as_view(), name="me"),
     path("classes/policy/", PolicyView.as_view(), name="class-policy"),
     path("calendar-feed/", CalendarFeedView.as_view(), name="calendar-feed"),
+    path("billing/", include(billing_urls.api_urls)),
     *router.urls,
     *attendance_urls.api,
 ]
@@ -66,11 +69,14 @@ dashboard = [
     path("settings/", GymSettingsView.as_view(), name="gym-settings"),
     path("check-ins/", include(attendance_urls.dashboard)),
     path("classes/", include(classes_dashboard)),
+    *billing_urls.dashboard_urls,
+    path("billing/platform/", PlatformBillingView.as_view(), name="platform-billing"),
 ]
 
 urlpatterns = [
     path("", root, name="root"),
     path("dashboard/", include(dashboard)),
+    path("billing/", include(billing_urls.public_urls)),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),

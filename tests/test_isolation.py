@@ -414,3 +414,93 @@ def test_trainers_pt_bookings_and_calendar_feeds_of_gym_a_are_not_found_from_gym
     assert web(gym_a).get(f"/calendar/{token}.ics").status_code == 200
     with tenant_context(gym_a):
         assert PTBooking.objects.get(pk=booking.pk).status == "confirmed"
+
+
+# Billing: gym A's plans, invoices and Stripe events never show or change in gym B.
+BILLING_PLAN_URLS = [
+    ("api", "/api/v1/billing/plans/{id}/"),
+    ("api_patch", "/api/v1/billing/plans/{id}/"),
+    ("admin", "/admin/billing/membershipplan/{id}/change/"),
+]
+
+
+def _plan(gym, name):
+    from apps.billing.services import plan_create
+
+    with tenant_context(gym):
+        return plan_create(
+            data={"name": name, "price_minor": 4900, "interval": "month", "tier": "pro"}
+        )
+
+
+@pytest.mark.parametrize(("kind", "url"), BILLING_PLAN_URLS)
+def test_plan_of_gym_a_is_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, web, api):
+    plan_a = _plan(gym_a, "Aonly plan")
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(id=plan_a.pk)
+    if kind == "admin":
+        response = web(gym_b, owner_b).get(path)
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    elif kind == "api":
+        response = api(gym_b, owner_b).get(path)
+        assert response.status_code == 404
+    else:
+        response = api(gym_b, owner_b).patch(path, {"price_minor": 1}, format="json")
+        assert response.status_code == 404
+    assert b"Aonly" not in response.content
+    with tenant_context(gym_a):
+        plan_a.refresh_from_db()
+        assert plan_a.price_minor == 4900
+
+
+BILLING_LIST_URLS = [
+    ("api", "/api/v1/billing/plans/"),
+    ("api", "/api/v1/billing/failed-payments/"),
+    ("web", "/dashboard/billing/"),
+    ("web", "/admin/billing/membershipplan/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), BILLING_LIST_URLS)
+def test_billing_lists_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, make_user, web, api):
+    from apps.billing.models import Invoice
+
+    _plan(gym_a, "Aonly plan")
+    member_a = None
+    with tenant_context(gym_a):
+        from tests.factories import MemberFactory
+
+        member_a = MemberFactory(first_name="Aonly", last_name="Debtor")
+        Invoice.objects.create(
+            member=member_a,
+            stripe_invoice_id="in_aonly",
+            status="open",
+            attempt_count=1,
+            amount_due_minor=4900,
+            currency="eur",
+        )
+    owner_b = make_user(gym_b, Role.OWNER)
+    client = api(gym_b, owner_b) if kind == "api" else web(gym_b, owner_b)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"Aonly" not in response.content
+    owner_a = make_user(gym_a, Role.OWNER)
+    same_in_a = (api if kind == "api" else web)(gym_a, owner_a).get(url)
+    assert b"Aonly" in same_in_a.content  # the test can fail: A does see it
+
+
+def test_gym_a_lapsing_on_the_platform_never_locks_gym_b(gym_a, gym_b, make_user, api, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.platform_billing.models import GymSubscription
+
+    settings.PLATFORM_STRIPE_SECRET_KEY = "sk_test_platform_isolation"
+    past = timezone.now() - dt.timedelta(days=60)
+    GymSubscription.objects.create(gym=gym_a, status="canceled", lapsed_since=past)
+    GymSubscription.objects.create(gym=gym_b, status="active")
+    body = {"first_name": "Writer"}
+    owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
+    assert api(gym_a, owner_a).post("/api/v1/members/", body, format="json").status_code == 403
+    assert api(gym_b, owner_b).post("/api/v1/members/", body, format="json").status_code == 201

@@ -77,6 +77,19 @@ _CLASSES_ALL = [
 ]
 # Trainers and the front desk see the timetable and take attendance on the roster.
 _CLASSES_ROSTER = ["bookings.view_classsession", "bookings.view_booking", "bookings.change_booking"]
+_BILLING_READ = [
+    "billing.view_membershipplan",
+    "billing.view_membersubscription",
+    "billing.view_invoice",
+]
+_BILLING_ALL = [
+    *_BILLING_READ,
+    "billing.add_membershipplan",
+    "billing.change_membershipplan",
+    "billing.view_webhookevent",
+    "billing.view_creditentry",
+    "billing.view_billing_reports",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OWNER: [
@@ -84,10 +97,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_STAFF_ALL,
         *_DOOR_ALL,
         *_CLASSES_ALL,
+        *_BILLING_ALL,
+        "billing.view_billingsettings",
+        "billing.add_billingsettings",
+        "billing.change_billingsettings",
         "accounts.manage_gym_settings",
         "auth.view_group",
     ],
-    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL, *_DOOR_ALL, *_CLASSES_ALL],
+    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL, *_DOOR_ALL, *_CLASSES_ALL, *_BILLING_ALL],
     # Trainers answer personal-training requests made to them (scoped in the views).
     Role.TRAINER: [
         "members.view_member",
@@ -103,6 +120,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_DOOR_DESK,
         *_CLASSES_ROSTER,
         "bookings.view_penalty",
+        *_BILLING_READ,
     ],
     Role.MEMBER: [],
 }
