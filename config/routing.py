@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from apps.assessments.consumers import AssessmentStatusConsumer
 from apps.dashboard.consumers import StaffEventsConsumer
 
 websocket_urlpatterns = [
     path("ws/staff/", StaffEventsConsumer.as_asgi()),
+    path("ws/assessments/", AssessmentStatusConsumer.as_asgi()),
 ]

@@ -8,6 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.views import StaffListView, StaffRoleView
+from apps.assessments.urls import api_urls as assessment_api
+from apps.assessments.urls import dashboard_urls as assessment_dashboard
 from apps.common.views import healthz
 from apps.dashboard.views import HomeView, root
 from apps.members.api.views import MemberViewSet, MeView
@@ -31,6 +33,7 @@ router.register("members", MemberViewSet, basename="member")
 
 api_v1 = [
     path("me/", MeView.as_view(), name="me"),
+    path("assessments/", include(assessment_api)),
     *router.urls,
 ]
 
@@ -46,6 +49,7 @@ dashboard = [
     path("staff/", StaffListView.as_view(), name="staff-list"),
     path("staff/<int:pk>/", StaffRoleView.as_view(), name="staff-role"),
     path("settings/", GymSettingsView.as_view(), name="gym-settings"),
+    path("assessments/", include(assessment_dashboard)),
 ]
 
 urlpatterns = [

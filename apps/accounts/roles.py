@@ -34,10 +34,24 @@ _STAFF_ALL = [
     "accounts.manage_staff",
 ]
 
+# Assessments: trainers see clients' results and blocks; owners and managers also lift blocks.
+_ASSESSMENTS_VIEW = ["assessments.view_attempt", "assessments.view_quotablock"]
+_ASSESSMENTS_ALL = [
+    *_ASSESSMENTS_VIEW,
+    "assessments.change_quotablock",
+    "assessments.view_auditevent",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.OWNER: [*_MEMBERS_ALL, *_STAFF_ALL, "accounts.manage_gym_settings", "auth.view_group"],
-    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL],
-    Role.TRAINER: ["members.view_member"],
+    Role.OWNER: [
+        *_MEMBERS_ALL,
+        *_STAFF_ALL,
+        *_ASSESSMENTS_ALL,
+        "accounts.manage_gym_settings",
+        "auth.view_group",
+    ],
+    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL, *_ASSESSMENTS_ALL],
+    Role.TRAINER: ["members.view_member", *_ASSESSMENTS_VIEW],
     Role.FRONT_DESK: ["members.view_member", "members.add_member", "members.change_member"],
     Role.MEMBER: [],
 }

@@ -1,0 +1,80 @@
+"""Staff dashboard pages: clients' results, one attempt with its skeleton overlay, and
+submission blocks."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+
+from apps.assessments import selectors, services
+from apps.assessments.models import AttemptStatus, QuotaBlock
+from apps.assessments.reasons import reason_text
+from apps.dashboard.mixins import StaffRequiredMixin
+from apps.members.models import Member
+
+
+class AssessmentListView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = "assessments.view_attempt"
+
+    def get(self, request):
+        member = None
+        member_id = request.GET.get("member", "")
+        if member_id.isdigit():
+            member = get_object_or_404(Member, pk=int(member_id))
+        attempts = selectors.attempt_list(member=member)
+        status = request.GET.get("status")
+        if status in AttemptStatus.values:
+            attempts = attempts.filter(status=status)
+        page = Paginator(attempts, 25).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "assessments/list.html",
+            {
+                "page": page,
+                "member": member,
+                "status": status or "",
+                "statuses": AttemptStatus.choices,
+                "blocks": selectors.block_list(active_only=True)[:50],
+            },
+        )
+
+
+class AttemptDetailView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = "assessments.view_attempt"
+
+    def get(self, request, pk):
+        attempt = selectors.attempt_for_user(user=request.user, pk=pk)
+        if attempt is None:
+            return render(request, "errors/404.html", status=404)
+        reason = reason_text(attempt.reason_code) if attempt.reason_code else None
+        video_url = reverse(
+            "v1:assessment-video", args=[services.video_token(attempt=attempt, user=request.user)]
+        )
+        return render(
+            request,
+            "assessments/detail.html",
+            {
+                "attempt": attempt,
+                "reason": reason,
+                "metrics": (attempt.result or {}).get("metrics", []),
+                "extra": (attempt.result or {}).get("extra", {}),
+                "worst": (attempt.result or {}).get("worst_frames", []),
+                "video_url": video_url,
+                "overlay_url": reverse("v1:assessment-overlay", args=[attempt.pk]),
+            },
+        )
+
+
+class BlockLiftView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = "assessments.change_quotablock"
+
+    def post(self, request, pk):
+        block = get_object_or_404(QuotaBlock, pk=pk)
+        services.block_lift(block=block, by=request.user)
+        messages.success(
+            request, _("Block lifted for %(name)s.") % {"name": block.member.full_name}
+        )
+        return redirect("assessment-list")
