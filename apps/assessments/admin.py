@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from apps.assessments.models import Attempt, AuditEvent, QuotaBlock
 from apps.assessments.services import block_lift
@@ -32,7 +33,7 @@ class QuotaBlockAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Lift the selected blocks", permissions=["change"])
+    @admin.action(description=_("Lift the selected blocks"), permissions=["change"])
     def lift(self, request, queryset):
         for block in queryset:
             block_lift(block=block, by=request.user)

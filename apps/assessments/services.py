@@ -252,8 +252,8 @@ def _store(*, member, spec, path, info, by) -> Attempt:
             except Exception:
                 attempt.video.delete(save=False)
                 raise
+            _broadcast(attempt)  # "queued" goes out before the task can report progress
             transaction.on_commit(lambda: process_attempt.delay(attempt.pk))
-            _broadcast(attempt)
     if refusal is not None:
         raise ApplicationError(
             refusal.message, code=refusal.code, status_code=429, details=refusal.details

@@ -4,6 +4,7 @@ real clip goes through MediaPipe once, and every scoring test shares the result)
 
 from __future__ import annotations
 
+import hashlib
 import pathlib
 
 import cv2
@@ -15,6 +16,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
 from apps.assessments.catalogue import TESTS
+from apps.assessments.track import Track
 from apps.billing.tiers import Tier
 from tests.factories import MemberFactory, UserFactory
 
@@ -112,15 +114,40 @@ TRACKED = {
 }
 
 
+def _cache_key(name: str, fps: int) -> str:
+    """Changes with the clip, the model, the sampling rate and the code that extracts."""
+    digest = hashlib.sha256()
+    for path in (clip(name), pathlib.Path(settings.POSE_MODEL_PATH)):
+        stat = path.stat()
+        digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for module in ("pose.py", "video.py", "track.py"):
+        digest.update((settings.BASE_DIR / "apps" / "assessments" / module).read_bytes())
+    digest.update(f"{fps}".encode())
+    return digest.hexdigest()[:20]
+
+
 @pytest.fixture(scope="session")
 def tracks():
-    """name -> Track, each real clip through the real model once, at its test's rate."""
+    """name -> Track, each real clip through the real model once, at its test's rate.
+
+    Kept in var/ between local runs (keyed by clip, model and extraction code), since the
+    model takes minutes over these clips on a busy machine; a fresh checkout (CI) runs it.
+    The end-to-end pipeline tests always run the model.
+    """
     from apps.assessments import pose  # noqa: PLC0415 - only sessions that need it load it
 
-    return {
-        name: pose.extract(str(clip(name)), target_fps=TESTS[test].sample_fps)
-        for name, test in TRACKED.items()
-    }
+    cache = settings.BASE_DIR / "var" / "test-pose-tracks"
+    cache.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, test in TRACKED.items():
+        fps = TESTS[test].sample_fps
+        stored = cache / f"{pathlib.Path(name).stem}-{_cache_key(name, fps)}.npz"
+        if stored.exists():
+            out[name] = Track.from_bytes(stored.read_bytes())
+            continue
+        out[name] = pose.extract(str(clip(name)), target_fps=fps)
+        stored.write_bytes(out[name].to_bytes())
+    return out
 
 
 @pytest.fixture
