@@ -17,6 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from apps.billing.tiers import Tier
 
 CATALOGUE_VERSION = "2026.11.1"
+# Frame rates: the fewest frames that still show the movement (a squat rep lasts 1.5-3 s,
+# so 10 frames/s gives 15-30 samples; a hold needs 5), since the model's time per frame is
+# what a clip costs.
 
 FRONT, SIDE = "front", "side"
 FULL, UPPER = "full", "upper"
@@ -116,7 +119,7 @@ TESTS: dict[int, TestSpec] = {
              T("composite_reach_pct", "% leg length", "higher", 80, 65)),
         ),
         TestSpec(
-            4, "overhead_squat", _("Overhead squat"), (FRONT, SIDE), FULL, 30, 15,
+            4, "overhead_squat", _("Overhead squat"), (FRONT, SIDE), FULL, 30, 10,
             _("Stand with feet hip-width apart, arms straight overhead. Squat as deep as you "
               "comfortably can, 3 to 5 times. Film from the front (or from the side)."),
             ("hip", "knee", "ankle"), True, ("hip",), "overhead_squat",
@@ -141,7 +144,7 @@ TESTS: dict[int, TestSpec] = {
             (T("dorsiflexion_deg", "deg", "higher", 38, 30),),
         ),
         TestSpec(
-            7, "single_leg_balance", _("Single-leg balance"), (FRONT,), FULL, 45, 10,
+            7, "single_leg_balance", _("Single-leg balance"), (FRONT,), FULL, 45, 5,
             _("Face the camera, lift one knee and stand still on the other leg for as long "
               "as you can, up to 45 seconds."),
             ("hip", "knee", "ankle"), False, (), "single_leg_balance",

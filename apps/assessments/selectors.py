@@ -7,7 +7,8 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.assessments.catalogue import specs_for_tier
+from apps.assessments import interpretation
+from apps.assessments.catalogue import TESTS, specs_for_tier
 from apps.assessments.models import Attempt, AttemptStatus, QuotaBlock
 from apps.billing.entitlements import entitlements
 from apps.members.models import Member
@@ -88,3 +89,70 @@ def test_history(*, member: Member, test_id: int) -> list[dict]:
 
 def recent_attempts(*, days: int = 30) -> QuerySet[Attempt]:
     return attempt_list().filter(created_at__gte=timezone.now() - timedelta(days=days))
+
+
+QUICK_RETEST = timedelta(weeks=2)
+FULL_RETEST = (timedelta(weeks=4), timedelta(weeks=6))
+
+
+def latest_results(*, member: Member) -> dict[int, Attempt]:
+    """The latest scored attempt of each test the member has taken."""
+    latest: dict[int, Attempt] = {}
+    for attempt in (
+        attempt_list(member=member).filter(status=AttemptStatus.VALID).order_by("created_at")
+    ):
+        latest[attempt.test_id] = attempt
+    return latest
+
+
+def member_report(*, member: Member) -> dict:
+    """Problem areas (P1/P2), a four-week plan outline, progress per test since the first
+    scored attempt, and when to retest."""
+    scored = list(
+        attempt_list(member=member).filter(status=AttemptStatus.VALID).order_by("created_at")
+    )
+    first: dict[int, Attempt] = {}
+    latest: dict[int, Attempt] = {}
+    for attempt in scored:
+        first.setdefault(attempt.test_id, attempt)
+        latest[attempt.test_id] = attempt
+    areas = interpretation.problem_areas({t: a.result for t, a in latest.items()})
+    progress = []
+    for test_id, last in sorted(latest.items()):
+        metrics = lambda a: {m["metric"]: m["value"] for m in a.result.get("metrics", [])}  # noqa: E731
+        spec = TESTS[test_id]
+        progress.append(
+            {
+                "test_id": test_id,
+                "test": str(spec.name),
+                "first_at": first[test_id].created_at,
+                "latest_at": last.created_at,
+                "first": metrics(first[test_id]),
+                "latest": metrics(last),
+                "bucket": last.bucket,
+                "trend": interpretation.trend(
+                    metrics(first[test_id]), metrics(last), spec.thresholds
+                )
+                if first[test_id].pk != last.pk
+                else {"changes": {}, "verdict": ""},
+            }
+        )
+    last_at = scored[-1].created_at if scored else None
+    return {
+        "member": member.pk,
+        "problem_areas": areas,
+        "phases": [
+            {"weeks": "1-2", "focus": "local", "areas": [a["area"] for a in areas["p1"]]},
+            {
+                "weeks": "3-4",
+                "focus": "integration",
+                "areas": [a["area"] for a in areas["p1"] + areas["p2"]],
+            },
+        ],
+        "progress": progress,
+        "retest": {
+            "quick_due": last_at + QUICK_RETEST if last_at else None,
+            "full_due_from": last_at + FULL_RETEST[0] if last_at else None,
+            "full_due_by": last_at + FULL_RETEST[1] if last_at else None,
+        },
+    }

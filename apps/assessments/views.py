@@ -4,12 +4,13 @@ submission blocks."""
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from apps.assessments import selectors, services
+from apps.assessments import report_pdf, selectors, services
 from apps.assessments.models import AttemptStatus, QuotaBlock
 from apps.assessments.reasons import reason_text
 from apps.dashboard.mixins import StaffRequiredMixin
@@ -65,6 +66,46 @@ class AttemptDetailView(StaffRequiredMixin, PermissionRequiredMixin, View):
                 "video_url": video_url,
                 "overlay_url": reverse("v1:assessment-overlay", args=[attempt.pk]),
             },
+        )
+
+
+def _report_sections(report: dict) -> list[tuple[str, list[str]]]:
+    areas = report["problem_areas"]
+    area = lambda a: f"{a['label']} ({', '.join(e['test'] for e in a['evidence'])})"  # noqa: E731
+    progress = [
+        f"{p['test']}: {', '.join(f'{k} {v}' for k, v in p['latest'].items())}"
+        + (f" · {p['trend']['verdict']}" if p["trend"]["verdict"] else "")
+        for p in report["progress"]
+    ]
+    return [
+        (_("Root causes (P1)"), [area(a) for a in areas["p1"]]),
+        (_("Consequences (P2)"), [area(a) for a in areas["p2"]]),
+        (_("Weeks 1-2: local work"), [a["label"] for a in areas["p1"]]),
+        (_("Weeks 3-4: integration"), [a["label"] for a in areas["p1"] + areas["p2"]]),
+        (_("Progress"), progress),
+    ]
+
+
+class MemberReportView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    """A client's report (problem areas, four-week outline, progress) as a page or PDF."""
+
+    permission_required = "assessments.view_attempt"
+
+    def get(self, request, pk):
+        member = get_object_or_404(Member, pk=pk)
+        report = selectors.member_report(member=member)
+        sections = _report_sections(report)
+        if request.GET.get("format") == "pdf":
+            title = _("Movement report: %(name)s") % {"name": member.full_name}
+            response = HttpResponse(
+                report_pdf.render(title=title, sections=sections), content_type="application/pdf"
+            )
+            response["Content-Disposition"] = f'inline; filename="report-{member.pk}.pdf"'
+            return response
+        return render(
+            request,
+            "assessments/report.html",
+            {"member": member, "report": report, "sections": sections},
         )
 
 

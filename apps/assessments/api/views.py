@@ -23,6 +23,7 @@ from apps.assessments.catalogue import TESTS
 from apps.assessments.models import Attempt, QuotaBlock
 from apps.assessments.reasons import reason_text
 from apps.assessments.track import Track
+from apps.billing.entitlements import entitlements
 from apps.common.api.permissions import IsGymStaff, ModelPermissions
 from apps.common.errors import ApplicationError
 from apps.members.models import Member
@@ -142,6 +143,26 @@ class HistoryView(APIView):
                 "attempts": selectors.test_history(member=_member(request), test_id=test_id),
             }
         )
+
+
+class ReportView(APIView):
+    """Pro and Pro+: problem areas (P1/P2), a four-week outline, progress and retest dates.
+    Staff may ask for a client's with `?member=<id>`."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[OpenApiParameter("member", int)])
+    def get(self, request):
+        member_id = request.query_params.get("member")
+        if member_id is not None and request.user.has_perm("assessments.view_attempt"):
+            member = get_object_or_404(Member, pk=int(member_id) if member_id.isdigit() else 0)
+        else:
+            member = _member(request)
+            if not entitlements(member=member, gym=request.tenant).assessment_report:
+                raise ApplicationError(
+                    _("Reports are part of the Pro and Pro+ plans."),
+                    code="not_in_plan",
+                    status_code=403,
+                )
+        return Response(selectors.member_report(member=member))
 
 
 class VideoView(APIView):
