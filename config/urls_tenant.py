@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from apps.accounts.views import StaffListView, StaffRoleView
 from apps.assessments.urls import api_urls as assessment_api
 from apps.assessments.urls import dashboard_urls as assessment_dashboard
+from apps.assessments.urls import member_urls as assessment_member
 from apps.common.views import healthz
 from apps.dashboard.views import HomeView, root
 from apps.members.api.views import MemberViewSet, MeView
@@ -55,6 +56,7 @@ dashboard = [
 urlpatterns = [
     path("", root, name="root"),
     path("dashboard/", include(dashboard)),
+    path("assessments/", include(assessment_member)),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.assessments.catalogue import TESTS
+from apps.assessments.reasons import reason_text
 
 
 class AttemptStatus(models.TextChoices):
@@ -103,6 +104,14 @@ class Attempt(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def reason_message(self) -> str:
+        return reason_text(self.reason_code)[0] if self.reason_code else ""
+
+    @property
+    def reason_hint(self) -> str:
+        return reason_text(self.reason_code)[1] if self.reason_code else ""
 
 
 class BlockReason(models.TextChoices):

@@ -25,3 +25,7 @@ dashboard_urls = [
     ),
     path("blocks/<int:pk>/lift/", views.BlockLiftView.as_view(), name="assessment-block-lift-web"),
 ]
+
+member_urls = [
+    path("", views.MemberAssessmentsView.as_view(), name="assessment-member"),
+]

@@ -104,3 +104,38 @@ def test_stored_landmarks_round_trip_and_rescore_identically(tracks):
         abs(_metrics(first)["knee_flexion_min_deg"] - _metrics(second)["knee_flexion_min_deg"])
         < 1.5
     )
+
+
+def _altered(track: Track, **changes) -> Track:
+    again = Track.from_bytes(track.to_bytes())
+    for name, value in changes.items():
+        setattr(again, name, value)
+    return again
+
+
+def test_joints_hidden_in_too_many_frames_are_refused(tracks):
+    track = tracks["squat_front_1.mp4"]
+    image = track.image.copy()
+    image[: track.frames // 3, 25:33, 3] = 0.1  # knees and feet unseen for a third of the clip
+    gate = gates.check(TESTS[4], _altered(track, image=image))
+    assert gate.code == "landmarks_not_visible" and gate.stats["required_fraction"] < 0.8
+
+
+def test_a_pose_seen_without_confidence_is_refused(tracks):
+    track = tracks["squat_front_1.mp4"]
+    image = track.image.copy()
+    image[:, :, 3] = 0.3
+    assert gates.check(TESTS[4], _altered(track, image=image)).code == "low_confidence"
+
+
+def test_a_clip_whose_frames_stop_decoding_early_is_refused(tracks):
+    track = tracks["squat_front_1.mp4"]
+    gate = gates.check(TESTS[4], _altered(track, source_frames=track.source_frames * 2))
+    assert gate.code == "truncated"
+
+
+def test_a_person_in_only_a_few_frames_is_no_person(tracks):
+    track = tracks["squat_front_1.mp4"]
+    image = track.image.copy()
+    image[track.frames // 20 :] = np.nan
+    assert gates.check(TESTS[4], _altered(track, image=image)).code == "no_person"

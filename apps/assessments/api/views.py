@@ -29,6 +29,8 @@ from apps.common.errors import ApplicationError
 from apps.members.models import Member
 from apps.members.selectors import member_for_user
 
+CONTENT_TYPES = {"mp4": "video/mp4", "webm": "video/webm", "avi": "video/x-msvideo"}
+
 
 def _member(request) -> Member:
     member = member_for_user(user=request.user)
@@ -184,7 +186,10 @@ class VideoView(APIView):
             or not selectors.user_may_view_attempt(user=user, attempt=attempt)
         ):
             raise Http404
-        response = FileResponse(attempt.video.open("rb"), content_type="video/mp4")
+        container = (attempt.video_info or {}).get("container", "mp4")
+        response = FileResponse(
+            attempt.video.open("rb"), content_type=CONTENT_TYPES.get(container, "video/mp4")
+        )
         response["Cache-Control"] = "private, max-age=60"
         return response
 
