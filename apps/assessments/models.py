@@ -162,6 +162,7 @@ class AuditEvent(models.Model):
     SUBMISSION_REFUSED = "assessment.submission_refused"
     BLOCKED = "assessment.blocked"
     BLOCK_LIFTED = "assessment.block_lifted"
+    RETEST_REMINDER = "assessment.retest_reminder"
 
     event = models.CharField(_("event"), max_length=60, db_index=True)
     member = models.ForeignKey(

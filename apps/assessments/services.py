@@ -32,6 +32,7 @@ from apps.assessments.tasks import process_attempt
 from apps.assessments.track import Track
 from apps.billing.entitlements import entitlements
 from apps.common.errors import ApplicationError
+from apps.common.notifications import notify
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member
 
@@ -439,3 +440,44 @@ def video_token_read(token: str) -> dict:
         raise ApplicationError(
             _("This video link is not valid."), code="link_invalid", status_code=403
         ) from exc
+
+
+# --- Retest reminders --------------------------------------------------------------------
+
+QUICK_RETEST_AFTER = timedelta(weeks=2)
+FULL_RETEST_AFTER = timedelta(weeks=4)
+
+
+def retest_reminders_send(*, now: datetime | None = None) -> int:
+    """Remind members to retest: a quick retest 2 weeks after their latest scored attempt,
+    a full one after 4 weeks. Each reminder is sent once per latest attempt (recorded as
+    an audit event), so a daily run never repeats itself. Returns how many were sent."""
+    now = now or timezone.now()
+    latest_ids = (
+        Attempt.objects.filter(status=AttemptStatus.VALID, created_at__lte=now - QUICK_RETEST_AFTER)
+        .order_by("member_id", "-created_at")
+        .distinct("member_id")
+        .values_list("id", flat=True)
+    )
+    sent = 0
+    for attempt in Attempt.objects.filter(id__in=list(latest_ids)).select_related("member"):
+        newer = Attempt.objects.filter(
+            member_id=attempt.member_id,
+            status=AttemptStatus.VALID,
+            created_at__gt=attempt.created_at,
+        ).exists()
+        if newer:
+            continue  # retested since: the clock restarts from the newer attempt
+        kind = "full" if now - attempt.created_at >= FULL_RETEST_AFTER else "quick"
+        done = AuditEvent.objects.filter(
+            member_id=attempt.member_id,
+            event=AuditEvent.RETEST_REMINDER,
+            data__basis=attempt.pk,
+            data__kind__in=[kind, "full"],
+        ).exists()
+        if done:
+            continue
+        _audit(AuditEvent.RETEST_REMINDER, member=attempt.member, kind=kind, basis=attempt.pk)
+        notify(attempt.member, "assessment_retest", {"kind": kind, "attempt": attempt})
+        sent += 1
+    return sent

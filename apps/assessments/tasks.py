@@ -87,3 +87,11 @@ class _local_file:
     def __exit__(self, *exc) -> None:
         if self.temp:
             os.unlink(self.temp)
+
+
+@shared_task(name="apps.assessments.tasks.send_retest_reminders")
+def send_retest_reminders() -> int:
+    """Per gym (fanned out by beat; the schema comes from the task headers)."""
+    from apps.assessments.services import retest_reminders_send  # noqa: PLC0415 - see above
+
+    return retest_reminders_send()

@@ -152,6 +152,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60,
         "args": ["apps.members.tasks.refresh_gym_stats"],
     },
+    "assessment-retest-reminders": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 6 * 60 * 60,
+        "args": ["apps.assessments.tasks.send_retest_reminders"],
+    },
 }
 
 # --- Auth ----------------------------------------------------------------------------

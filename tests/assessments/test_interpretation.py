@@ -100,3 +100,43 @@ def test_staff_open_a_clients_report_page_and_pdf(gym_a, web, member_user, staff
     pdf = client.get(f"/dashboard/assessments/members/{member.pk}/report/?format=pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and len(pdf.content) > 1000
+
+
+def test_retest_reminders_go_out_once_at_two_and_four_weeks(
+    gym_a, member_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    from apps.assessments.services import retest_reminders_send  # noqa: PLC0415
+
+    member, _user = member_user
+    now = timezone.now()
+    with tenant_context(gym_a):
+        Attempt.objects.create(
+            member=member, test_id=4, catalogue_version="t", status=AttemptStatus.VALID,
+            bucket="pass", created_at=now - timedelta(days=15), result=_result("pass"),
+        )  # fmt: skip
+        with django_capture_on_commit_callbacks(execute=True):
+            assert retest_reminders_send(now=now) == 1
+            assert retest_reminders_send(now=now) == 0  # once
+            assert retest_reminders_send(now=now + timedelta(days=14)) == 1  # the full one
+            assert retest_reminders_send(now=now + timedelta(days=20)) == 0
+    assert len(mailoutbox) == 2
+    assert "quick" in mailoutbox[0].subject and "full" in mailoutbox[1].subject
+    assert mailoutbox[0].to == [member.email] and "Overhead squat" in mailoutbox[0].body
+
+
+def test_no_reminder_after_a_recent_retest(
+    gym_a, member_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    from apps.assessments.services import retest_reminders_send  # noqa: PLC0415
+
+    member, _user = member_user
+    now = timezone.now()
+    with tenant_context(gym_a):
+        for days in (20, 3):
+            Attempt.objects.create(
+                member=member, test_id=4, catalogue_version="t", status=AttemptStatus.VALID,
+                bucket="pass", created_at=now - timedelta(days=days), result=_result("pass"),
+            )  # fmt: skip
+        with django_capture_on_commit_callbacks(execute=True):
+            assert retest_reminders_send(now=now) == 0
+    assert mailoutbox == []
