@@ -8,6 +8,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.views import StaffListView, StaffRoleView
+from apps.assessments.urls import api_urls as assessment_api
+from apps.assessments.urls import dashboard_urls as assessment_dashboard
+from apps.assessments.urls import member_urls as assessment_member
 from apps.attendance import urls as attendance_urls
 from apps.billing import urls as billing_urls
 from apps.bookings.api.views import (
@@ -51,6 +54,7 @@ api_v1 = [
     path("classes/policy/", PolicyView.as_view(), name="class-policy"),
     path("calendar-feed/", CalendarFeedView.as_view(), name="calendar-feed"),
     path("billing/", include(billing_urls.api_urls)),
+    path("assessments/", include(assessment_api)),
     *router.urls,
     *attendance_urls.api,
 ]
@@ -71,12 +75,14 @@ dashboard = [
     path("classes/", include(classes_dashboard)),
     *billing_urls.dashboard_urls,
     path("billing/platform/", PlatformBillingView.as_view(), name="platform-billing"),
+    path("assessments/", include(assessment_dashboard)),
 ]
 
 urlpatterns = [
     path("", root, name="root"),
     path("dashboard/", include(dashboard)),
     path("billing/", include(billing_urls.public_urls)),
+    path("assessments/", include(assessment_member)),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),

@@ -504,3 +504,89 @@ def test_gym_a_lapsing_on_the_platform_never_locks_gym_b(gym_a, gym_b, make_user
     owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
     assert api(gym_a, owner_a).post("/api/v1/members/", body, format="json").status_code == 403
     assert api(gym_b, owner_b).post("/api/v1/members/", body, format="json").status_code == 201
+
+
+# Assessments: gym A's attempts, landmarks, clips and blocks, addressed from gym B.
+ASSESSMENT_URLS = [
+    ("api", "/api/v1/assessments/attempts/{attempt}/"),
+    ("api", "/api/v1/assessments/attempts/{attempt}/overlay/"),
+    ("api", "/api/v1/assessments/attempts/?member={member}"),
+    ("api", "/api/v1/assessments/report/?member={member}"),
+    ("web", "/dashboard/assessments/attempts/{attempt}/"),
+    ("web", "/dashboard/assessments/?member={member}"),
+    ("web", "/dashboard/assessments/members/{member}/report/"),
+    ("api_post", "/api/v1/assessments/blocks/{block}/lift/"),
+    ("web_post", "/dashboard/assessments/blocks/{block}/lift/"),
+    ("admin", "/admin/assessments/attempt/{attempt}/change/"),
+    ("admin", "/admin/assessments/quotablock/{block}/change/"),
+]
+
+
+def _assessment_in_a(gym_a, make_member):
+    from datetime import timedelta  # noqa: PLC0415 - keeps this appended block self-contained
+
+    from django.core.files.base import ContentFile  # noqa: PLC0415
+    from django.utils import timezone  # noqa: PLC0415
+
+    from apps.assessments.models import Attempt, BlockReason, QuotaBlock  # noqa: PLC0415
+
+    member = make_member(gym_a, first_name="Ingrid", last_name="Aonly")
+    with tenant_context(gym_a):
+        attempt = Attempt(member=member, test_id=4, catalogue_version="t")
+        attempt.video.save(
+            "clip", ContentFile(b"\x00\x00\x00\x18ftypmp42 secret A clip"), save=True
+        )
+        block = QuotaBlock.objects.create(
+            member=member, reason=BlockReason.DAILY_CAP, until=timezone.now() + timedelta(hours=5)
+        )
+    return member, attempt, block
+
+
+@pytest.mark.parametrize(("kind", "url"), ASSESSMENT_URLS)
+def test_assessments_of_gym_a_are_not_found_from_gym_b(
+    kind, url, gym_a, gym_b, make_user, make_member, web, api
+):
+    member, attempt, block = _assessment_in_a(gym_a, make_member)
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(attempt=attempt.pk, member=member.pk, block=block.pk)
+    if kind == "api":
+        response = api(gym_b, owner_b).get(path)
+    elif kind == "api_post":
+        response = api(gym_b, owner_b).post(path)
+    elif kind == "web_post":
+        response = web(gym_b, owner_b).post(path)
+    else:
+        response = web(gym_b, owner_b).get(path)
+    if kind == "admin":
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    else:
+        assert response.status_code == 404
+    assert b"Aonly" not in response.content
+    with tenant_context(gym_a):
+        block.refresh_from_db()
+        assert block.lifted_at is None
+        attempt.video.delete(save=False)
+
+
+def test_assessment_lists_and_video_links_of_gym_a_do_not_work_in_gym_b(
+    gym_a, gym_b, make_user, make_member, web, api
+):
+    from apps.assessments.services import video_token  # noqa: PLC0415
+
+    member, attempt, block = _assessment_in_a(gym_a, make_member)
+    owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
+    for client, url in [
+        (api(gym_b, owner_b), "/api/v1/assessments/blocks/"),
+        (web(gym_b, owner_b), "/dashboard/assessments/"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200 and b"Aonly" not in response.content
+    assert b"Aonly" in web(gym_a, owner_a).get("/dashboard/assessments/").content
+    with tenant_context(gym_a):
+        token = video_token(attempt=attempt, user=owner_a)
+    path = f"/api/v1/assessments/video/{token}/"
+    assert api(gym_a).get(path).status_code == 200  # the link works in its own gym
+    refused = api(gym_b).get(path)
+    assert refused.status_code == 403 and b"secret A clip" not in refused.content
+    with tenant_context(gym_a):
+        attempt.video.delete(save=False)

@@ -90,6 +90,13 @@ _BILLING_ALL = [
     "billing.view_creditentry",
     "billing.view_billing_reports",
 ]
+# Assessments: trainers see clients' results and blocks; owners and managers also lift blocks.
+_ASSESSMENTS_VIEW = ["assessments.view_attempt", "assessments.view_quotablock"]
+_ASSESSMENTS_ALL = [
+    *_ASSESSMENTS_VIEW,
+    "assessments.change_quotablock",
+    "assessments.view_auditevent",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OWNER: [
@@ -98,13 +105,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_DOOR_ALL,
         *_CLASSES_ALL,
         *_BILLING_ALL,
+        *_ASSESSMENTS_ALL,
         "billing.view_billingsettings",
         "billing.add_billingsettings",
         "billing.change_billingsettings",
         "accounts.manage_gym_settings",
         "auth.view_group",
     ],
-    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL, *_DOOR_ALL, *_CLASSES_ALL, *_BILLING_ALL],
+    Role.MANAGER: [
+        *_MEMBERS_ALL,
+        *_STAFF_ALL,
+        *_DOOR_ALL,
+        *_CLASSES_ALL,
+        *_BILLING_ALL,
+        *_ASSESSMENTS_ALL,
+    ],
     # Trainers answer personal-training requests made to them (scoped in the views).
     Role.TRAINER: [
         "members.view_member",
@@ -112,6 +127,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_CLASSES_ROSTER,
         "bookings.view_ptbooking",
         "bookings.change_ptbooking",
+        *_ASSESSMENTS_VIEW,
     ],
     Role.FRONT_DESK: [
         "members.view_member",

@@ -58,6 +58,7 @@ TENANT_APPS = [
     "apps.dashboard",  # staff pages shell (no tables)
     "apps.attendance",  # passes, kiosks and visits belong to one gym's door
     "apps.bookings",  # classes, sessions, bookings, trainers: per gym
+    "apps.assessments",  # members' movement tests: clips, landmarks, results per gym
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -190,6 +191,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60,
         "args": ["apps.billing.tasks.retry_unprocessed_events"],
     },
+    "assessment-retest-reminders": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 6 * 60 * 60,
+        "args": ["apps.assessments.tasks.send_retest_reminders"],
+    },
 }
 
 # --- Auth ----------------------------------------------------------------------------
@@ -265,6 +271,7 @@ SPECTACULAR_SETTINGS = {
         "MemberStatusEnum": "apps.members.models.MemberStatus",
         "BookingStatusEnum": "apps.bookings.models.BookingStatus",
         "SessionStatusEnum": "apps.bookings.models.SessionStatus",
+        "AttemptStatusEnum": "apps.assessments.models.AttemptStatus",
     },
 }
 # Bodies bigger than this are refused with the API error shape (413).
@@ -290,6 +297,28 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MAX_IMAGE_UPLOAD_BYTES = 5 * 1024 * 1024
+
+# --- Assessments (pose pipeline) -----------------------------------------------------
+# The MediaPipe pose bundle is configuration: setup downloads the official file where the
+# internet is reachable; offline machines point here at a shared copy. Nothing is
+# downloaded at request time.
+# `../shared` next to the checkout (a nested worktree looks further up).
+SHARED_DIR = Path(
+    env(
+        "SHARED_DIR",
+        default=next(
+            (str(p / "shared") for p in BASE_DIR.parents if (p / "shared" / "models").is_dir()),
+            str(BASE_DIR.parent / "shared"),
+        ),
+    )
+)
+POSE_MODEL_PATH = env(
+    "POSE_MODEL_PATH", default=str(SHARED_DIR / "models/pose_landmarker_full.task")
+)
+ASSESSMENT_MAX_UPLOAD_BYTES = env.int("ASSESSMENT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+ASSESSMENT_MAX_SECONDS = 45
+# Signed video links (owner, trainers, staff) expire after this many seconds.
+ASSESSMENT_VIDEO_URL_MAX_AGE = env.int("ASSESSMENT_VIDEO_URL_MAX_AGE", default=15 * 60)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 
