@@ -7,6 +7,7 @@ booked and waitlist counts and the member's own booking computed by the database
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -133,8 +134,8 @@ def penalty_list(*, member=None, include_waived: bool = True) -> QuerySet[Penalt
 
 # Times as DRF writes them for UTC: ISO 8601, microseconds only when there are any, a Z.
 # (%% is a literal percent sign: the query takes named parameters.)
-TIMETABLE_SQL = """
-SELECT COALESCE(json_agg(json_build_object(
+_ROW = """
+json_build_object(
     'id', s.id,
     'class_type', json_build_object(
         'id', ct.id, 'name', ct.name, 'level', ct.level,
@@ -157,7 +158,9 @@ SELECT COALESCE(json_agg(json_build_object(
     'cancelled_reason', s.cancelled_reason,
     'my_booking', CASE WHEN mine.id IS NULL THEN NULL
         ELSE json_build_object('id', mine.id, 'status', mine.status) END
-) ORDER BY s.starts_at, s.id), '[]'::json)::text
+)
+"""
+_FROM = """
 FROM bookings_classsession s
 JOIN bookings_classtype ct ON ct.id = s.class_type_id
 LEFT JOIN bookings_trainerprofile t ON t.id = s.instructor_id
@@ -183,21 +186,34 @@ WHERE s.starts_at >= %(start)s AND s.starts_at < %(end)s
   AND (%(type)s::bigint IS NULL OR s.class_type_id = %(type)s::bigint)
   AND (%(instructor)s::bigint IS NULL OR s.instructor_id = %(instructor)s::bigint)
 """
+# The whole range as one JSON array (no cache)...
+TIMETABLE_SQL = (
+    "SELECT COALESCE(json_agg(" + _ROW + " ORDER BY s.starts_at, s.id), '[]'::json)::text" + _FROM
+)
+# ...or one JSON text per row, for the cache: a member's booking is then spliced into
+# the few rows that need it without parsing the others.
+TIMETABLE_ROWS_SQL = "SELECT (" + _ROW + ")::text" + _FROM + " ORDER BY s.starts_at, s.id"
 
 
-def _timetable_query(*, start, end, member_id, class_type_id, instructor_id) -> str:
+def _timetable_query(*, start, end, member_id, class_type_id, instructor_id, per_row: bool = False):
+    params = {
+        "member": member_id,
+        "start": start,
+        "end": end,
+        "type": class_type_id,
+        "instructor": instructor_id,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            TIMETABLE_SQL,
-            {
-                "member": member_id,
-                "start": start,
-                "end": end,
-                "type": class_type_id,
-                "instructor": instructor_id,
-            },
-        )
+        if per_row:
+            cursor.execute(TIMETABLE_ROWS_SQL, params)
+            return [row for (row,) in cursor.fetchall()]
+        cursor.execute(TIMETABLE_SQL, params)
         return cursor.fetchone()[0]
+
+
+# How a row written by the database ends when the member has no booking in it.
+_NO_BOOKING_END = '"my_booking" : null}'
+_ROW_ID = re.compile(r'\{"id" : ([0-9]+),')
 
 
 def timetable_json(
@@ -238,22 +254,34 @@ def timetable_json(
             member_id=None,
             class_type_id=class_type_id,
             instructor_id=instructor_id,
+            per_row=True,
         )
         cache_set(key, rows, seconds)
-    if member is None:
-        return rows
-    mine = {
-        session_id: {"id": booking_id, "status": status}
-        for session_id, booking_id, status in Booking.objects.filter(
-            member=member,
-            status__in=LIVE_STATUSES,
-            session__starts_at__gte=start,
-            session__starts_at__lt=end,
-        ).values_list("session_id", "id", "status")
-    }
-    if not mine:
-        return rows
-    data = json.loads(rows)
-    for row in data:
-        row["my_booking"] = mine.get(row["id"])
-    return json.dumps(data)
+    mine = {}
+    if member is not None:
+        mine = {
+            session_id: {"id": booking_id, "status": status}
+            for session_id, booking_id, status in Booking.objects.filter(
+                member=member,
+                status__in=LIVE_STATUSES,
+                session__starts_at__gte=start,
+                session__starts_at__lt=end,
+            ).values_list("session_id", "id", "status")
+        }
+    if mine:
+        rows = [_with_booking(row, mine) for row in rows]
+    return "[" + ",".join(rows) + "]"
+
+
+def _with_booking(row: str, mine: dict) -> str:
+    """The row with the member's booking in it. Rows are written by json_build_object
+    ({"id" : 12, ... "my_booking" : null}); any other spelling is parsed instead."""
+    found = _ROW_ID.match(row)
+    if found is None or not row.endswith(_NO_BOOKING_END):
+        data = json.loads(row)
+        data["my_booking"] = mine.get(data["id"])
+        return json.dumps(data)
+    booking = mine.get(int(found.group(1)))
+    if booking is None:
+        return row
+    return row[: -len("null}")] + json.dumps(booking) + "}"
