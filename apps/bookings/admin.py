@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
+from apps.bookings.cache import timetable_changed
 from apps.bookings.models import (
     Booking,
     BookingPolicy,
@@ -26,14 +27,30 @@ from apps.bookings.services.schedule import closure_create, rrule_validate, sess
 from apps.common.errors import ApplicationError
 
 
+class TimetableAdmin(admin.ModelAdmin):
+    """Edits here change what the timetable shows: drop its cached copy."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        timetable_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        timetable_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        timetable_changed()
+
+
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(TimetableAdmin):
     list_display = ["name", "capacity"]
     search_fields = ["name"]
 
 
 @admin.register(ClassType)
-class ClassTypeAdmin(admin.ModelAdmin):
+class ClassTypeAdmin(TimetableAdmin):
     list_display = ["name", "duration_minutes", "capacity", "level", "room", "required_tier"]
     list_filter = ["level", "required_tier", "is_active"]
     search_fields = ["name"]
@@ -55,7 +72,7 @@ class SessionTypeInline(admin.TabularInline):
 
 
 @admin.register(TrainerProfile)
-class TrainerProfileAdmin(admin.ModelAdmin):
+class TrainerProfileAdmin(TimetableAdmin):
     list_display = ["display_name", "user", "hourly_price", "rating", "is_active"]
     search_fields = ["display_name", "user__email"]
     raw_id_fields = ["user"]
@@ -123,7 +140,7 @@ class ScheduleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClassSession)
-class ClassSessionAdmin(admin.ModelAdmin):
+class ClassSessionAdmin(TimetableAdmin):
     list_display = ["class_type", "starts_at", "instructor", "room", "capacity", "status"]
     list_filter = ["status", "class_type"]
     date_hierarchy = "starts_at"

@@ -12,6 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
@@ -119,6 +120,11 @@ class TrainerProfile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def clean(self):
+        # Teaching is staff work: a member's login cannot be made a trainer.
+        if self.user_id and not self.user.is_gym_staff:
+            raise ValidationError({"user": _("Choose a staff account (for example a trainer).")})
 
 
 class Schedule(models.Model):

@@ -208,3 +208,26 @@ def test_trainer_answers_personal_training_requests_on_the_dashboard(
     assert mail.outbox[-1].to == [member.email]
     manager = web(gym_a, make_user(gym_a, Role.MANAGER))
     assert b"Requester" in manager.get("/dashboard/classes/training/").content
+
+
+def test_admin_refuses_a_member_login_as_trainer(gym_a, make_user, web):
+    owner = make_user(gym_a, Role.OWNER)
+    member_user = make_user(gym_a, Role.MEMBER)
+    response = web(gym_a, owner).post(
+        "/admin/bookings/trainerprofile/add/",
+        {
+            "user": member_user.pk,
+            "display_name": "Not staff",
+            "hourly_price": 0,
+            "is_active": "on",
+            "availability-TOTAL_FORMS": 0,
+            "availability-INITIAL_FORMS": 0,
+            "time_off-TOTAL_FORMS": 0,
+            "time_off-INITIAL_FORMS": 0,
+            "session_types-TOTAL_FORMS": 0,
+            "session_types-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200 and b"staff account" in response.content
+    with tenant_context(gym_a):
+        assert not TrainerProfile.objects.exists()

@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.bookings.cache import timetable_changed
 from apps.bookings.models import (
     PLACE_STATUSES,
     Booking,
@@ -121,7 +122,9 @@ def booking_create(
             if full and not join_waitlist:
                 raise ApplicationError(_("This class is full."), code="class_full", status_code=409)
             status = BookingStatus.WAITLISTED if full else BookingStatus.BOOKED
-            return Booking.objects.create(member=member, session=session, status=status)
+            booking = Booking.objects.create(member=member, session=session, status=status)
+            timetable_changed()
+            return booking
     except IntegrityError:
         # The member lock makes this unreachable through this function; the constraint
         # still guards every other path (admin, scripts, future code).
@@ -161,6 +164,7 @@ def booking_cancel(
             _apply_penalties(booking, PenaltyReason.LATE_CANCEL, policy, now)
         if was_booked:
             _promote_waitlisted(session=session, policy=policy, gym=gym, now=now)
+        timetable_changed()
     return booking
 
 

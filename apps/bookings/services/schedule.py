@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.bookings.cache import timetable_changed
 from apps.bookings.models import (
     LIVE_STATUSES,
     PLACE_STATUSES,
@@ -137,6 +138,8 @@ def sessions_generate(*, today: date | None = None, weeks: int | None = None) ->
     new = [s for s in new if (s.schedule_id, s.occurrence) not in existing]
     # The unique (schedule, occurrence) constraint settles a race with another run.
     ClassSession.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+    if new:
+        timetable_changed()
     return len(new)
 
 
@@ -170,6 +173,7 @@ def session_cancel(*, session: ClassSession, reason: str, by=None) -> ClassSessi
             booking.cancelled_at = now
             notify(booking.member, "session_cancelled", context)
         Booking.objects.bulk_update(live, ["status", "cancelled_at"])
+        timetable_changed()
     return session
 
 
@@ -210,6 +214,7 @@ def session_update(
             _promote_waitlisted(
                 session=session, policy=BookingPolicy.load(), gym=gym, now=timezone.now()
             )
+        timetable_changed()
     return session
 
 
