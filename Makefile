@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
-REQS := requirements/base.txt requirements/test.txt requirements/dev.txt requirements/constraints.txt
+REQS := requirements/base.txt requirements/test.txt requirements/dev.txt requirements/constraints.txt requirements/pose.txt
 
 .PHONY: run test install lint format messages clean bench lock
 
@@ -34,6 +34,9 @@ $(STAMP): $(REQS)
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt \
 	  > var/pip.log 2>&1 || { tail -30 var/pip.log; \
 	  echo "ERROR: installing requirements failed (full log: var/pip.log). Check network access to PyPI."; exit 1; }
+	@# mediapipe without its opencv-contrib-python (see requirements/base.txt).
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/pose.txt \
+	  >> var/pip.log 2>&1 || { tail -30 var/pip.log; echo "ERROR: installing mediapipe failed."; exit 1; }
 	@touch $(STAMP)
 
 lint: $(STAMP)
@@ -51,7 +54,9 @@ messages: $(STAMP)
 bench: $(STAMP)
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/provision.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/api.py
+	@$(PY) -m config.devstack exec -- $(PY) benchmarks/bookings.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/kiosk.py
+	@$(PY) -m config.devstack exec -- $(PY) benchmarks/pose.py
 
 clean:
 	rm -rf $(VENV) var

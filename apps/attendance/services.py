@@ -38,6 +38,7 @@ from apps.attendance.models import (
 )
 from apps.attendance.selectors import occupancy_count
 from apps.billing.tiers import Tier
+from apps.bookings.services.booking import booking_link_visit
 from apps.common.errors import ApplicationError
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member, MemberStatus
@@ -480,6 +481,8 @@ def _decide(
     visit = Visit.objects.create(
         member=member, entered_at=at, method=method, kiosk=kiosk, checked_in_by=by
     )
+    # Coming in for a booked class is the attendance mark (one indexed query otherwise).
+    booking_link_visit(member=member, entered_at=at)
     # People inside and this member's visits this month, in one query (two indexes).
     since = month_start(at)
     counts = Visit.objects.filter(

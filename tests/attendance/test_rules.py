@@ -321,3 +321,22 @@ def test_auto_checkout_ends_forgotten_visits_once(open_gyms, make_member):
         assert visit.exited_at == long_ago + timedelta(hours=3)
         assert Visit.objects.filter(exited_at__isnull=True).count() == 1
         assert DoorSettings.objects.get().auto_checkout_hours == 3
+
+
+def test_entering_shortly_before_a_booked_class_marks_it_attended(
+    open_gyms, make_member, make_kiosk
+):
+    from apps.bookings.models import Booking
+    from apps.bookings.services.booking import booking_create
+    from tests.bookings.conftest import new_session
+
+    gym_a, _ = open_gyms
+    member = make_member(gym_a, status="active")
+    kiosk, _ = make_kiosk(gym_a)
+    with tenant_context(gym_a):
+        soon = booking_create(member=member, session=new_session(starts_in=timedelta(minutes=20)))
+        later = booking_create(member=member, session=new_session(starts_in=timedelta(hours=3)))
+    assert scan(gym_a, kiosk, code_for(gym_a, member))["granted"]
+    with tenant_context(gym_a):
+        statuses = dict(Booking.objects.values_list("pk", "status"))
+    assert statuses == {soon.pk: "attended", later.pk: "booked"}
