@@ -14,6 +14,7 @@ import logging
 import time
 
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -196,6 +197,11 @@ class KioskConsumer(TenantJsonConsumer):
 class OccupancyConsumer(TenantJsonConsumer):
     """Staff who may see visits get `hello` (with the count) and then every door event."""
 
+    # No channel of its own: its events come from the process's hub. (An alias that names
+    # no layer leaves Channels without a per-socket channel and its pending receive, which
+    # for hundreds of dashboards costs channels-redis' shared receive loop.)
+    channel_layer_alias = "attendance-hub-only"
+
     async def connect(self):
         user = self.scope.get("user")
         allowed = bool(user and user.is_authenticated and user.is_gym_staff)
@@ -205,7 +211,7 @@ class OccupancyConsumer(TenantJsonConsumer):
             return
         await self.accept()
         # Not a group member of its own: the process's hub for this gym hands it events.
-        self.hub = hub_for(self.channel_layer, OCCUPANCY_GROUP, self.tenant.schema_name)
+        self.hub = hub_for(get_channel_layer(), OCCUPANCY_GROUP, self.tenant.schema_name)
         await self.hub.add(self)
         await self.send_json({"type": "hello", "count": await self.db(occupancy_count)})
 

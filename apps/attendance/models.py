@@ -234,3 +234,11 @@ class DoorSettings(models.Model):
 
     def __str__(self) -> str:
         return "door settings"
+
+    @classmethod
+    def load(cls) -> "DoorSettings":
+        """The gym's row (made with the defaults on first use)."""
+        found = cls.objects.filter(pk=1).first()
+        if found is None:
+            found, _created = cls.objects.get_or_create(pk=1)
+        return found

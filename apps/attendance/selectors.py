@@ -9,8 +9,8 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from apps.attendance.models import DeniedAttempt, Kiosk, Visit
-from apps.attendance.services import door_settings_get, gym_tz, month_start, occupancy_count
+from apps.attendance.hours import gym_tz, month_start
+from apps.attendance.models import DeniedAttempt, DoorSettings, Kiosk, Visit
 from apps.tenants.opening_hours import DAYS
 
 TYPICAL_WEEKS = 4
@@ -31,8 +31,12 @@ def busy_level(*, count: int, capacity: int, busy_percent: int, very_busy_percen
     return "quiet"
 
 
+def occupancy_count() -> int:
+    return Visit.objects.filter(exited_at__isnull=True).count()
+
+
 def occupancy_now() -> dict:
-    door = door_settings_get()
+    door = DoorSettings.load()
     count = occupancy_count()
     return {
         "count": count,

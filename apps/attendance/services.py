@@ -12,7 +12,6 @@ import hashlib
 import json
 import secrets
 import time
-import zoneinfo
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.attendance import codes
+from apps.attendance.hours import month_start, within_hours
 from apps.attendance.models import (
     DeniedAttempt,
     DenyReason,
@@ -36,13 +36,14 @@ from apps.attendance.models import (
     Visit,
     VisitMethod,
 )
+from apps.attendance.selectors import occupancy_count
 from apps.billing.tiers import Tier
 from apps.bookings.services.booking import booking_link_visit
 from apps.common.errors import ApplicationError
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member, MemberStatus
 from apps.tenants.models import Gym
-from apps.tenants.opening_hours import DAYS, validate_opening_hours
+from apps.tenants.opening_hours import validate_opening_hours
 
 OCCUPANCY_GROUP = "occupancy"
 KIOSKS_GROUP = "kiosks"
@@ -84,10 +85,7 @@ def door_cache_clear() -> None:
 
 
 def door_settings_get() -> DoorSettings:
-    found = DoorSettings.objects.filter(pk=1).first()
-    if found is None:
-        found, _created = DoorSettings.objects.get_or_create(pk=1)
-    return found
+    return DoorSettings.load()
 
 
 def _door_rules() -> tuple[DoorSettings, dict]:
@@ -299,21 +297,6 @@ class ScanResult:
         return data
 
 
-def gym_tz():
-    try:
-        return zoneinfo.ZoneInfo(getattr(connection.tenant, "time_zone", "UTC") or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
-def within_hours(hours: dict, moment: datetime) -> bool:
-    """Whether `moment` falls in `hours` ({"mon": [["06:00", "22:00"]], ...}), read in the
-    gym's time zone."""
-    local = moment.astimezone(gym_tz())
-    hhmm = local.strftime("%H:%M")
-    return any(start <= hhmm < end for start, end in (hours or {}).get(DAYS[local.weekday()], []))
-
-
 def _member_card(member: Member) -> dict:
     return {
         "id": member.pk,
@@ -322,15 +305,6 @@ def _member_card(member: Member) -> dict:
         "photo_url": member.photo.url if member.photo else None,
         "tier": member.tier,
     }
-
-
-def month_start(moment: datetime) -> datetime:
-    local = moment.astimezone(gym_tz())
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def occupancy_count() -> int:
-    return Visit.objects.filter(exited_at__isnull=True).count()
 
 
 def _resolve_code(code: str, at: datetime) -> tuple[Member | None, str | None, str]:

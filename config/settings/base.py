@@ -139,6 +139,10 @@ CHANNEL_LAYERS = {
             # (channels_redis#422); no read timeout and a bigger pool avoid that.
             "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
             "prefix": "gymws",
+            # All sockets of a server process share one Redis queue; at the default of 100
+            # a process 2 s behind at 50 door events/s silently dropped dashboard updates
+            # (measured, benchmarks/kiosk.py). Late beats lost; messages still expire at 60 s.
+            "capacity": 1000,
         },
     }
 }

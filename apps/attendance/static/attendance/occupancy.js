@@ -83,7 +83,7 @@
       if (e.code === 4403 || e.code === 4404) return; // not allowed: do not retry
       // Back off (with jitter) so a restarted server is not hit by every page at once.
       setTimeout(function () { connect(true); }, delay + Math.random() * delay);
-      delay = Math.min(delay * 2, 30000);
+      delay = Math.min(delay * 2, 8000); // a live page should be back within seconds
     };
   }
   connect(false);
