@@ -1,5 +1,8 @@
 """Views every host serves: health and the error pages (JSON on /api/, HTML elsewhere)."""
 
+from functools import wraps
+
+from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -17,6 +20,22 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/_allauth/")
 
 
+def _in_request_schema(view):
+    """Under ASGI, Django renders error pages in a worker thread whose connection may be
+    in another gym's schema (or public): the page would then miss the session and log the
+    user out. Put that thread's connection on the request's gym first."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and connection.schema_name != tenant.schema_name:
+            connection.set_tenant(tenant)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@_in_request_schema
 def error_400(request, exception=None):
     if _is_api(request):
         return json_error_response(
@@ -28,6 +47,7 @@ def error_400(request, exception=None):
     return render(request, "errors/400.html", status=400)
 
 
+@_in_request_schema
 def error_403(request, exception=None):
     if _is_api(request):
         return json_error_response(
@@ -39,6 +59,7 @@ def error_403(request, exception=None):
     return render(request, "errors/403.html", status=403)
 
 
+@_in_request_schema
 def error_404(request, exception=None):
     if _is_api(request):
         return json_error_response(
@@ -47,6 +68,7 @@ def error_404(request, exception=None):
     return render(request, "errors/404.html", status=404)
 
 
+@_in_request_schema
 def error_500(request):
     if _is_api(request):
         return json_error_response(

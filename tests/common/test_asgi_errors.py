@@ -46,3 +46,32 @@ def test_a_404_under_asgi_keeps_the_user_logged_in(committed_gym_a):
         assert status == 200
 
     async_to_sync(scenario)()
+
+
+def test_error_page_renders_in_the_requests_schema_whatever_the_threads_connection(
+    gym_a, make_user
+):
+    from django.db import connection
+    from django.test import RequestFactory
+
+    from apps.common.views import error_404
+
+    user = make_user(gym_a, Role.OWNER)
+    request = RequestFactory().get("/favicon.ico", HTTP_HOST="gym-a.localhost")
+    request.tenant = gym_a
+    seen = {}
+
+    class LazyUser:  # evaluated by the template, as request.user is
+        @property
+        def is_authenticated(self):
+            seen["schema"] = connection.schema_name
+            return True
+
+        def get_short_name(self):
+            return user.get_short_name()
+
+    request.user = LazyUser()
+    connection.set_schema_to_public()  # the worker thread's connection, elsewhere
+    response = error_404(request)
+    assert response.status_code == 404
+    assert seen["schema"] == gym_a.schema_name
