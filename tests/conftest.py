@@ -4,6 +4,7 @@ service (template clone), plus helpers to act as a user of either gym."""
 from __future__ import annotations
 
 import pytest
+from channels.layers import channel_layers
 from django.db import connection
 from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
@@ -47,6 +48,16 @@ def django_db_setup(django_test_environment, django_db_blocker):
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         teardown_databases(db_cfg, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    # channels-redis keeps asyncio locks from the event loop that first used the layer;
+    # a receive left pending when a test's loop closed (a socket or hub not disconnected)
+    # would make the next test's loop fail with "bound to a different event loop".
+    # Production has one loop per process; each test gets its own layer instead.
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)
