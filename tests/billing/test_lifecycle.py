@@ -206,3 +206,34 @@ def test_cancelled_subscription_ends_membership_and_tier(
     with tenant_context(billing_a):
         member = Member.objects.get(pk=member.pk)
         assert (member.status, member.tier) == (MemberStatus.CANCELLED, Tier.FREE)
+
+
+def test_portal_link_for_a_paying_member_and_a_clear_error_otherwise(
+    billing_a, stripe_standin, make_user, make_member, make_plan, api, deliver_all
+):
+    plan = make_plan(billing_a)
+    user, member = _member_with_login(billing_a, make_user, make_member)
+    none_yet = api(billing_a, user).post("/api/v1/billing/portal/")
+    assert none_yet.status_code == 404
+    assert none_yet.json()["error"]["code"] == "no_billing_customer"
+    _join(billing_a, api, user, plan, stripe_standin, deliver_all)
+    response = api(billing_a, user).post("/api/v1/billing/portal/")
+    assert response.status_code == 201
+    assert response.json()["url"].startswith("https://billing.stripe.com/p/session/")
+    staff = make_user(billing_a, Role.OWNER)
+    no_profile = api(billing_a, staff).post("/api/v1/billing/portal/")
+    assert no_profile.status_code == 404
+    assert no_profile.json()["error"]["code"] == "no_member_profile"
+
+
+def test_checkout_input_errors(billing_a, stripe_standin, make_user, make_member, make_plan, api):
+    plan = make_plan(billing_a, active=False)
+    user, member = _member_with_login(billing_a, make_user, make_member)
+    client = api(billing_a, user)
+    for body in ({}, {"plan": "abc"}, {"plan": 10**9}, {"plan": None}):
+        response = client.post("/api/v1/billing/checkout/", body, format="json")
+        assert response.status_code == 400, body
+    inactive = client.post("/api/v1/billing/checkout/", {"plan": plan.pk}, format="json")
+    assert inactive.json()["error"]["code"] == "plan_not_available"
+    malformed = client.post("/api/v1/billing/checkout/", "{", content_type="application/json")
+    assert malformed.status_code == 400
