@@ -42,6 +42,7 @@ messages: $(STAMP)
 bench: $(STAMP)
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/provision.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/api.py
+	@$(PY) -m config.devstack exec -- $(PY) benchmarks/webhooks.py
 
 clean:
 	rm -rf $(VENV) var
