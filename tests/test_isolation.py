@@ -168,6 +168,17 @@ def test_gym_a_admin_cannot_see_platform_models_and_vice_versa(gym_a, make_user,
 
 
 # Billing: gym A's plans, invoices and Stripe events never show or change in gym B.
+def test_billing_of_a_gym_a_member_is_not_found_from_gym_b(
+    gym_a, gym_b, make_user, make_member, api
+):
+    member_a = make_member(gym_a, first_name="Aonly")
+    owner_b = make_user(gym_b, Role.OWNER)
+    response = api(gym_b, owner_b).get(f"/api/v1/billing/members/{member_a.pk}/")
+    assert response.status_code == 404 and b"Aonly" not in response.content
+    owner_a = make_user(gym_a, Role.OWNER)
+    assert api(gym_a, owner_a).get(f"/api/v1/billing/members/{member_a.pk}/").status_code == 200
+
+
 BILLING_PLAN_URLS = [
     ("api", "/api/v1/billing/plans/{id}/"),
     ("api_patch", "/api/v1/billing/plans/{id}/"),

@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from apps.accounts.models import User
 from apps.billing import tasks as billing_tasks
@@ -682,13 +683,22 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
         # Processed by a worker, after this commits: Stripe gets its 2xx at once (it
         # times out slow endpoints and retries), and a redelivery of an event that has
         # not processed yet queues it again (the row lock makes the second run a no-op).
-        schema = connection.schema_name
-        transaction.on_commit(
-            lambda: billing_tasks.process_webhook_event.apply_async(
-                args=[stored.event_id], headers={"_schema_name": schema}
-            )
-        )
+        transaction.on_commit(_queue_processing(stored.event_id, connection.schema_name))
     return stored, created
+
+
+def _queue_processing(event_id: str, schema: str):
+    def queue() -> None:
+        try:
+            billing_tasks.process_webhook_event.apply_async(
+                args=[event_id], headers={"_schema_name": schema}
+            )
+        except (KombuOperationalError, ConnectionError):
+            # The broker is down: the event is stored, Stripe got its 2xx, and the
+            # periodic `retry_unprocessed_events` takes it after 10 minutes.
+            logger.warning("Could not queue Stripe event %s; it will be retried", event_id)
+
+    return queue
 
 
 _EVENT_INSERT = """

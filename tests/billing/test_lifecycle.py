@@ -237,3 +237,19 @@ def test_checkout_input_errors(billing_a, stripe_standin, make_user, make_member
     assert inactive.json()["error"]["code"] == "plan_not_available"
     malformed = client.post("/api/v1/billing/checkout/", "{", content_type="application/json")
     assert malformed.status_code == 400
+
+
+def test_staff_see_a_members_billing(
+    billing_a, stripe_standin, make_user, make_member, make_plan, api, deliver_all
+):
+    plan = make_plan(billing_a, class_credits=6)
+    user, member = _member_with_login(billing_a, make_user, make_member)
+    _join(billing_a, api, user, plan, stripe_standin, deliver_all)
+    desk = make_user(billing_a, Role.FRONT_DESK)
+    body = api(billing_a, desk).get(f"/api/v1/billing/members/{member.pk}/").json()
+    assert body["subscription"]["status"] == "active" and body["class_credits"] == 6
+    assert len(body["invoices"]) == 1 and body["invoices"][0]["amount_paid_minor"] == 4900
+    trainer = make_user(billing_a, Role.TRAINER)
+    assert api(billing_a, trainer).get(f"/api/v1/billing/members/{member.pk}/").status_code == 403
+    assert api(billing_a, user).get(f"/api/v1/billing/members/{member.pk}/").status_code == 403
+    assert api(billing_a, desk).get("/api/v1/billing/members/999999/").status_code == 404
