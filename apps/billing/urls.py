@@ -21,6 +21,11 @@ api_urls = [
     path("failed-payments/", api.FailedPaymentsView.as_view(), name="billing-failed-payments"),
     path("reports/", api.ReportsView.as_view(), name="billing-reports"),
     path("members/<int:pk>/", api.MemberBillingView.as_view(), name="billing-member"),
+    path(
+        "members/<int:pk>/checkout/",
+        api.MemberCheckoutView.as_view(),
+        name="billing-member-checkout",
+    ),
 ]
 public_urls = [
     path("webhook/", views.WebhookView.as_view(), name="billing-webhook"),

@@ -253,3 +253,21 @@ def test_staff_see_a_members_billing(
     assert api(billing_a, trainer).get(f"/api/v1/billing/members/{member.pk}/").status_code == 403
     assert api(billing_a, user).get(f"/api/v1/billing/members/{member.pk}/").status_code == 403
     assert api(billing_a, desk).get("/api/v1/billing/members/999999/").status_code == 404
+
+
+def test_front_desk_sells_an_offline_plan_through_a_checkout_link(
+    billing_a, stripe_standin, make_user, make_member, make_plan, api, deliver_all
+):
+    plan = make_plan(billing_a, name="Desk only", sold_online=False, tier=Tier.BASIC)
+    member = make_member(billing_a, status=MemberStatus.LEAD)  # no app login needed
+    desk = make_user(billing_a, Role.FRONT_DESK)
+    url = f"/api/v1/billing/members/{member.pk}/checkout/"
+    response = api(billing_a, desk).post(url, {"plan": plan.pk}, format="json")
+    assert response.status_code == 201, response.content
+    deliver_all(billing_a, stripe_standin.complete_checkout(KEYS["gym-a"], response.json()["id"]))
+    with tenant_context(billing_a):
+        member.refresh_from_db()
+        assert (member.status, member.tier) == (MemberStatus.ACTIVE, Tier.BASIC)
+    trainer = make_user(billing_a, Role.TRAINER)
+    assert api(billing_a, trainer).post(url, {"plan": plan.pk}, format="json").status_code == 403
+    assert api(billing_a, desk).post(url, {}, format="json").status_code == 400

@@ -271,3 +271,27 @@ class MemberBillingView(APIView):
                 "invoices": InvoiceSerializer(member_invoices(member=member)[:20], many=True).data,
             }
         )
+
+
+class MemberCheckoutView(APIView):
+    """Staff: a Checkout link for a member at the desk (show it as a QR code or send it);
+    staff may sell plans that are not sold online."""
+
+    permission_classes = [IsGymStaff]
+
+    @extend_schema(request=CheckoutSerializer, responses={201: UrlSerializer})
+    def post(self, request, pk):
+        if not request.user.has_perm("members.change_member"):
+            raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)
+        member = get_object_or_404(Member, pk=pk)
+        serializer = CheckoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        url = _return_url(request)
+        checkout = checkout_start(
+            member=member,
+            plan=serializer.validated_data["plan"],
+            success_url=url + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=url + "?cancelled=1",
+            by=request.user,
+        )
+        return Response({"id": checkout.stripe_session_id, "url": checkout.url}, status=201)
