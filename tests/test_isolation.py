@@ -167,6 +167,255 @@ def test_gym_a_admin_cannot_see_platform_models_and_vice_versa(gym_a, make_user,
     assert client.get("/admin/django_celery_beat/periodictask/").status_code == 404
 
 
+# --- Door (attendance): visits, kiosks, passes of gym A are 404 from gym B ----------------
+DOOR_URLS = [
+    ("api", "/api/v1/visits/{visit}/"),
+    ("api_post", "/api/v1/visits/{visit}/check-out/"),
+    ("api_post_body", "/api/v1/check-ins/"),
+    ("web_post", "/dashboard/check-ins/visits/{visit}/check-out/"),
+    ("web_post", "/dashboard/check-ins/kiosks/{kiosk}/revoke/"),
+    ("web_post", "/dashboard/check-ins/check-in/"),
+    ("web", "/dashboard/check-ins/members/{member}/pass/"),
+    ("web_post", "/dashboard/check-ins/members/{member}/pass/"),
+    ("web", "/dashboard/check-ins/visits/?member={member}"),
+    ("admin", "/admin/attendance/visit/{visit}/change/"),
+    ("admin", "/admin/attendance/kiosk/{kiosk}/change/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), DOOR_URLS)
+def test_door_objects_of_gym_a_are_not_found_from_gym_b(
+    kind, url, gym_a, gym_b, make_user, make_member, web, api
+):
+    from apps.attendance.models import Kiosk, Visit
+    from apps.attendance.services import kiosk_register, pass_issue_card
+
+    member_a = make_member(gym_a, first_name="Doorkeeper")
+    with tenant_context(gym_a):
+        kiosk_a, _token = kiosk_register(name="Akiosk", mode="entry")
+        visit_a = Visit.objects.create(member=member_a, method="desk")
+        pass_issue_card(member=member_a)
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(visit=visit_a.pk, kiosk=kiosk_a.pk, member=member_a.pk)
+    body = {"member": member_a.pk, "action": "revoke"}
+    if kind == "api":
+        response = api(gym_b, owner_b).get(path)
+    elif kind == "api_post":
+        response = api(gym_b, owner_b).post(path)
+    elif kind == "api_post_body":
+        response = api(gym_b, owner_b).post(path, {"member": member_a.pk}, format="json")
+    elif kind == "web_post":
+        response = web(gym_b, owner_b).post(path, body)
+    else:
+        response = web(gym_b, owner_b).get(path)
+    if kind == "admin":
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    else:
+        assert response.status_code == 404
+    assert b"Doorkeeper" not in response.content and b"Akiosk" not in response.content
+    with tenant_context(gym_a):
+        visit_a.refresh_from_db()
+        assert visit_a.exited_at is None
+        assert Kiosk.objects.get(pk=kiosk_a.pk).revoked_at is None
+        assert member_a.door_pass.card_revoked_at is None
+        assert Visit.objects.filter(member=member_a).count() == 1
+
+
+DOOR_LIST_URLS = [
+    ("web", "/dashboard/check-ins/"),
+    ("web", "/dashboard/check-ins/visits/"),
+    ("web", "/dashboard/check-ins/visits.csv"),
+    ("web", "/dashboard/check-ins/kiosks/"),
+    ("api", "/api/v1/visits/"),
+    ("admin", "/admin/attendance/visit/"),
+    ("admin", "/admin/attendance/kiosk/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), DOOR_LIST_URLS)
+def test_door_lists_in_gym_b_do_not_show_gym_a(
+    kind, url, gym_a, gym_b, make_user, make_member, web, api
+):
+    from apps.attendance.models import Visit
+    from apps.attendance.services import kiosk_register
+
+    member_a = make_member(gym_a, first_name="Aonlyvisitor")
+    with tenant_context(gym_a):
+        kiosk_register(name="Aonlykiosk", mode="entry")
+        Visit.objects.create(member=member_a, method="desk")
+    owner_b = make_user(gym_b, Role.OWNER)
+    client = api(gym_b, owner_b) if kind == "api" else web(gym_b, owner_b)
+    response = client.get(url)
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    assert b"Aonly" not in content
+    owner_a = make_user(gym_a, Role.OWNER)
+    same = (api if kind == "api" else web)(gym_a, owner_a).get(url)
+    content_a = b"".join(same.streaming_content) if same.streaming else same.content
+    assert b"Aonly" in content_a  # the test can fail: A does see it
+
+
+def test_occupancy_of_gym_a_does_not_count_in_gym_b(gym_a, gym_b, make_user, make_member, api):
+    from apps.attendance.models import Visit
+
+    with tenant_context(gym_a):
+        Visit.objects.create(member=make_member(gym_a), method="desk")
+    owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
+    assert api(gym_a, owner_a).get("/api/v1/occupancy/").json()["count"] == 1
+    assert api(gym_b, owner_b).get("/api/v1/occupancy/").json()["count"] == 0
+
+
+# Classes and bookings: gym B's members and staff get 404 for gym A's sessions, bookings
+# and penalties, and nothing of A changes.
+CLASS_URLS = [
+    ("member_get", "/api/v1/classes/sessions/{session}/"),
+    ("member_post", "/api/v1/classes/sessions/{session}/book/"),
+    ("member_post", "/api/v1/classes/sessions/{session}/waitlist/"),
+    ("member_post", "/api/v1/bookings/{booking}/cancel/"),
+    ("member_get", "/api/v1/bookings/{booking}/"),
+    ("web", "/dashboard/classes/sessions/{session}/"),
+    ("web_post", "/dashboard/classes/sessions/{session}/"),
+    ("web_post", "/dashboard/classes/penalties/{penalty}/waive/"),
+    ("admin", "/admin/bookings/classsession/{session}/change/"),
+    ("admin", "/admin/bookings/booking/{booking}/change/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), CLASS_URLS)
+def test_classes_of_gym_a_are_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, web, api):
+    # Imported here, not at the top, so parallel branches appending to this module
+    # do not collide on its import block.
+    from datetime import timedelta
+
+    from apps.bookings.models import Booking, Penalty
+    from apps.bookings.services.booking import booking_create
+    from tests.bookings.conftest import new_member, new_session
+
+    with tenant_context(gym_a):
+        session = new_session(capacity=3, starts_in=timedelta(days=1))
+        booking = booking_create(member=new_member(first_name="Alicia"), session=session)
+        penalty = Penalty.objects.create(
+            member=booking.member,
+            booking=booking,
+            kind="strike",
+            reason="no_show",
+            created_at=session.starts_at,
+        )
+    with tenant_context(gym_b):
+        member_b = new_member()
+        # Same ids may exist in B by coincidence; make sure they do not.
+        assert not Booking.objects.filter(pk=booking.pk).exists()
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(session=session.pk, booking=booking.pk, penalty=penalty.pk)
+    if kind == "member_get":
+        response = api(gym_b, member_b.user).get(path)
+    elif kind == "member_post":
+        response = api(gym_b, member_b.user).post(path)
+    elif kind == "web_post":
+        response = web(gym_b, owner_b).post(
+            path, {"action": "attended", "booking": booking.pk, "reason": "x"}
+        )
+    else:
+        response = web(gym_b, owner_b).get(path)
+    if kind == "admin":
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    else:
+        assert response.status_code == 404
+    assert b"Alicia" not in response.content
+    with tenant_context(gym_a):
+        booking.refresh_from_db()
+        penalty.refresh_from_db()
+        assert booking.status == "booked" and penalty.waived_at is None
+        assert Booking.objects.filter(session=session).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    [
+        ("api", "/api/v1/classes/sessions/"),
+        ("web", "/dashboard/classes/"),
+        ("web", "/dashboard/classes/penalties/"),
+        ("admin", "/admin/bookings/classsession/"),
+    ],
+)
+def test_timetables_in_gym_b_do_not_show_gym_a_classes(
+    kind, url, gym_a, gym_b, make_user, web, api
+):
+    from datetime import timedelta
+
+    from apps.bookings.models import ClassType, Penalty
+    from apps.bookings.services.booking import booking_create
+    from tests.bookings.conftest import new_member, new_session
+
+    with tenant_context(gym_a):
+        session = new_session(starts_in=timedelta(hours=2))
+        ClassType.objects.filter(pk=session.class_type_id).update(name="Aonly Yoga")
+        booking = booking_create(member=new_member(first_name="Aonly"), session=session)
+        Penalty.objects.create(
+            member=booking.member,
+            booking=booking,
+            kind="strike",
+            reason="no_show",
+            created_at=session.starts_at,
+        )
+    owner_b, owner_a = make_user(gym_b, Role.OWNER), make_user(gym_a, Role.OWNER)
+    client = api if kind == "api" else web
+    response = client(gym_b, owner_b).get(url)
+    assert response.status_code == 200
+    assert b"Aonly" not in response.content
+    assert b"Aonly" in client(gym_a, owner_a).get(url).content  # the test can fail
+
+
+def test_trainers_pt_bookings_and_calendar_feeds_of_gym_a_are_not_found_from_gym_b(
+    gym_a, gym_b, api, web
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.bookings.calendar import calendar_feed_for
+    from apps.bookings.models import PTBooking, PTSessionType, TrainerProfile
+    from tests.bookings.conftest import new_member
+    from tests.factories import UserFactory
+
+    with tenant_context(gym_a):
+        trainer = TrainerProfile.objects.create(
+            user=UserFactory(role=Role.TRAINER), display_name="Aonly Coach"
+        )
+        kind = PTSessionType.objects.create(trainer=trainer, name="PT")
+        member_a = new_member(tier="pro")
+        start = timezone.now() + timedelta(days=2)
+        booking = PTBooking.objects.create(
+            member=member_a,
+            trainer=trainer,
+            session_type=kind,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            price=0,
+            status="confirmed",
+        )
+        token = calendar_feed_for(user=member_a.user).token
+    with tenant_context(gym_b):
+        member_b = new_member(tier="pro")
+    client = api(gym_b, member_b.user)
+    assert client.get(f"/api/v1/trainers/{trainer.pk}/").status_code == 404
+    assert (
+        client.get(f"/api/v1/trainers/{trainer.pk}/slots/?session_type={kind.pk}").status_code
+        == 404
+    )
+    assert client.post(f"/api/v1/pt-bookings/{booking.pk}/cancel/").status_code == 404
+    made = client.post(
+        "/api/v1/pt-bookings/",
+        {"session_type": kind.pk, "starts_at": (start + timedelta(days=1)).isoformat()},
+    )
+    assert made.status_code == 404
+    assert b"Aonly" not in client.get("/api/v1/trainers/").content
+    assert web(gym_b).get(f"/calendar/{token}.ics").status_code == 404
+    assert web(gym_a).get(f"/calendar/{token}.ics").status_code == 200
+    with tenant_context(gym_a):
+        assert PTBooking.objects.get(pk=booking.pk).status == "confirmed"
+
+
 # Billing: gym A's plans, invoices and Stripe events never show or change in gym B.
 def test_billing_of_a_gym_a_member_is_not_found_from_gym_b(
     gym_a, gym_b, make_user, make_member, api
@@ -271,3 +520,89 @@ def test_gym_a_lapsing_on_the_platform_never_locks_gym_b(gym_a, gym_b, make_user
     owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
     assert api(gym_a, owner_a).post("/api/v1/members/", body, format="json").status_code == 403
     assert api(gym_b, owner_b).post("/api/v1/members/", body, format="json").status_code == 201
+
+
+# Assessments: gym A's attempts, landmarks, clips and blocks, addressed from gym B.
+ASSESSMENT_URLS = [
+    ("api", "/api/v1/assessments/attempts/{attempt}/"),
+    ("api", "/api/v1/assessments/attempts/{attempt}/overlay/"),
+    ("api", "/api/v1/assessments/attempts/?member={member}"),
+    ("api", "/api/v1/assessments/report/?member={member}"),
+    ("web", "/dashboard/assessments/attempts/{attempt}/"),
+    ("web", "/dashboard/assessments/?member={member}"),
+    ("web", "/dashboard/assessments/members/{member}/report/"),
+    ("api_post", "/api/v1/assessments/blocks/{block}/lift/"),
+    ("web_post", "/dashboard/assessments/blocks/{block}/lift/"),
+    ("admin", "/admin/assessments/attempt/{attempt}/change/"),
+    ("admin", "/admin/assessments/quotablock/{block}/change/"),
+]
+
+
+def _assessment_in_a(gym_a, make_member):
+    from datetime import timedelta  # noqa: PLC0415 - keeps this appended block self-contained
+
+    from django.core.files.base import ContentFile  # noqa: PLC0415
+    from django.utils import timezone  # noqa: PLC0415
+
+    from apps.assessments.models import Attempt, BlockReason, QuotaBlock  # noqa: PLC0415
+
+    member = make_member(gym_a, first_name="Ingrid", last_name="Aonly")
+    with tenant_context(gym_a):
+        attempt = Attempt(member=member, test_id=4, catalogue_version="t")
+        attempt.video.save(
+            "clip", ContentFile(b"\x00\x00\x00\x18ftypmp42 secret A clip"), save=True
+        )
+        block = QuotaBlock.objects.create(
+            member=member, reason=BlockReason.DAILY_CAP, until=timezone.now() + timedelta(hours=5)
+        )
+    return member, attempt, block
+
+
+@pytest.mark.parametrize(("kind", "url"), ASSESSMENT_URLS)
+def test_assessments_of_gym_a_are_not_found_from_gym_b(
+    kind, url, gym_a, gym_b, make_user, make_member, web, api
+):
+    member, attempt, block = _assessment_in_a(gym_a, make_member)
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(attempt=attempt.pk, member=member.pk, block=block.pk)
+    if kind == "api":
+        response = api(gym_b, owner_b).get(path)
+    elif kind == "api_post":
+        response = api(gym_b, owner_b).post(path)
+    elif kind == "web_post":
+        response = web(gym_b, owner_b).post(path)
+    else:
+        response = web(gym_b, owner_b).get(path)
+    if kind == "admin":
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    else:
+        assert response.status_code == 404
+    assert b"Aonly" not in response.content
+    with tenant_context(gym_a):
+        block.refresh_from_db()
+        assert block.lifted_at is None
+        attempt.video.delete(save=False)
+
+
+def test_assessment_lists_and_video_links_of_gym_a_do_not_work_in_gym_b(
+    gym_a, gym_b, make_user, make_member, web, api
+):
+    from apps.assessments.services import video_token  # noqa: PLC0415
+
+    member, attempt, block = _assessment_in_a(gym_a, make_member)
+    owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
+    for client, url in [
+        (api(gym_b, owner_b), "/api/v1/assessments/blocks/"),
+        (web(gym_b, owner_b), "/dashboard/assessments/"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200 and b"Aonly" not in response.content
+    assert b"Aonly" in web(gym_a, owner_a).get("/dashboard/assessments/").content
+    with tenant_context(gym_a):
+        token = video_token(attempt=attempt, user=owner_a)
+    path = f"/api/v1/assessments/video/{token}/"
+    assert api(gym_a).get(path).status_code == 200  # the link works in its own gym
+    refused = api(gym_b).get(path)
+    assert refused.status_code == 403 and b"secret A clip" not in refused.content
+    with tenant_context(gym_a):
+        attempt.video.delete(save=False)

@@ -56,6 +56,9 @@ TENANT_APPS = [
     "apps.members",  # member profiles belong to one gym
     "apps.billing",  # each gym's plans, subscriptions, invoices, Stripe events
     "apps.dashboard",  # staff pages shell (no tables)
+    "apps.attendance",  # passes, kiosks and visits belong to one gym's door
+    "apps.bookings",  # classes, sessions, bookings, trainers: per gym
+    "apps.assessments",  # members' movement tests: clips, landmarks, results per gym
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -155,6 +158,28 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60,
         "args": ["apps.members.tasks.refresh_gym_stats"],
     },
+    # Visits left open (nobody scanned out) end after the gym's configured hours.
+    "attendance-auto-checkout": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 10 * 60,
+        "args": ["apps.attendance.tasks.auto_checkout"],
+    },
+    # Classes: publish the rolling timetable, remind booked members, mark no-shows.
+    "bookings-generate-sessions": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 60 * 60,
+        "args": ["apps.bookings.tasks.generate_sessions"],
+    },
+    "bookings-send-reminders": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 5 * 60,
+        "args": ["apps.bookings.tasks.send_reminders"],
+    },
+    "bookings-mark-no-shows": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 15 * 60,
+        "args": ["apps.bookings.tasks.mark_no_shows"],
+    },
     # Members past the grace period after a failed payment get the door flag.
     "billing-enforce-grace": {
         "task": "apps.tenants.tasks.fan_out",
@@ -165,6 +190,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.tenants.tasks.fan_out",
         "schedule": 15 * 60,
         "args": ["apps.billing.tasks.retry_unprocessed_events"],
+    },
+    "assessment-retest-reminders": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 6 * 60 * 60,
+        "args": ["apps.assessments.tasks.send_retest_reminders"],
     },
 }
 
@@ -235,6 +265,14 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Several models have a `status` or a tier field: name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "apps.billing.tiers.Tier",
+        "MemberStatusEnum": "apps.members.models.MemberStatus",
+        "BookingStatusEnum": "apps.bookings.models.BookingStatus",
+        "SessionStatusEnum": "apps.bookings.models.SessionStatus",
+        "AttemptStatusEnum": "apps.assessments.models.AttemptStatus",
+    },
 }
 # Bodies bigger than this are refused with the API error shape (413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
@@ -259,6 +297,28 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MAX_IMAGE_UPLOAD_BYTES = 5 * 1024 * 1024
+
+# --- Assessments (pose pipeline) -----------------------------------------------------
+# The MediaPipe pose bundle is configuration: setup downloads the official file where the
+# internet is reachable; offline machines point here at a shared copy. Nothing is
+# downloaded at request time.
+# `../shared` next to the checkout (a nested worktree looks further up).
+SHARED_DIR = Path(
+    env(
+        "SHARED_DIR",
+        default=next(
+            (str(p / "shared") for p in BASE_DIR.parents if (p / "shared" / "models").is_dir()),
+            str(BASE_DIR.parent / "shared"),
+        ),
+    )
+)
+POSE_MODEL_PATH = env(
+    "POSE_MODEL_PATH", default=str(SHARED_DIR / "models/pose_landmarker_full.task")
+)
+ASSESSMENT_MAX_UPLOAD_BYTES = env.int("ASSESSMENT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+ASSESSMENT_MAX_SECONDS = 45
+# Signed video links (owner, trainers, staff) expire after this many seconds.
+ASSESSMENT_VIDEO_URL_MAX_AGE = env.int("ASSESSMENT_VIDEO_URL_MAX_AGE", default=15 * 60)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 

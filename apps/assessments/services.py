@@ -1,0 +1,483 @@
+"""Writes on assessments: submitting a clip (checks, quotas, storage), lifting blocks,
+recording what the pipeline found, re-scoring. Realtime events and task queueing happen
+here, after commit."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.files import File
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.assessments import gates, scoring, video
+from apps.assessments.catalogue import CATALOGUE_VERSION, spec_for, tier_includes
+from apps.assessments.models import (
+    Attempt,
+    AttemptStatus,
+    AuditEvent,
+    BlockReason,
+    QuotaBlock,
+)
+from apps.assessments.reasons import reason_text
+from apps.assessments.tasks import process_attempt
+from apps.assessments.track import Track
+from apps.billing.entitlements import entitlements
+from apps.common.errors import ApplicationError
+from apps.common.notifications import notify
+from apps.common.realtime import broadcast_on_commit
+from apps.members.models import Member
+
+logger = logging.getLogger(__name__)
+
+MIN_SECONDS = 2.0
+HOURLY_LIMIT = 5  # attempts per hour, every tier
+ABUSE_PER_DAY = 50  # submissions (accepted or refused) in one day -> 7-day block
+DAILY_CAP_BLOCK = timedelta(hours=24)
+ABUSE_BLOCK = timedelta(days=7)
+
+
+def user_group(user_id: int) -> str:
+    """The realtime group of one user's sockets (the schema is added by tenant_group)."""
+    return f"assessments.user.{user_id}"
+
+
+def _gym():
+    return connection.tenant
+
+
+def _local_starts(now: datetime) -> tuple[datetime, datetime]:
+    """Start of today and of this month in the gym's time zone."""
+    tz = zoneinfo.ZoneInfo(getattr(_gym(), "time_zone", "UTC") or "UTC")
+    local = now.astimezone(tz)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day, day.replace(day=1)
+
+
+def _video_error(code: str, status: int = 400, **details) -> ApplicationError:
+    message, hint = reason_text(code)
+    return ApplicationError(
+        message, code=code, status_code=status, details={"hint": hint, **details}
+    )
+
+
+def _audit(event: str, *, member=None, attempt=None, actor=None, **data) -> AuditEvent:
+    return AuditEvent.objects.create(
+        event=event,
+        member=member,
+        attempt=attempt,
+        actor=actor if getattr(actor, "pk", None) else None,
+        data=data,
+    )
+
+
+# --- Submitting --------------------------------------------------------------------------
+
+
+@dataclass
+class _Refusal:
+    code: str
+    message: str
+    details: dict
+
+
+def _quota_refusal(*, member: Member, test_id: int, now: datetime) -> _Refusal | None:
+    """Decide (with the member row locked) whether one more submission is allowed; create
+    a block when a limit that blocks is crossed. Returns the refusal, or None."""
+    ent = entitlements(member=member, gym=_gym())
+    day_start, month_start = _local_starts(now)
+    block = (
+        QuotaBlock.objects.filter(member=member, lifted_at__isnull=True, until__gt=now)
+        .order_by("-until")
+        .first()
+    )
+    if block is not None:
+        return _Refusal(
+            "submissions_blocked",
+            _("You cannot submit new clips until %(until)s: %(reason)s.")
+            % {
+                "until": timezone.localtime(block.until).strftime("%Y-%m-%d %H:%M"),
+                "reason": block.get_reason_display(),
+            },
+            {"reason": block.reason, "until": block.until.isoformat()},
+        )
+    # Failed runs are our fault and never count; invalid clips (the member's) do.
+    counted = Attempt.objects.filter(member=member).exclude(status=AttemptStatus.FAILED)
+    # Staff who lift a block today give the member a fresh day from that moment.
+    lifted = (
+        QuotaBlock.objects.filter(member=member, lifted_at__gte=day_start)
+        .order_by("-lifted_at")
+        .values_list("lifted_at", flat=True)
+        .first()
+    )
+    since = max(day_start, lifted) if lifted else day_start
+    today = counted.filter(created_at__gte=since).count()
+    refused_today = AuditEvent.objects.filter(
+        member=member, event=AuditEvent.SUBMISSION_REFUSED, created_at__gte=since
+    ).count()
+    if today + refused_today + 1 > ABUSE_PER_DAY:
+        block = QuotaBlock.objects.create(
+            member=member, reason=BlockReason.ABUSE, until=now + ABUSE_BLOCK
+        )
+        _audit(
+            AuditEvent.BLOCKED, member=member, reason=block.reason, until=block.until.isoformat()
+        )
+        return _Refusal(
+            "submissions_blocked",
+            _("Too many submissions today: new clips are blocked for 7 days."),
+            {"reason": block.reason, "until": block.until.isoformat()},
+        )
+    if today >= ent.assessment_daily_cap:
+        block = QuotaBlock.objects.create(
+            member=member, reason=BlockReason.DAILY_CAP, until=now + DAILY_CAP_BLOCK
+        )
+        _audit(
+            AuditEvent.BLOCKED, member=member, reason=block.reason, until=block.until.isoformat()
+        )
+        return _Refusal(
+            "submissions_blocked",
+            _("You reached today's limit of %(cap)d clips: new clips are blocked for 24 hours.")
+            % {"cap": ent.assessment_daily_cap},
+            {"reason": block.reason, "until": block.until.isoformat()},
+        )
+    month_tests = set(counted.filter(created_at__gte=month_start).values_list("test_id", flat=True))
+    if test_id not in month_tests and len(month_tests) >= ent.assessment_tests_per_month:
+        return _Refusal(
+            "monthly_test_limit",
+            _("Your plan includes %(n)d different tests a month, and you have used them.")
+            % {"n": ent.assessment_tests_per_month},
+            {"limit": ent.assessment_tests_per_month, "tests": sorted(month_tests)},
+        )
+    per_test = counted.filter(created_at__gte=day_start, test_id=test_id).count()
+    if per_test >= ent.assessment_attempts_per_test_per_day:
+        return _Refusal(
+            "test_daily_limit",
+            _("You can record this test %(n)d times a day. Try again tomorrow.")
+            % {"n": ent.assessment_attempts_per_test_per_day},
+            {"limit": ent.assessment_attempts_per_test_per_day},
+        )
+    if counted.filter(created_at__gte=now - timedelta(hours=1)).count() >= HOURLY_LIMIT:
+        return _Refusal(
+            "hourly_limit",
+            _("You can submit %(n)d clips an hour. Try again a little later.")
+            % {"n": HOURLY_LIMIT},
+            {"limit": HOURLY_LIMIT},
+        )
+    return None
+
+
+def _local_copy(upload) -> tuple[str, bool]:
+    """A path OpenCV can open: the upload's own temporary file, or a copy of a small
+    in-memory upload. Returns (path, is_our_copy)."""
+    if hasattr(upload, "temporary_file_path"):
+        return upload.temporary_file_path(), False
+    fd, path = tempfile.mkstemp(prefix="assessment-", suffix=".upload")
+    with os.fdopen(fd, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return path, True
+
+
+def attempt_submit(*, member: Member, test_id: int, upload, by=None) -> Attempt:
+    """Check the clip and the member's quotas, store the clip, queue the pipeline.
+
+    A refused clip stores nothing (a refused submission is only counted, for the abuse
+    limit). Quotas are counted with the member's row locked, so parallel uploads cannot
+    both take the last slot.
+    """
+    spec = spec_for(test_id)
+    if spec is None:
+        raise ApplicationError(_("Unknown test."), code="unknown_test", status_code=404)
+    if not tier_includes(test_id, member.tier):
+        raise ApplicationError(
+            _("This test is not included in your plan."), code="test_not_in_plan", status_code=403
+        )
+    if upload is None or not upload.size:
+        raise _video_error("not_a_video")
+    if upload.size > settings.ASSESSMENT_MAX_UPLOAD_BYTES:
+        raise _video_error("too_large", status=413, max_bytes=settings.ASSESSMENT_MAX_UPLOAD_BYTES)
+    path, ours = _local_copy(upload)
+    try:
+        try:
+            info = video.probe(path)
+        except video.VideoError as exc:
+            raise _video_error(exc.code) from exc
+        limit = min(settings.ASSESSMENT_MAX_SECONDS, spec.max_seconds)
+        if info.duration_s > limit + 0.5:
+            raise _video_error("too_long", max_seconds=limit, seconds=round(info.duration_s, 1))
+        if info.duration_s < MIN_SECONDS:
+            raise _video_error("too_short", min_seconds=MIN_SECONDS)
+        return _store(member=member, spec=spec, path=path, info=info, by=by)
+    finally:
+        if ours:
+            os.unlink(path)
+
+
+def _store(*, member, spec, path, info, by) -> Attempt:
+    refusal = None
+    attempt = None
+    with transaction.atomic():
+        locked = Member.objects.select_for_update().get(pk=member.pk)
+        now = timezone.now()
+        refusal = _quota_refusal(member=locked, test_id=spec.id, now=now)
+        if refusal is not None:
+            # Kept (the transaction commits): refusals count toward the abuse limit.
+            _audit(
+                AuditEvent.SUBMISSION_REFUSED,
+                member=locked,
+                actor=by,
+                code=refusal.code,
+                test_id=spec.id,
+            )
+        else:
+            attempt = Attempt(
+                member=locked,
+                test_id=spec.id,
+                catalogue_version=CATALOGUE_VERSION,
+                video_info=info.as_dict(),
+                submitted_by=by if getattr(by, "pk", None) else None,
+                created_at=now,
+            )
+            with open(path, "rb") as fh:
+                attempt.video.save("clip", File(fh), save=False)
+            try:
+                attempt.save()
+            except Exception:
+                attempt.video.delete(save=False)
+                raise
+            _broadcast(attempt)  # "queued" goes out before the task can report progress
+            transaction.on_commit(lambda: process_attempt.delay(attempt.pk))
+    if refusal is not None:
+        raise ApplicationError(
+            refusal.message, code=refusal.code, status_code=429, details=refusal.details
+        )
+    return attempt
+
+
+def _broadcast(attempt: Attempt) -> None:
+    user_id = attempt.member.user_id
+    if user_id:
+        broadcast_on_commit(
+            user_group(user_id),
+            "assessment.status",
+            {
+                "id": attempt.pk,
+                "test_id": attempt.test_id,
+                "status": attempt.status,
+                "bucket": attempt.bucket,
+                "reason_code": attempt.reason_code,
+            },
+        )
+
+
+# --- Blocks ------------------------------------------------------------------------------
+
+
+def block_lift(*, block: QuotaBlock, by) -> QuotaBlock:
+    with transaction.atomic():
+        block = QuotaBlock.objects.select_for_update().get(pk=block.pk)
+        if block.lifted_at is None:
+            block.lifted_at = timezone.now()
+            block.lifted_by = by
+            block.save(update_fields=["lifted_at", "lifted_by"])
+            _audit(AuditEvent.BLOCK_LIFTED, member=block.member, actor=by, block=block.pk)
+    return block
+
+
+# --- Pipeline ----------------------------------------------------------------------------
+
+
+def attempt_claim(*, attempt_id: int) -> Attempt | None:
+    """Mark the attempt processing; None if it is gone or already finished (a redelivered
+    or duplicate task then does nothing)."""
+    with transaction.atomic():
+        attempt = (
+            Attempt.objects.select_for_update()
+            .select_related("member")
+            .filter(pk=attempt_id)
+            .first()
+        )
+        if attempt is None or attempt.is_final:
+            return None
+        attempt.status = AttemptStatus.PROCESSING
+        attempt.runs += 1
+        attempt.started_at = timezone.now()
+        attempt.save(update_fields=["status", "runs", "started_at"])
+        _broadcast(attempt)
+    return attempt
+
+
+def evaluate(*, attempt: Attempt, track: Track) -> dict:
+    """Gates, then scoring, for a track under the current catalogue. Returns the fields
+    to store."""
+    spec = attempt.spec
+    gate = gates.check(spec, track)
+    fields = {
+        "landmarks": track.to_bytes(),
+        "catalogue_version": CATALOGUE_VERSION,
+        "result": None,
+        "bucket": "",
+        "confidence": gate.confidence or None,
+        "reason_code": "",
+        "reason_detail": "",
+        "status": AttemptStatus.VALID,
+    }
+    if not gate.passed:
+        fields.update(
+            status=AttemptStatus.INVALID, reason_code=gate.code, reason_detail=gate.detail[:200]
+        )
+        fields["result"] = {"gates": gate.stats}
+        return fields
+    try:
+        result = scoring.score(spec, track, gate)
+    except scoring.NotMeasurable as exc:
+        fields.update(
+            status=AttemptStatus.INVALID, reason_code=exc.code, reason_detail=exc.detail[:200]
+        )
+        fields["result"] = {"gates": gate.stats}
+        return fields
+    result["gates"] = gate.stats
+    fields.update(result=result, bucket=result["bucket"], confidence=result["confidence"])
+    return fields
+
+
+def attempt_finish(
+    *, attempt_id: int, fields: dict, only_if_unfinished: bool = True
+) -> Attempt | None:
+    """Store the outcome in one transaction (a worker dying before this leaves the attempt
+    processing, to be redone; never half-written)."""
+    with transaction.atomic():
+        attempt = (
+            Attempt.objects.select_for_update()
+            .select_related("member")
+            .filter(pk=attempt_id)
+            .first()
+        )
+        if attempt is None or (only_if_unfinished and attempt.is_final):
+            return None
+        for name, value in fields.items():
+            setattr(attempt, name, value)
+        attempt.finished_at = timezone.now()
+        attempt.save()
+        if attempt.status == AttemptStatus.INVALID:
+            _audit(
+                AuditEvent.MEASUREMENT_FAILED,
+                member=attempt.member,
+                attempt=attempt,
+                reason=attempt.reason_code,
+                detail=attempt.reason_detail,
+                test_id=attempt.test_id,
+            )
+        _broadcast(attempt)
+    return attempt
+
+
+def attempt_fail(*, attempt_id: int, detail: str) -> Attempt | None:
+    return attempt_finish(
+        attempt_id=attempt_id,
+        fields={
+            "status": AttemptStatus.FAILED,
+            "reason_code": "processing_error",
+            "reason_detail": detail[:200],
+        },
+    )
+
+
+def attempt_rescore(*, attempt: Attempt) -> Attempt:
+    """Re-run gates and scoring on the stored landmarks under the current catalogue."""
+    if not attempt.landmarks:
+        raise ApplicationError(_("This attempt has no stored landmarks."), code="no_landmarks")
+    fields = evaluate(attempt=attempt, track=Track.from_bytes(attempt.landmarks))
+    fields.pop("landmarks")
+    was = (attempt.status, attempt.reason_code)
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save()
+        if locked.status == AttemptStatus.INVALID and was != (locked.status, locked.reason_code):
+            _audit(
+                AuditEvent.MEASUREMENT_FAILED,
+                member=locked.member,
+                attempt=locked,
+                reason=locked.reason_code,
+                detail=locked.reason_detail,
+                rescored=True,
+            )
+    return locked
+
+
+# --- Signed video links ------------------------------------------------------------------
+
+
+def _video_salt() -> str:
+    # The schema is part of the salt: a link made in one gym is invalid in every other.
+    return f"assessments.video.{connection.schema_name}"
+
+
+def video_token(*, attempt: Attempt, user) -> str:
+    return signing.dumps({"a": attempt.pk, "u": user.pk}, salt=_video_salt(), compress=True)
+
+
+def video_token_read(token: str) -> dict:
+    try:
+        return signing.loads(
+            token, salt=_video_salt(), max_age=settings.ASSESSMENT_VIDEO_URL_MAX_AGE
+        )
+    except signing.SignatureExpired as exc:
+        raise ApplicationError(
+            _("This video link has expired."), code="link_expired", status_code=403
+        ) from exc
+    except signing.BadSignature as exc:
+        raise ApplicationError(
+            _("This video link is not valid."), code="link_invalid", status_code=403
+        ) from exc
+
+
+# --- Retest reminders --------------------------------------------------------------------
+
+QUICK_RETEST_AFTER = timedelta(weeks=2)
+FULL_RETEST_AFTER = timedelta(weeks=4)
+
+
+def retest_reminders_send(*, now: datetime | None = None) -> int:
+    """Remind members to retest: a quick retest 2 weeks after their latest scored attempt,
+    a full one after 4 weeks. Each reminder is sent once per latest attempt (recorded as
+    an audit event), so a daily run never repeats itself. Returns how many were sent."""
+    now = now or timezone.now()
+    latest_ids = (
+        Attempt.objects.filter(status=AttemptStatus.VALID, created_at__lte=now - QUICK_RETEST_AFTER)
+        .order_by("member_id", "-created_at")
+        .distinct("member_id")
+        .values_list("id", flat=True)
+    )
+    sent = 0
+    for attempt in Attempt.objects.filter(id__in=list(latest_ids)).select_related("member"):
+        newer = Attempt.objects.filter(
+            member_id=attempt.member_id,
+            status=AttemptStatus.VALID,
+            created_at__gt=attempt.created_at,
+        ).exists()
+        if newer:
+            continue  # retested since: the clock restarts from the newer attempt
+        kind = "full" if now - attempt.created_at >= FULL_RETEST_AFTER else "quick"
+        done = AuditEvent.objects.filter(
+            member_id=attempt.member_id,
+            event=AuditEvent.RETEST_REMINDER,
+            data__basis=attempt.pk,
+            data__kind__in=[kind, "full"],
+        ).exists()
+        if done:
+            continue
+        _audit(AuditEvent.RETEST_REMINDER, member=attempt.member, kind=kind, basis=attempt.pk)
+        notify(attempt.member, "assessment_retest", {"kind": kind, "attempt": attempt})
+        sent += 1
+    return sent

@@ -1,0 +1,97 @@
+"""The whole pipeline: upload -> task (after commit) -> MediaPipe -> gates -> result,
+status readable by API; failure clips generated here end invalid with their reason and an
+audit event, never with a score."""
+
+import pytest
+from django.core.management import call_command
+from django_tenants.utils import tenant_context
+
+from apps.accounts.roles import Role
+from apps.assessments.catalogue import CATALOGUE_VERSION
+from apps.assessments.models import Attempt, AttemptStatus, AuditEvent
+from apps.assessments.services import attempt_submit
+from apps.assessments.tasks import process_attempt
+from tests.assessments.conftest import clip, upload
+
+URL = "/api/v1/assessments/attempts/"
+
+
+def test_a_real_squat_is_scored_and_its_skeleton_and_video_are_served(
+    gym_a, api, web, member_user, staff, django_capture_on_commit_callbacks
+):
+    member, user = member_user
+    client = api(gym_a, user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            URL, {"test": 4, "video": upload(clip("squat_front_1.mp4"))}, format="multipart"
+        )
+    assert response.status_code == 202
+    body = client.get(f"{URL}{response.json()['id']}/").json()
+    assert body["status"] == "valid", body
+    result = body["result"]
+    assert (
+        result["bucket"] in {"pass", "limited", "significant"}
+        and body["bucket"] == result["bucket"]
+    )
+    assert result["extra"]["reps"] == 2 and result["view"] == "front"
+    assert {m["metric"] for m in result["metrics"]} >= {"depth_pct", "knee_valgus_deg"}
+    assert all(m["unit"] for m in result["metrics"])
+    assert result["worst_frames"] and body["catalogue_version"] == CATALOGUE_VERSION
+    # The owner gets the clip through the signed link, and the skeleton to draw over it.
+    video = client.get(body["video_url"].replace("http://gym-a.localhost", ""))
+    assert video.status_code == 200
+    assert b"ftyp" in b"".join(video.streaming_content)[:16]
+    overlay = client.get(f"{URL}{body['id']}/overlay/").json()
+    assert len(overlay["frames"]) == len(overlay["t_ms"]) > 50
+    assert len(overlay["frames"][10]) == 33
+    # A trainer sees the result page with the overlay; history lists the scored attempt.
+    page = web(gym_a, staff(Role.TRAINER)).get(f"/dashboard/assessments/attempts/{body['id']}/")
+    assert page.status_code == 200 and b"skeleton" in page.content
+    history = client.get("/api/v1/assessments/history/4/").json()
+    assert [a["id"] for a in history["attempts"]] == [body["id"]]
+    with tenant_context(gym_a):
+        attempt = Attempt.objects.get(pk=body["id"])
+        assert attempt.runs == 1 and attempt.landmarks
+        # Idempotent: a redelivered task leaves a finished attempt alone.
+        assert process_attempt.apply(args=[attempt.pk]).get() == "skipped"
+        attempt.refresh_from_db()
+        assert attempt.runs == 1
+        # Re-scoring from stored landmarks gives the same result.
+        Attempt.objects.filter(pk=attempt.pk).update(catalogue_version="old")
+    call_command("rescore_attempts", gym="gym-a")
+    with tenant_context(gym_a):
+        attempt.refresh_from_db()
+        assert attempt.catalogue_version == CATALOGUE_VERSION
+        assert attempt.bucket == body["bucket"] and attempt.status == AttemptStatus.VALID
+        attempt.video.delete(save=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "test_id", "reason"),
+    [
+        ("black", 4, "too_dark"),
+        ("white", 4, "overexposed"),
+        ("no_person", 4, "no_person"),
+        ("static", 4, "no_movement"),
+        ("two_people", 4, "multiple_people"),
+    ],
+)
+def test_clips_that_cannot_be_measured_are_invalid_with_reason_and_audit_event(
+    gym_a, api, member_user, synthetic, name, test_id, reason, django_capture_on_commit_callbacks
+):
+    member, user = member_user
+    with tenant_context(gym_a):
+        with django_capture_on_commit_callbacks(execute=True):
+            attempt = attempt_submit(
+                member=member, test_id=test_id, upload=upload(synthetic[name]), by=user
+            )
+        attempt.refresh_from_db()
+        assert attempt.status == AttemptStatus.INVALID, (attempt.reason_code, attempt.result)
+        assert attempt.reason_code == reason
+        assert attempt.bucket == "" and "metrics" not in (attempt.result or {})
+        event = AuditEvent.objects.get(event=AuditEvent.MEASUREMENT_FAILED, attempt=attempt)
+        assert event.data["reason"] == reason
+        attempt.video.delete(save=False)
+    body = api(gym_a, user).get(f"{URL}{attempt.pk}/").json()
+    assert body["status"] == "invalid" and body["result"].get("bucket") is None
+    assert body["reason"]["code"] == reason and body["reason"]["hint"]
