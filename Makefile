@@ -57,6 +57,7 @@ bench: $(STAMP)
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/bookings.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/kiosk.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/pose.py
+	@$(PY) -m config.devstack exec -- $(PY) benchmarks/webhooks.py
 
 clean:
 	rm -rf $(VENV) var

@@ -417,6 +417,22 @@ def test_trainers_pt_bookings_and_calendar_feeds_of_gym_a_are_not_found_from_gym
 
 
 # Billing: gym A's plans, invoices and Stripe events never show or change in gym B.
+def test_billing_of_a_gym_a_member_is_not_found_from_gym_b(
+    gym_a, gym_b, make_user, make_member, api
+):
+    member_a = make_member(gym_a, first_name="Aonly")
+    owner_b = make_user(gym_b, Role.OWNER)
+    response = api(gym_b, owner_b).get(f"/api/v1/billing/members/{member_a.pk}/")
+    assert response.status_code == 404 and b"Aonly" not in response.content
+    plan_b = _plan(gym_b, "B plan")
+    checkout = api(gym_b, owner_b).post(
+        f"/api/v1/billing/members/{member_a.pk}/checkout/", {"plan": plan_b.pk}, format="json"
+    )
+    assert checkout.status_code == 404
+    owner_a = make_user(gym_a, Role.OWNER)
+    assert api(gym_a, owner_a).get(f"/api/v1/billing/members/{member_a.pk}/").status_code == 200
+
+
 BILLING_PLAN_URLS = [
     ("api", "/api/v1/billing/plans/{id}/"),
     ("api_patch", "/api/v1/billing/plans/{id}/"),

@@ -20,6 +20,12 @@ api_urls = [
     path("invoices/", api.MyInvoicesView.as_view(), name="billing-invoices"),
     path("failed-payments/", api.FailedPaymentsView.as_view(), name="billing-failed-payments"),
     path("reports/", api.ReportsView.as_view(), name="billing-reports"),
+    path("members/<int:pk>/", api.MemberBillingView.as_view(), name="billing-member"),
+    path(
+        "members/<int:pk>/checkout/",
+        api.MemberCheckoutView.as_view(),
+        name="billing-member-checkout",
+    ),
 ]
 public_urls = [
     path("webhook/", views.WebhookView.as_view(), name="billing-webhook"),

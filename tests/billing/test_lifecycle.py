@@ -206,3 +206,68 @@ def test_cancelled_subscription_ends_membership_and_tier(
     with tenant_context(billing_a):
         member = Member.objects.get(pk=member.pk)
         assert (member.status, member.tier) == (MemberStatus.CANCELLED, Tier.FREE)
+
+
+def test_portal_link_for_a_paying_member_and_a_clear_error_otherwise(
+    billing_a, stripe_standin, make_user, make_member, make_plan, api, deliver_all
+):
+    plan = make_plan(billing_a)
+    user, member = _member_with_login(billing_a, make_user, make_member)
+    none_yet = api(billing_a, user).post("/api/v1/billing/portal/")
+    assert none_yet.status_code == 404
+    assert none_yet.json()["error"]["code"] == "no_billing_customer"
+    _join(billing_a, api, user, plan, stripe_standin, deliver_all)
+    response = api(billing_a, user).post("/api/v1/billing/portal/")
+    assert response.status_code == 201
+    assert response.json()["url"].startswith("https://billing.stripe.com/p/session/")
+    staff = make_user(billing_a, Role.OWNER)
+    no_profile = api(billing_a, staff).post("/api/v1/billing/portal/")
+    assert no_profile.status_code == 404
+    assert no_profile.json()["error"]["code"] == "no_member_profile"
+
+
+def test_checkout_input_errors(billing_a, stripe_standin, make_user, make_member, make_plan, api):
+    plan = make_plan(billing_a, active=False)
+    user, member = _member_with_login(billing_a, make_user, make_member)
+    client = api(billing_a, user)
+    for body in ({}, {"plan": "abc"}, {"plan": 10**9}, {"plan": None}):
+        response = client.post("/api/v1/billing/checkout/", body, format="json")
+        assert response.status_code == 400, body
+    inactive = client.post("/api/v1/billing/checkout/", {"plan": plan.pk}, format="json")
+    assert inactive.json()["error"]["code"] == "plan_not_available"
+    malformed = client.post("/api/v1/billing/checkout/", "{", content_type="application/json")
+    assert malformed.status_code == 400
+
+
+def test_staff_see_a_members_billing(
+    billing_a, stripe_standin, make_user, make_member, make_plan, api, deliver_all
+):
+    plan = make_plan(billing_a, class_credits=6)
+    user, member = _member_with_login(billing_a, make_user, make_member)
+    _join(billing_a, api, user, plan, stripe_standin, deliver_all)
+    desk = make_user(billing_a, Role.FRONT_DESK)
+    body = api(billing_a, desk).get(f"/api/v1/billing/members/{member.pk}/").json()
+    assert body["subscription"]["status"] == "active" and body["class_credits"] == 6
+    assert len(body["invoices"]) == 1 and body["invoices"][0]["amount_paid_minor"] == 4900
+    trainer = make_user(billing_a, Role.TRAINER)
+    assert api(billing_a, trainer).get(f"/api/v1/billing/members/{member.pk}/").status_code == 403
+    assert api(billing_a, user).get(f"/api/v1/billing/members/{member.pk}/").status_code == 403
+    assert api(billing_a, desk).get("/api/v1/billing/members/999999/").status_code == 404
+
+
+def test_front_desk_sells_an_offline_plan_through_a_checkout_link(
+    billing_a, stripe_standin, make_user, make_member, make_plan, api, deliver_all
+):
+    plan = make_plan(billing_a, name="Desk only", sold_online=False, tier=Tier.BASIC)
+    member = make_member(billing_a, status=MemberStatus.LEAD)  # no app login needed
+    desk = make_user(billing_a, Role.FRONT_DESK)
+    url = f"/api/v1/billing/members/{member.pk}/checkout/"
+    response = api(billing_a, desk).post(url, {"plan": plan.pk}, format="json")
+    assert response.status_code == 201, response.content
+    deliver_all(billing_a, stripe_standin.complete_checkout(KEYS["gym-a"], response.json()["id"]))
+    with tenant_context(billing_a):
+        member.refresh_from_db()
+        assert (member.status, member.tier) == (MemberStatus.ACTIVE, Tier.BASIC)
+    trainer = make_user(billing_a, Role.TRAINER)
+    assert api(billing_a, trainer).post(url, {"plan": plan.pk}, format="json").status_code == 403
+    assert api(billing_a, desk).post(url, {}, format="json").status_code == 400

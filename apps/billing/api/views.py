@@ -37,10 +37,23 @@ from apps.billing.services import (
 from apps.common.api.pagination import StandardPagination
 from apps.common.api.permissions import IsGymStaff
 from apps.common.errors import ApplicationError
+from apps.members.models import Member
 from apps.members.selectors import member_for_user
 
 UrlSerializer = inline_serializer(
     "BillingUrl", {"id": serializers.CharField(), "url": serializers.URLField()}
+)
+MemberBillingSerializer = inline_serializer(
+    "MemberBilling",
+    {
+        "member_id": serializers.IntegerField(),
+        "subscription": SubscriptionSerializer(allow_null=True),
+        "class_credits": serializers.IntegerField(),
+        "tier": serializers.CharField(),
+        "status": serializers.CharField(),
+        "payment_overdue": serializers.BooleanField(),
+        "invoices": InvoiceSerializer(many=True),
+    },
 )
 MySubscriptionSerializer = inline_serializer(
     "MySubscription",
@@ -234,3 +247,51 @@ class ReportsView(APIView):
         if not request.user.has_perm("billing.view_billing_reports"):
             raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)
         return Response(ReportSerializer(billing_report()).data)
+
+
+class MemberBillingView(APIView):
+    """Staff: one member's subscription, class credits and invoices (front desk questions)."""
+
+    permission_classes = [IsGymStaff]
+
+    @extend_schema(responses=MemberBillingSerializer)
+    def get(self, request, pk):
+        if not request.user.has_perm("billing.view_invoice"):
+            raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)
+        member = get_object_or_404(Member, pk=pk)
+        sub = member_live_subscription(member)
+        return Response(
+            {
+                "member_id": member.pk,
+                "subscription": SubscriptionSerializer(sub).data if sub else None,
+                "class_credits": credit_balance(member),
+                "tier": member.tier,
+                "status": member.status,
+                "payment_overdue": member.payment_overdue,
+                "invoices": InvoiceSerializer(member_invoices(member=member)[:20], many=True).data,
+            }
+        )
+
+
+class MemberCheckoutView(APIView):
+    """Staff: a Checkout link for a member at the desk (show it as a QR code or send it);
+    staff may sell plans that are not sold online."""
+
+    permission_classes = [IsGymStaff]
+
+    @extend_schema(request=CheckoutSerializer, responses={201: UrlSerializer})
+    def post(self, request, pk):
+        if not request.user.has_perm("members.change_member"):
+            raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)
+        member = get_object_or_404(Member, pk=pk)
+        serializer = CheckoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        url = _return_url(request)
+        checkout = checkout_start(
+            member=member,
+            plan=serializer.validated_data["plan"],
+            success_url=url + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=url + "?cancelled=1",
+            by=request.user,
+        )
+        return Response({"id": checkout.stripe_session_id, "url": checkout.url}, status=201)
