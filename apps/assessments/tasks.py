@@ -27,6 +27,10 @@ MAX_RETRIES = 2
     reject_on_worker_lost=True,
     max_retries=MAX_RETRIES,
     default_retry_delay=10,
+    # Far below the broker's visibility timeout (1 h), so a slow clip is never redelivered
+    # while it is still being processed. A 45 s clip takes well under a minute.
+    soft_time_limit=240,
+    time_limit=300,
     name="apps.assessments.tasks.process_attempt",
 )
 def process_attempt(self, attempt_id: int) -> str:
