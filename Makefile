@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 REQS := requirements/base.txt requirements/test.txt requirements/dev.txt requirements/constraints.txt requirements/pose.txt
 
 .PHONY: run test install lint format messages clean bench lock
@@ -11,10 +12,18 @@ REQS := requirements/base.txt requirements/test.txt requirements/dev.txt require
 run: $(STAMP)
 	@$(PY) -m config.devstack run
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	@$(PY) -m config.devstack test $(ARGS)
 
 install: $(STAMP)
+
+# The browser test drives Debian's chromium (Playwright downloads no browser here): install
+# it once when missing (we are root on CI and dev machines).
+$(CHROMIUM):
+	@echo "Installing chromium for the browser test (apt-get)..."
+	@mkdir -p var && DEBIAN_FRONTEND=noninteractive apt-get update -qq > var/apt.log 2>&1 && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >> var/apt.log 2>&1 || \
+	  { tail -20 var/apt.log; echo "ERROR: could not install chromium (log: var/apt.log)."; exit 1; }
 
 $(STAMP): $(REQS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -45,6 +54,8 @@ messages: $(STAMP)
 bench: $(STAMP)
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/provision.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/api.py
+	@$(PY) -m config.devstack exec -- $(PY) benchmarks/bookings.py
+	@$(PY) -m config.devstack exec -- $(PY) benchmarks/kiosk.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/pose.py
 
 clean:

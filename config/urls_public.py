@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.common.views import healthz
+from apps.platform_billing.views import PlatformWebhookView
 from apps.tenants.api.views import GymDirectoryView
 from apps.tenants.views import GymSignupView, landing
 
@@ -16,6 +17,7 @@ handler500 = "apps.common.views.error_500"
 urlpatterns = [
     path("", landing, name="landing"),
     path("signup/", GymSignupView.as_view(), name="gym-signup"),
+    path("billing/webhook/", PlatformWebhookView.as_view(), name="platform-billing-webhook"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

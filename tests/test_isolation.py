@@ -167,6 +167,345 @@ def test_gym_a_admin_cannot_see_platform_models_and_vice_versa(gym_a, make_user,
     assert client.get("/admin/django_celery_beat/periodictask/").status_code == 404
 
 
+# --- Door (attendance): visits, kiosks, passes of gym A are 404 from gym B ----------------
+DOOR_URLS = [
+    ("api", "/api/v1/visits/{visit}/"),
+    ("api_post", "/api/v1/visits/{visit}/check-out/"),
+    ("api_post_body", "/api/v1/check-ins/"),
+    ("web_post", "/dashboard/check-ins/visits/{visit}/check-out/"),
+    ("web_post", "/dashboard/check-ins/kiosks/{kiosk}/revoke/"),
+    ("web_post", "/dashboard/check-ins/check-in/"),
+    ("web", "/dashboard/check-ins/members/{member}/pass/"),
+    ("web_post", "/dashboard/check-ins/members/{member}/pass/"),
+    ("web", "/dashboard/check-ins/visits/?member={member}"),
+    ("admin", "/admin/attendance/visit/{visit}/change/"),
+    ("admin", "/admin/attendance/kiosk/{kiosk}/change/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), DOOR_URLS)
+def test_door_objects_of_gym_a_are_not_found_from_gym_b(
+    kind, url, gym_a, gym_b, make_user, make_member, web, api
+):
+    from apps.attendance.models import Kiosk, Visit
+    from apps.attendance.services import kiosk_register, pass_issue_card
+
+    member_a = make_member(gym_a, first_name="Doorkeeper")
+    with tenant_context(gym_a):
+        kiosk_a, _token = kiosk_register(name="Akiosk", mode="entry")
+        visit_a = Visit.objects.create(member=member_a, method="desk")
+        pass_issue_card(member=member_a)
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(visit=visit_a.pk, kiosk=kiosk_a.pk, member=member_a.pk)
+    body = {"member": member_a.pk, "action": "revoke"}
+    if kind == "api":
+        response = api(gym_b, owner_b).get(path)
+    elif kind == "api_post":
+        response = api(gym_b, owner_b).post(path)
+    elif kind == "api_post_body":
+        response = api(gym_b, owner_b).post(path, {"member": member_a.pk}, format="json")
+    elif kind == "web_post":
+        response = web(gym_b, owner_b).post(path, body)
+    else:
+        response = web(gym_b, owner_b).get(path)
+    if kind == "admin":
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    else:
+        assert response.status_code == 404
+    assert b"Doorkeeper" not in response.content and b"Akiosk" not in response.content
+    with tenant_context(gym_a):
+        visit_a.refresh_from_db()
+        assert visit_a.exited_at is None
+        assert Kiosk.objects.get(pk=kiosk_a.pk).revoked_at is None
+        assert member_a.door_pass.card_revoked_at is None
+        assert Visit.objects.filter(member=member_a).count() == 1
+
+
+DOOR_LIST_URLS = [
+    ("web", "/dashboard/check-ins/"),
+    ("web", "/dashboard/check-ins/visits/"),
+    ("web", "/dashboard/check-ins/visits.csv"),
+    ("web", "/dashboard/check-ins/kiosks/"),
+    ("api", "/api/v1/visits/"),
+    ("admin", "/admin/attendance/visit/"),
+    ("admin", "/admin/attendance/kiosk/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), DOOR_LIST_URLS)
+def test_door_lists_in_gym_b_do_not_show_gym_a(
+    kind, url, gym_a, gym_b, make_user, make_member, web, api
+):
+    from apps.attendance.models import Visit
+    from apps.attendance.services import kiosk_register
+
+    member_a = make_member(gym_a, first_name="Aonlyvisitor")
+    with tenant_context(gym_a):
+        kiosk_register(name="Aonlykiosk", mode="entry")
+        Visit.objects.create(member=member_a, method="desk")
+    owner_b = make_user(gym_b, Role.OWNER)
+    client = api(gym_b, owner_b) if kind == "api" else web(gym_b, owner_b)
+    response = client.get(url)
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    assert b"Aonly" not in content
+    owner_a = make_user(gym_a, Role.OWNER)
+    same = (api if kind == "api" else web)(gym_a, owner_a).get(url)
+    content_a = b"".join(same.streaming_content) if same.streaming else same.content
+    assert b"Aonly" in content_a  # the test can fail: A does see it
+
+
+def test_occupancy_of_gym_a_does_not_count_in_gym_b(gym_a, gym_b, make_user, make_member, api):
+    from apps.attendance.models import Visit
+
+    with tenant_context(gym_a):
+        Visit.objects.create(member=make_member(gym_a), method="desk")
+    owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
+    assert api(gym_a, owner_a).get("/api/v1/occupancy/").json()["count"] == 1
+    assert api(gym_b, owner_b).get("/api/v1/occupancy/").json()["count"] == 0
+
+
+# Classes and bookings: gym B's members and staff get 404 for gym A's sessions, bookings
+# and penalties, and nothing of A changes.
+CLASS_URLS = [
+    ("member_get", "/api/v1/classes/sessions/{session}/"),
+    ("member_post", "/api/v1/classes/sessions/{session}/book/"),
+    ("member_post", "/api/v1/classes/sessions/{session}/waitlist/"),
+    ("member_post", "/api/v1/bookings/{booking}/cancel/"),
+    ("member_get", "/api/v1/bookings/{booking}/"),
+    ("web", "/dashboard/classes/sessions/{session}/"),
+    ("web_post", "/dashboard/classes/sessions/{session}/"),
+    ("web_post", "/dashboard/classes/penalties/{penalty}/waive/"),
+    ("admin", "/admin/bookings/classsession/{session}/change/"),
+    ("admin", "/admin/bookings/booking/{booking}/change/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), CLASS_URLS)
+def test_classes_of_gym_a_are_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, web, api):
+    # Imported here, not at the top, so parallel branches appending to this module
+    # do not collide on its import block.
+    from datetime import timedelta
+
+    from apps.bookings.models import Booking, Penalty
+    from apps.bookings.services.booking import booking_create
+    from tests.bookings.conftest import new_member, new_session
+
+    with tenant_context(gym_a):
+        session = new_session(capacity=3, starts_in=timedelta(days=1))
+        booking = booking_create(member=new_member(first_name="Alicia"), session=session)
+        penalty = Penalty.objects.create(
+            member=booking.member,
+            booking=booking,
+            kind="strike",
+            reason="no_show",
+            created_at=session.starts_at,
+        )
+    with tenant_context(gym_b):
+        member_b = new_member()
+        # Same ids may exist in B by coincidence; make sure they do not.
+        assert not Booking.objects.filter(pk=booking.pk).exists()
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(session=session.pk, booking=booking.pk, penalty=penalty.pk)
+    if kind == "member_get":
+        response = api(gym_b, member_b.user).get(path)
+    elif kind == "member_post":
+        response = api(gym_b, member_b.user).post(path)
+    elif kind == "web_post":
+        response = web(gym_b, owner_b).post(
+            path, {"action": "attended", "booking": booking.pk, "reason": "x"}
+        )
+    else:
+        response = web(gym_b, owner_b).get(path)
+    if kind == "admin":
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    else:
+        assert response.status_code == 404
+    assert b"Alicia" not in response.content
+    with tenant_context(gym_a):
+        booking.refresh_from_db()
+        penalty.refresh_from_db()
+        assert booking.status == "booked" and penalty.waived_at is None
+        assert Booking.objects.filter(session=session).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    [
+        ("api", "/api/v1/classes/sessions/"),
+        ("web", "/dashboard/classes/"),
+        ("web", "/dashboard/classes/penalties/"),
+        ("admin", "/admin/bookings/classsession/"),
+    ],
+)
+def test_timetables_in_gym_b_do_not_show_gym_a_classes(
+    kind, url, gym_a, gym_b, make_user, web, api
+):
+    from datetime import timedelta
+
+    from apps.bookings.models import ClassType, Penalty
+    from apps.bookings.services.booking import booking_create
+    from tests.bookings.conftest import new_member, new_session
+
+    with tenant_context(gym_a):
+        session = new_session(starts_in=timedelta(hours=2))
+        ClassType.objects.filter(pk=session.class_type_id).update(name="Aonly Yoga")
+        booking = booking_create(member=new_member(first_name="Aonly"), session=session)
+        Penalty.objects.create(
+            member=booking.member,
+            booking=booking,
+            kind="strike",
+            reason="no_show",
+            created_at=session.starts_at,
+        )
+    owner_b, owner_a = make_user(gym_b, Role.OWNER), make_user(gym_a, Role.OWNER)
+    client = api if kind == "api" else web
+    response = client(gym_b, owner_b).get(url)
+    assert response.status_code == 200
+    assert b"Aonly" not in response.content
+    assert b"Aonly" in client(gym_a, owner_a).get(url).content  # the test can fail
+
+
+def test_trainers_pt_bookings_and_calendar_feeds_of_gym_a_are_not_found_from_gym_b(
+    gym_a, gym_b, api, web
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.bookings.calendar import calendar_feed_for
+    from apps.bookings.models import PTBooking, PTSessionType, TrainerProfile
+    from tests.bookings.conftest import new_member
+    from tests.factories import UserFactory
+
+    with tenant_context(gym_a):
+        trainer = TrainerProfile.objects.create(
+            user=UserFactory(role=Role.TRAINER), display_name="Aonly Coach"
+        )
+        kind = PTSessionType.objects.create(trainer=trainer, name="PT")
+        member_a = new_member(tier="pro")
+        start = timezone.now() + timedelta(days=2)
+        booking = PTBooking.objects.create(
+            member=member_a,
+            trainer=trainer,
+            session_type=kind,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            price=0,
+            status="confirmed",
+        )
+        token = calendar_feed_for(user=member_a.user).token
+    with tenant_context(gym_b):
+        member_b = new_member(tier="pro")
+    client = api(gym_b, member_b.user)
+    assert client.get(f"/api/v1/trainers/{trainer.pk}/").status_code == 404
+    assert (
+        client.get(f"/api/v1/trainers/{trainer.pk}/slots/?session_type={kind.pk}").status_code
+        == 404
+    )
+    assert client.post(f"/api/v1/pt-bookings/{booking.pk}/cancel/").status_code == 404
+    made = client.post(
+        "/api/v1/pt-bookings/",
+        {"session_type": kind.pk, "starts_at": (start + timedelta(days=1)).isoformat()},
+    )
+    assert made.status_code == 404
+    assert b"Aonly" not in client.get("/api/v1/trainers/").content
+    assert web(gym_b).get(f"/calendar/{token}.ics").status_code == 404
+    assert web(gym_a).get(f"/calendar/{token}.ics").status_code == 200
+    with tenant_context(gym_a):
+        assert PTBooking.objects.get(pk=booking.pk).status == "confirmed"
+
+
+# Billing: gym A's plans, invoices and Stripe events never show or change in gym B.
+BILLING_PLAN_URLS = [
+    ("api", "/api/v1/billing/plans/{id}/"),
+    ("api_patch", "/api/v1/billing/plans/{id}/"),
+    ("admin", "/admin/billing/membershipplan/{id}/change/"),
+]
+
+
+def _plan(gym, name):
+    from apps.billing.services import plan_create
+
+    with tenant_context(gym):
+        return plan_create(
+            data={"name": name, "price_minor": 4900, "interval": "month", "tier": "pro"}
+        )
+
+
+@pytest.mark.parametrize(("kind", "url"), BILLING_PLAN_URLS)
+def test_plan_of_gym_a_is_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, web, api):
+    plan_a = _plan(gym_a, "Aonly plan")
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(id=plan_a.pk)
+    if kind == "admin":
+        response = web(gym_b, owner_b).get(path)
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    elif kind == "api":
+        response = api(gym_b, owner_b).get(path)
+        assert response.status_code == 404
+    else:
+        response = api(gym_b, owner_b).patch(path, {"price_minor": 1}, format="json")
+        assert response.status_code == 404
+    assert b"Aonly" not in response.content
+    with tenant_context(gym_a):
+        plan_a.refresh_from_db()
+        assert plan_a.price_minor == 4900
+
+
+BILLING_LIST_URLS = [
+    ("api", "/api/v1/billing/plans/"),
+    ("api", "/api/v1/billing/failed-payments/"),
+    ("web", "/dashboard/billing/"),
+    ("web", "/admin/billing/membershipplan/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), BILLING_LIST_URLS)
+def test_billing_lists_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, make_user, web, api):
+    from apps.billing.models import Invoice
+
+    _plan(gym_a, "Aonly plan")
+    member_a = None
+    with tenant_context(gym_a):
+        from tests.factories import MemberFactory
+
+        member_a = MemberFactory(first_name="Aonly", last_name="Debtor")
+        Invoice.objects.create(
+            member=member_a,
+            stripe_invoice_id="in_aonly",
+            status="open",
+            attempt_count=1,
+            amount_due_minor=4900,
+            currency="eur",
+        )
+    owner_b = make_user(gym_b, Role.OWNER)
+    client = api(gym_b, owner_b) if kind == "api" else web(gym_b, owner_b)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"Aonly" not in response.content
+    owner_a = make_user(gym_a, Role.OWNER)
+    same_in_a = (api if kind == "api" else web)(gym_a, owner_a).get(url)
+    assert b"Aonly" in same_in_a.content  # the test can fail: A does see it
+
+
+def test_gym_a_lapsing_on_the_platform_never_locks_gym_b(gym_a, gym_b, make_user, api, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.platform_billing.models import GymSubscription
+
+    settings.PLATFORM_STRIPE_SECRET_KEY = "sk_test_platform_isolation"
+    past = timezone.now() - dt.timedelta(days=60)
+    GymSubscription.objects.create(gym=gym_a, status="canceled", lapsed_since=past)
+    GymSubscription.objects.create(gym=gym_b, status="active")
+    body = {"first_name": "Writer"}
+    owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
+    assert api(gym_a, owner_a).post("/api/v1/members/", body, format="json").status_code == 403
+    assert api(gym_b, owner_b).post("/api/v1/members/", body, format="json").status_code == 201
+
+
 # Assessments: gym A's attempts, landmarks, clips and blocks, addressed from gym B.
 ASSESSMENT_URLS = [
     ("api", "/api/v1/assessments/attempts/{attempt}/"),

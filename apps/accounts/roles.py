@@ -34,6 +34,62 @@ _STAFF_ALL = [
     "accounts.manage_staff",
 ]
 
+# The door: front desk checks people in and out and issues cards; managers also run the
+# kiosks and the door rules.
+_DOOR_DESK = [
+    "attendance.view_visit",
+    "attendance.add_visit",
+    "attendance.change_visit",
+    "attendance.view_deniedattempt",
+    "attendance.view_kiosk",
+    "attendance.change_memberpass",
+]
+_DOOR_ALL = [
+    *_DOOR_DESK,
+    "attendance.add_kiosk",
+    "attendance.change_kiosk",
+    "attendance.change_doorsettings",
+]
+_CLASSES_ALL = [
+    f"bookings.{verb}_{model}"
+    for model in (
+        "room",
+        "classtype",
+        "trainerprofile",
+        "schedule",
+        "classsession",
+        "closure",
+        "traineravailability",
+        "trainertimeoff",
+        "ptsessiontype",
+    )
+    for verb in ("view", "add", "change", "delete")
+] + [
+    "bookings.view_booking",
+    "bookings.change_booking",
+    "bookings.view_penalty",
+    "bookings.change_penalty",
+    "bookings.view_bookingpolicy",
+    "bookings.change_bookingpolicy",
+    "bookings.view_calendarfeed",
+    "bookings.view_ptbooking",
+    "bookings.change_ptbooking",
+]
+# Trainers and the front desk see the timetable and take attendance on the roster.
+_CLASSES_ROSTER = ["bookings.view_classsession", "bookings.view_booking", "bookings.change_booking"]
+_BILLING_READ = [
+    "billing.view_membershipplan",
+    "billing.view_membersubscription",
+    "billing.view_invoice",
+]
+_BILLING_ALL = [
+    *_BILLING_READ,
+    "billing.add_membershipplan",
+    "billing.change_membershipplan",
+    "billing.view_webhookevent",
+    "billing.view_creditentry",
+    "billing.view_billing_reports",
+]
 # Assessments: trainers see clients' results and blocks; owners and managers also lift blocks.
 _ASSESSMENTS_VIEW = ["assessments.view_attempt", "assessments.view_quotablock"]
 _ASSESSMENTS_ALL = [
@@ -46,13 +102,42 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OWNER: [
         *_MEMBERS_ALL,
         *_STAFF_ALL,
+        *_DOOR_ALL,
+        *_CLASSES_ALL,
+        *_BILLING_ALL,
         *_ASSESSMENTS_ALL,
+        "billing.view_billingsettings",
+        "billing.add_billingsettings",
+        "billing.change_billingsettings",
         "accounts.manage_gym_settings",
         "auth.view_group",
     ],
-    Role.MANAGER: [*_MEMBERS_ALL, *_STAFF_ALL, *_ASSESSMENTS_ALL],
-    Role.TRAINER: ["members.view_member", *_ASSESSMENTS_VIEW],
-    Role.FRONT_DESK: ["members.view_member", "members.add_member", "members.change_member"],
+    Role.MANAGER: [
+        *_MEMBERS_ALL,
+        *_STAFF_ALL,
+        *_DOOR_ALL,
+        *_CLASSES_ALL,
+        *_BILLING_ALL,
+        *_ASSESSMENTS_ALL,
+    ],
+    # Trainers answer personal-training requests made to them (scoped in the views).
+    Role.TRAINER: [
+        "members.view_member",
+        "attendance.view_visit",
+        *_CLASSES_ROSTER,
+        "bookings.view_ptbooking",
+        "bookings.change_ptbooking",
+        *_ASSESSMENTS_VIEW,
+    ],
+    Role.FRONT_DESK: [
+        "members.view_member",
+        "members.add_member",
+        "members.change_member",
+        *_DOOR_DESK,
+        *_CLASSES_ROSTER,
+        "bookings.view_penalty",
+        *_BILLING_READ,
+    ],
     Role.MEMBER: [],
 }
 

@@ -42,6 +42,8 @@ SHARED_APPS = [
     "channels",
     # One beat for the whole platform: its schedule lives in public and fans out per gym.
     "django_celery_beat",
+    # Gyms paying the platform (the platform's own Stripe account): public tables only.
+    "apps.platform_billing",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -52,8 +54,10 @@ TENANT_APPS = [
     "allauth",
     "allauth.account",
     "apps.members",  # member profiles belong to one gym
-    "apps.billing",  # tiers + entitlements (no tables yet)
+    "apps.billing",  # each gym's plans, subscriptions, invoices, Stripe events
     "apps.dashboard",  # staff pages shell (no tables)
+    "apps.attendance",  # passes, kiosks and visits belong to one gym's door
+    "apps.bookings",  # classes, sessions, bookings, trainers: per gym
     "apps.assessments",  # members' movement tests: clips, landmarks, results per gym
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -81,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A gym whose platform subscription lapsed: staff warned, then read-only after grace.
+    "apps.platform_billing.middleware.PlatformAccessMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
@@ -151,6 +157,39 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.tenants.tasks.fan_out",
         "schedule": 15 * 60,
         "args": ["apps.members.tasks.refresh_gym_stats"],
+    },
+    # Visits left open (nobody scanned out) end after the gym's configured hours.
+    "attendance-auto-checkout": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 10 * 60,
+        "args": ["apps.attendance.tasks.auto_checkout"],
+    },
+    # Classes: publish the rolling timetable, remind booked members, mark no-shows.
+    "bookings-generate-sessions": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 60 * 60,
+        "args": ["apps.bookings.tasks.generate_sessions"],
+    },
+    "bookings-send-reminders": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 5 * 60,
+        "args": ["apps.bookings.tasks.send_reminders"],
+    },
+    "bookings-mark-no-shows": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 15 * 60,
+        "args": ["apps.bookings.tasks.mark_no_shows"],
+    },
+    # Members past the grace period after a failed payment get the door flag.
+    "billing-enforce-grace": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 60 * 60,
+        "args": ["apps.billing.tasks.enforce_grace_period"],
+    },
+    "billing-retry-unprocessed-events": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 15 * 60,
+        "args": ["apps.billing.tasks.retry_unprocessed_events"],
     },
     "assessment-retest-reminders": {
         "task": "apps.tenants.tasks.fan_out",
@@ -226,9 +265,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Several models have a `status` or a tier field: name each choice set once.
     "ENUM_NAME_OVERRIDES": {
-        "AttemptStatusEnum": "apps.assessments.models.AttemptStatus",
+        "TierEnum": "apps.billing.tiers.Tier",
         "MemberStatusEnum": "apps.members.models.MemberStatus",
+        "BookingStatusEnum": "apps.bookings.models.BookingStatus",
+        "SessionStatusEnum": "apps.bookings.models.SessionStatus",
+        "AttemptStatusEnum": "apps.assessments.models.AttemptStatus",
     },
 }
 # Bodies bigger than this are refused with the API error shape (413).
@@ -290,3 +333,16 @@ LOGGING = {
 DEFAULT_NOT_FOUND_TENANT_VIEW = "apps.tenants.views.unknown_gym"
 # How long a process may serve a gym's settings (branding, active flag) from memory.
 TENANT_CACHE_SECONDS = env.int("TENANT_CACHE_SECONDS", default=30)
+
+# --- Billing (Stripe) ------------------------------------------------------------------
+# Each gym's own keys live encrypted in its schema (apps.billing); nothing global holds a
+# key. STRIPE_API_BASE points the SDK elsewhere (the local stand-in: devtools/stripe_standin).
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# A Fernet key (base64, 32 bytes); unset, one is derived from SECRET_KEY.
+BILLING_ENCRYPTION_KEY = env("BILLING_ENCRYPTION_KEY", default="")
+# The platform's own Stripe account (gyms pay the platform). Unset: platform billing off.
+PLATFORM_STRIPE_SECRET_KEY = env("PLATFORM_STRIPE_SECRET_KEY", default="")
+PLATFORM_STRIPE_WEBHOOK_SECRET = env("PLATFORM_STRIPE_WEBHOOK_SECRET", default="")
+PLATFORM_TRIAL_DAYS = env.int("PLATFORM_TRIAL_DAYS", default=14)
+# Days a lapsed gym's staff are warned before the gym becomes read-only for them.
+PLATFORM_GRACE_DAYS = env.int("PLATFORM_GRACE_DAYS", default=14)

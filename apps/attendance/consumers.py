@@ -1,0 +1,231 @@
+"""Door sockets.
+
+`/ws/kiosk/`: a kiosk authenticates with its token in its first message (not the URL, so
+the token never lands in proxy access logs), then sends scans and heartbeats and gets
+results and config. Protocol: docs/attendance.md.
+
+`/ws/occupancy/`: staff dashboards follow check-ins live (session cookie auth).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from apps.attendance.hub import hub_for
+from apps.attendance.services import (
+    KIOSKS_GROUP,
+    OCCUPANCY_GROUP,
+    kiosk_authenticate,
+    kiosk_config,
+    kiosk_config_by_id,
+    kiosk_group,
+    kiosk_scan,
+    kiosk_seen,
+    occupancy_count,
+)
+from apps.common.channels import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, TenantJsonConsumer
+from apps.common.realtime import tenant_group
+
+logger = logging.getLogger(__name__)
+
+AUTH_TIMEOUT_SECONDS = 10
+# Token bucket per connection: bursts of 20 messages, 10 a second sustained. A kiosk
+# replaying its offline buffer paces itself by the `retry_after` of a `throttled` error.
+BUCKET_SIZE = 20
+BUCKET_RATE = 10.0
+HEARTBEAT_WRITE_SECONDS = 30
+MAX_KEY_LENGTH = 100
+
+
+class KioskConsumer(TenantJsonConsumer):
+    kiosk_id: int | None = None
+
+    async def db(self, fn, *args, **kwargs):
+        # Scans of different kiosks run in parallel threads (each with its own database
+        # connection); Channels' default runs every socket's database work in one thread,
+        # which caps a server at one scan's round trips at a time.
+        def run():
+            with tenant_context(self.tenant):
+                return fn(*args, **kwargs)
+
+        return await database_sync_to_async(run, thread_sensitive=False)()
+
+    async def connect(self):
+        self.kiosk_id = None
+        self.tokens = float(BUCKET_SIZE)
+        self.refilled = time.monotonic()
+        self.last_seen_write = 0.0
+        # Accepted first, then closed with a code: a real client sees 4401, whereas a
+        # refusal during the handshake reaches it only as HTTP 403.
+        await self.accept()
+        self.auth_deadline = asyncio.get_running_loop().call_later(
+            AUTH_TIMEOUT_SECONDS, lambda: asyncio.ensure_future(self._auth_timeout())
+        )
+
+    async def _auth_timeout(self):
+        if self.kiosk_id is None:
+            await self._refuse("auth_timeout", "Send hello with the kiosk token first.")
+
+    async def _refuse(self, code: str, message: str):
+        await self.send_json({"type": "error", "code": code, "message": message})
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def disconnect(self, code):
+        deadline = getattr(self, "auth_deadline", None)
+        if deadline is not None:
+            deadline.cancel()
+        await super().disconnect(code)
+
+    def _take_token(self) -> float:
+        """0 if the message may go through, else seconds until it could."""
+        now = time.monotonic()
+        self.tokens = min(BUCKET_SIZE, self.tokens + (now - self.refilled) * BUCKET_RATE)
+        self.refilled = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / BUCKET_RATE
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        wait = self._take_token()
+        if wait:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "throttled",
+                    "message": "Too many messages; this one was dropped.",
+                    "retry_after": round(wait, 2),
+                }
+            )
+            return
+        await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
+
+    async def _error(self, code: str, message: str, **extra):
+        await self.send_json({"type": "error", "code": code, "message": message, **extra})
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        if self.kiosk_id is None:
+            if kind != "hello":
+                await self._refuse("unauthenticated", "Send hello with the kiosk token first.")
+                return
+            await self._hello(content)
+        elif kind == "scan":
+            await self._scan(content)
+        elif kind == "heartbeat":
+            await self._heartbeat()
+        elif kind == "hello":
+            await self._error("already_authenticated", "This socket is already authenticated.")
+        else:
+            await self._error(
+                "unknown_message", "Known message types: hello, scan, heartbeat.", received=kind
+            )
+
+    async def _hello(self, content):
+        kiosk = await self.db(kiosk_authenticate, token=content.get("token"))
+        if kiosk is None:
+            await self._refuse("invalid_token", "Unknown or revoked kiosk token.")
+            return
+        self.kiosk_id = kiosk.pk
+        self.auth_deadline.cancel()
+        await self.join(kiosk_group(kiosk.pk))
+        await self.join(KIOSKS_GROUP)
+        await self.db(kiosk_seen, kiosk_id=kiosk.pk)
+        self.last_seen_write = time.monotonic()
+        await self.send_json({"type": "config", **await self.db(kiosk_config, kiosk=kiosk)})
+
+    async def _scan(self, content):
+        code, key = content.get("code"), content.get("idempotency_key")
+        if not isinstance(code, str) or not code or len(code) > 200:
+            await self._error("invalid_scan", "code must be a non-empty string.", key=key)
+            return
+        if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+            await self._error(
+                "invalid_scan",
+                f"idempotency_key must be a string of 1 to {MAX_KEY_LENGTH} characters.",
+                key=key if isinstance(key, str) else None,
+            )
+            return
+        direction = content.get("direction")
+        result = await self.db(
+            kiosk_scan,
+            kiosk_id=self.kiosk_id,
+            code=code,
+            idempotency_key=key,
+            client_ts=content.get("client_ts"),
+            direction=direction if direction in ("in", "out") else None,
+        )
+        if result is None:  # revoked meanwhile (and the revocation event was missed)
+            await self._refuse("invalid_token", "This kiosk has been revoked.")
+            return
+        answer, events = result
+        self.last_seen_write = time.monotonic()
+        await self.send_json({"type": "result", "idempotency_key": key, **answer})
+        # Committed: now tell the dashboards. The socket is the fast path; a failed send
+        # loses nothing (dashboards re-read REST after reconnecting).
+        for name, event, payload in events:
+            try:
+                await self.channel_layer.group_send(
+                    tenant_group(name, self.tenant.schema_name),
+                    {"type": "event.message", "event": event, "payload": payload},
+                )
+            except Exception:  # noqa: BLE001 - see comment above
+                logger.warning("Occupancy event %s was not delivered", event, exc_info=True)
+
+    async def _heartbeat(self):
+        if time.monotonic() - self.last_seen_write > HEARTBEAT_WRITE_SECONDS:
+            await self.db(kiosk_seen, kiosk_id=self.kiosk_id)
+            self.last_seen_write = time.monotonic()
+        await self.send_json({"type": "heartbeat", "server_time": timezone.now().isoformat()})
+
+    async def event_message(self, event):
+        if event["event"] == "kiosk.revoked":
+            await self._refuse("revoked", "This kiosk has been revoked.")
+        elif event["event"] == "config.changed" and self.kiosk_id is not None:
+            config = await self.db(kiosk_config_by_id, kiosk_id=self.kiosk_id)
+            if config is not None:
+                await self.send_json({"type": "config", **config})
+
+
+class OccupancyConsumer(TenantJsonConsumer):
+    """Staff who may see visits get `hello` (with the count) and then every door event."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        allowed = bool(user and user.is_authenticated and user.is_gym_staff)
+        # has_perm may fall through to a database lookup: run it in the gym's schema.
+        if not (allowed and await self.db(user.has_perm, "attendance.view_visit")):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.accept()
+        # Not a group member of its own: the process's hub for this gym hands it events.
+        self.hub = hub_for(self.channel_layer, OCCUPANCY_GROUP, self.tenant.schema_name)
+        await self.hub.add(self)
+        await self.send_json({"type": "hello", "count": await self.db(occupancy_count)})
+
+    async def receive_json(self, content, **kwargs):
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "unknown_message",
+                    "message": "Only 'ping' is understood here.",
+                }
+            )
+
+    async def deliver(self, event):
+        await self.send_json({"type": event["event"], "payload": event["payload"]})
+
+    async def disconnect(self, code):
+        hub = getattr(self, "hub", None)
+        if hub is not None:
+            await hub.discard(self)
+        await super().disconnect(code)

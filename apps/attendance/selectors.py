@@ -1,0 +1,122 @@
+"""Reads for the door: occupancy now, typical occupancy, visit history (current schema)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from apps.attendance.models import DeniedAttempt, Kiosk, Visit
+from apps.attendance.services import door_settings_get, gym_tz, month_start, occupancy_count
+from apps.tenants.opening_hours import DAYS
+
+TYPICAL_WEEKS = 4
+TYPICAL_CACHE_SECONDS = 15 * 60
+
+
+def busy_level(*, count: int, capacity: int, busy_percent: int, very_busy_percent: int):
+    """quiet / busy / very_busy / full, or None when the gym has set no capacity."""
+    if capacity <= 0:
+        return None
+    percent = 100 * count / capacity
+    if percent >= 100:
+        return "full"
+    if percent >= very_busy_percent:
+        return "very_busy"
+    if percent >= busy_percent:
+        return "busy"
+    return "quiet"
+
+
+def occupancy_now() -> dict:
+    door = door_settings_get()
+    count = occupancy_count()
+    return {
+        "count": count,
+        "capacity": door.capacity or None,
+        "percent": round(100 * count / door.capacity) if door.capacity else None,
+        "level": busy_level(
+            count=count,
+            capacity=door.capacity,
+            busy_percent=door.busy_percent,
+            very_busy_percent=door.very_busy_percent,
+        ),
+        "at": timezone.now(),
+    }
+
+
+def typical_occupancy(*, now: datetime | None = None) -> dict:
+    """Average people inside per weekday and hour (gym time) over the last four weeks:
+    a visit counts in every hour it touches. Cached for 15 minutes (per gym: the cache
+    key carries the schema)."""
+    key = "attendance:typical"
+    if now is None and (cached := cache.get(key)) is not None:
+        return cached
+    now = now or timezone.now()
+    tz = gym_tz()
+    since = now - timedelta(weeks=TYPICAL_WEEKS)
+    table = Visit._meta.db_table
+    sql = f"""
+        SELECT extract(isodow FROM h)::int, extract(hour FROM h)::int, count(*)
+        FROM {table} v,
+             generate_series(
+                 date_trunc('hour', v.entered_at AT TIME ZONE %(tz)s),
+                 LEAST(COALESCE(v.exited_at, %(now)s), %(now)s) AT TIME ZONE %(tz)s,
+                 interval '1 hour'
+             ) AS h
+        WHERE v.entered_at >= %(since)s AND v.entered_at < %(now)s
+        GROUP BY 1, 2
+    """  # noqa: S608 - the table name is ours; values are parameters
+    grid = [[0.0] * 24 for _ in DAYS]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"tz": str(tz), "now": now, "since": since})
+        for isodow, hour, n in cursor.fetchall():
+            grid[isodow - 1][hour] = round(n / TYPICAL_WEEKS, 1)
+    data = {
+        "weeks": TYPICAL_WEEKS,
+        "time_zone": str(tz),
+        "days": [{"day": day, "hours": grid[i]} for i, day in enumerate(DAYS)],
+    }
+    cache.set(key, data, TYPICAL_CACHE_SECONDS)
+    return data
+
+
+def _day_bounds(day: date, end: bool = False) -> datetime:
+    moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+    return timezone.make_aware(moment, gym_tz())
+
+
+def visit_list(*, filters: dict | None = None) -> QuerySet[Visit]:
+    """Visits, newest first; filters: member (id), date_from, date_to (gym-local dates,
+    inclusive), inside (bool)."""
+    filters = filters or {}
+    visits = Visit.objects.select_related("member", "kiosk", "checked_in_by")
+    if filters.get("member"):
+        visits = visits.filter(member_id=filters["member"])
+    if filters.get("date_from"):
+        visits = visits.filter(entered_at__gte=_day_bounds(filters["date_from"]))
+    if filters.get("date_to"):
+        visits = visits.filter(entered_at__lt=_day_bounds(filters["date_to"], end=True))
+    if filters.get("inside"):
+        visits = visits.filter(exited_at__isnull=True)
+    return visits
+
+
+def denied_list(*, limit: int = 20) -> QuerySet[DeniedAttempt]:
+    return DeniedAttempt.objects.select_related("member", "kiosk")[:limit]
+
+
+def member_attendance(*, member) -> dict:
+    now = timezone.now()
+    counts = Visit.objects.filter(member=member).aggregate(
+        total=Count("id"), this_month=Count("id", filter=Q(entered_at__gte=month_start(now)))
+    )
+    last = Visit.objects.filter(member=member).order_by("-entered_at").first()
+    return {**counts, "last": last}
+
+
+def kiosk_list() -> QuerySet[Kiosk]:
+    return Kiosk.objects.all()

@@ -1,0 +1,703 @@
+"""Writes for the door: passes, kiosks, the one access-rules service, check-outs.
+
+Kiosk scans (WebSocket), front-desk check-ins (dashboard and API) and the automatic
+checkout all come through here, and so does every broadcast to the occupancy dashboards.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import hashlib
+import json
+import secrets
+import time
+import zoneinfo
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.attendance import codes
+from apps.attendance.models import (
+    DeniedAttempt,
+    DenyReason,
+    DoorSettings,
+    ExitMethod,
+    Kiosk,
+    KioskMode,
+    MemberPass,
+    ScanReceipt,
+    Visit,
+    VisitMethod,
+)
+from apps.billing.tiers import Tier
+from apps.bookings.services.booking import booking_link_visit
+from apps.common.errors import ApplicationError
+from apps.common.realtime import broadcast_on_commit
+from apps.members.models import Member, MemberStatus
+from apps.tenants.models import Gym
+from apps.tenants.opening_hours import DAYS, validate_opening_hours
+
+OCCUPANCY_GROUP = "occupancy"
+KIOSKS_GROUP = "kiosks"
+# A kiosk may timestamp a buffered scan this far back; older ones count as now.
+MAX_REPLAY_AGE = timedelta(hours=24)
+ALLOWED_STATUSES = frozenset({MemberStatus.ACTIVE, MemberStatus.TRIAL})
+
+
+def kiosk_group(kiosk_id: int) -> str:
+    """Name (without schema) of the group that reaches one kiosk's sockets."""
+    return f"kiosk.{kiosk_id}"
+
+
+def _deny_messages() -> dict[str, str]:
+    return {
+        DenyReason.UNKNOWN_CODE: _("This code is not valid here."),
+        DenyReason.EXPIRED_CODE: _("This code has expired. Open the app for a fresh one."),
+        DenyReason.REVOKED_CODE: _("This card has been cancelled. Please see the front desk."),
+        DenyReason.NOT_ACTIVE: _("The membership is not active. Please see the front desk."),
+        DenyReason.PAYMENT_OVERDUE: _("A payment is overdue. Please see the front desk."),
+        DenyReason.CLOSED: _("The gym is closed now."),
+        DenyReason.ALREADY_INSIDE: _("Already checked in."),
+        DenyReason.TIER_NOT_ALLOWED: _("The membership does not include this area or time."),
+    }
+
+
+# --- Settings ------------------------------------------------------------------------
+
+
+# Every scan needs the door rules and the gym's hours: this process keeps them for a few
+# seconds per gym (a change applies to scans within that time; this process's own
+# changes at once). Measured: two of a scan's ten round trips.
+RULES_CACHE_SECONDS = 5.0
+_rules_cache: dict[str, tuple[float, DoorSettings, dict]] = {}
+
+
+def door_cache_clear() -> None:
+    _rules_cache.clear()
+
+
+def door_settings_get() -> DoorSettings:
+    found = DoorSettings.objects.filter(pk=1).first()
+    if found is None:
+        found, _created = DoorSettings.objects.get_or_create(pk=1)
+    return found
+
+
+def _door_rules() -> tuple[DoorSettings, dict]:
+    """(door settings, {"opening_hours", "time_zone"}) of the current gym, read fresh at
+    most every RULES_CACHE_SECONDS. A kiosk socket holds the gym it resolved at connect
+    for days, so its hours come from here, not from that object."""
+    schema = connection.schema_name
+    hit = _rules_cache.get(schema)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        return copy.copy(hit[1]), hit[2]
+    door = door_settings_get()
+    hours = (
+        Gym.objects.filter(schema_name=schema).values("opening_hours", "time_zone").first() or {}
+    )
+    _rules_cache[schema] = (now + RULES_CACHE_SECONDS, door, hours)
+    return copy.copy(door), hours
+
+
+def validate_tier_hours(value) -> None:
+    if not isinstance(value, dict) or set(value) - set(Tier.values):
+        raise ValidationError(_("Hours by tier must be keyed by tier."))
+    for hours in value.values():
+        validate_opening_hours(hours)
+
+
+@transaction.atomic
+def door_settings_update(*, data: dict, by: User | None = None) -> DoorSettings:
+    door = DoorSettings.objects.select_for_update().filter(pk=1).first() or door_settings_get()
+    for name, value in data.items():
+        setattr(door, name, value)
+    if "tier_hours" in data:
+        try:
+            validate_tier_hours(door.tier_hours)
+        except ValidationError as exc:
+            raise ApplicationError(
+                exc.messages[0], code="validation_error", details={"tier_hours": exc.messages}
+            ) from exc
+    if door.very_busy_percent < door.busy_percent:
+        raise ApplicationError(
+            _("“Very busy” must start at or above “busy”."),
+            code="validation_error",
+            details={"very_busy_percent": [_("Must be at least the busy threshold.")]},
+        )
+    try:
+        door.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError(
+            _("Some fields are not valid."), code="validation_error", details=exc.message_dict
+        ) from exc
+    door.save()
+    _rules_cache.pop(connection.schema_name, None)
+    # Kiosks show the message and hours: push the new config to every connected one.
+    broadcast_on_commit(KIOSKS_GROUP, "config.changed", {})
+    return door
+
+
+# --- Passes --------------------------------------------------------------------------
+
+
+def pass_get_or_create(*, member: Member) -> MemberPass:
+    found = MemberPass.objects.filter(member=member).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return MemberPass.objects.create(member=member, secret=secrets.token_hex(32))
+    except IntegrityError:  # made at the same moment by another request
+        return MemberPass.objects.get(member=member)
+
+
+def pass_rotating_code(*, member: Member, now: datetime | None = None) -> dict:
+    """The code the app shows now, and when to fetch the next."""
+    door_pass = pass_get_or_create(member=member)
+    now = now or timezone.now()
+    step = codes.step_of(now)
+    expires = datetime.fromtimestamp((step + 1) * codes.STEP_SECONDS, tz=UTC)
+    return {
+        "code": codes.rotating_code(member_id=member.pk, secret=door_pass.secret, step=step),
+        "expires_at": expires,
+        "refresh_seconds": codes.STEP_SECONDS,
+        "member_number": member.number,
+        "has_card": door_pass.has_active_card,
+    }
+
+
+@transaction.atomic
+def pass_issue_card(*, member: Member, by: User | None = None) -> str:
+    """A new printed-card code; every earlier card of this member stops working."""
+    door_pass = pass_get_or_create(member=member)
+    door_pass = MemberPass.objects.select_for_update().get(pk=door_pass.pk)
+    door_pass.card_serial += 1
+    door_pass.card_issued_at = timezone.now()
+    door_pass.card_revoked_at = None
+    door_pass.save(update_fields=["card_serial", "card_issued_at", "card_revoked_at"])
+    return codes.card_code(
+        member_id=member.pk, secret=door_pass.secret, serial=door_pass.card_serial
+    )
+
+
+def pass_card_code(*, member: Member) -> str | None:
+    """The member's current card code, to print again; None without an active card."""
+    door_pass = MemberPass.objects.filter(member=member).first()
+    if door_pass is None or not door_pass.has_active_card:
+        return None
+    return codes.card_code(
+        member_id=member.pk, secret=door_pass.secret, serial=door_pass.card_serial
+    )
+
+
+@transaction.atomic
+def pass_revoke_card(*, member: Member, by: User | None = None) -> None:
+    updated = MemberPass.objects.filter(
+        member=member, card_serial__gt=0, card_revoked_at__isnull=True
+    ).update(card_revoked_at=timezone.now())
+    if not updated:
+        raise ApplicationError(_("This member has no active card."), code="no_card")
+
+
+@transaction.atomic
+def pass_reset(*, member: Member, by: User | None = None) -> None:
+    """A new secret: every code shown or printed so far stops working (a lost phone).
+    A printed card, if any, must be issued again."""
+    door_pass = pass_get_or_create(member=member)
+    MemberPass.objects.filter(pk=door_pass.pk).update(secret=secrets.token_hex(32))
+    MemberPass.objects.filter(
+        pk=door_pass.pk, card_serial__gt=0, card_revoked_at__isnull=True
+    ).update(card_revoked_at=timezone.now())
+
+
+# --- Kiosks --------------------------------------------------------------------------
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def kiosk_register(
+    *, name: str, mode: str, allowed_tiers: list[str] | None = None, by: User | None = None
+) -> tuple[Kiosk, str]:
+    """A new kiosk and its token. The token is returned once and stored only hashed."""
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError(
+            _("Give the kiosk a name."), code="validation_error", details={"name": [_("Required.")]}
+        )
+    if mode not in KioskMode.values:
+        raise ApplicationError(
+            _("Unknown kiosk mode."), code="validation_error", details={"mode": KioskMode.values}
+        )
+    token = "kt_" + secrets.token_urlsafe(32)
+    kiosk = Kiosk(
+        name=name[:80],
+        mode=mode,
+        allowed_tiers=sorted(set(allowed_tiers or [])),
+        token_hash=_hash_token(token),
+        created_by=by,
+    )
+    try:
+        kiosk.full_clean(exclude=["token_hash", "created_by"])
+    except ValidationError as exc:
+        raise ApplicationError(
+            _("Some fields are not valid."), code="validation_error", details=exc.message_dict
+        ) from exc
+    kiosk.save()
+    return kiosk, token
+
+
+def kiosk_authenticate(*, token: str) -> Kiosk | None:
+    """The active kiosk holding `token` in the current gym, or None."""
+    if not isinstance(token, str) or not token.startswith("kt_") or len(token) > 100:
+        return None
+    return Kiosk.objects.filter(token_hash=_hash_token(token), revoked_at__isnull=True).first()
+
+
+@transaction.atomic
+def kiosk_revoke(*, kiosk: Kiosk, by: User | None = None) -> Kiosk:
+    if kiosk.revoked_at is None:
+        kiosk.revoked_at = timezone.now()
+        kiosk.save(update_fields=["revoked_at"])
+        # Connected sockets of this kiosk close themselves on this event.
+        broadcast_on_commit(kiosk_group(kiosk.pk), "kiosk.revoked", {"id": kiosk.pk})
+    return kiosk
+
+
+def kiosk_seen(*, kiosk_id: int, at: datetime | None = None) -> None:
+    Kiosk.objects.filter(pk=kiosk_id).update(last_seen_at=at or timezone.now())
+
+
+# --- The access rules ----------------------------------------------------------------
+
+
+@dataclass
+class ScanResult:
+    granted: bool
+    reason: str
+    message: str
+    direction: str = "in"  # "in" | "out"
+    member: dict | None = None
+    visits_this_month: int | None = None
+    visit_id: int | None = None
+    occupancy: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("extra")
+        return data
+
+
+def gym_tz():
+    try:
+        return zoneinfo.ZoneInfo(getattr(connection.tenant, "time_zone", "UTC") or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def within_hours(hours: dict, moment: datetime) -> bool:
+    """Whether `moment` falls in `hours` ({"mon": [["06:00", "22:00"]], ...}), read in the
+    gym's time zone."""
+    local = moment.astimezone(gym_tz())
+    hhmm = local.strftime("%H:%M")
+    return any(start <= hhmm < end for start, end in (hours or {}).get(DAYS[local.weekday()], []))
+
+
+def _member_card(member: Member) -> dict:
+    return {
+        "id": member.pk,
+        "number": member.number,
+        "name": member.full_name,
+        "photo_url": member.photo.url if member.photo else None,
+        "tier": member.tier,
+    }
+
+
+def month_start(moment: datetime) -> datetime:
+    local = moment.astimezone(gym_tz())
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def occupancy_count() -> int:
+    return Visit.objects.filter(exited_at__isnull=True).count()
+
+
+def _resolve_code(code: str, at: datetime) -> tuple[Member | None, str | None, str]:
+    """(member, deny reason or None, method) for a presented code."""
+    parsed = codes.parse(code)
+    if parsed is None:
+        return None, DenyReason.UNKNOWN_CODE, VisitMethod.QR
+    method = VisitMethod.CARD if parsed.kind == "card" else VisitMethod.QR
+    # The member's row is locked in the same query (see _decide).
+    door_pass = (
+        MemberPass.objects.select_related("member")
+        .select_for_update(of=("member",))
+        .filter(member_id=parsed.member_id)
+        .first()
+    )
+    if door_pass is None:
+        return None, DenyReason.UNKNOWN_CODE, method
+    if parsed.kind == "card":
+        if not codes.card_matches(parsed=parsed, secret=door_pass.secret):
+            return None, DenyReason.UNKNOWN_CODE, method
+        if parsed.serial != door_pass.card_serial or door_pass.card_revoked_at is not None:
+            return door_pass.member, DenyReason.REVOKED_CODE, method
+        return door_pass.member, None, method
+    age = codes.rotating_age(parsed=parsed, secret=door_pass.secret, at=at)
+    if age is None:
+        return None, DenyReason.UNKNOWN_CODE, method
+    if age > codes.GRACE_STEPS:
+        return door_pass.member, DenyReason.EXPIRED_CODE, method
+    return door_pass.member, None, method
+
+
+def _member_rules(member: Member, at: datetime, kiosk: Kiosk | None, door: DoorSettings):
+    if member.status not in ALLOWED_STATUSES:
+        return DenyReason.NOT_ACTIVE
+    if member.payment_overdue:
+        return DenyReason.PAYMENT_OVERDUE
+    if not within_hours(connection.tenant.opening_hours, at):
+        return DenyReason.CLOSED
+    if kiosk is not None and kiosk.allowed_tiers and member.tier not in kiosk.allowed_tiers:
+        return DenyReason.TIER_NOT_ALLOWED
+    tier_hours = (door.tier_hours or {}).get(member.tier)
+    if tier_hours is not None and not within_hours(tier_hours, at):
+        return DenyReason.TIER_NOT_ALLOWED
+    return None
+
+
+# While a kiosk scan runs, its dashboard events are collected here instead of being sent
+# from the database thread at commit: the consumer answers the kiosk first, then sends
+# them (the door waits for nobody's dashboard).
+_deferred: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "attendance_deferred_events", default=None
+)
+
+
+def _announce(event: str, payload: dict) -> None:
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.append((OCCUPANCY_GROUP, event, payload))
+    else:
+        broadcast_on_commit(OCCUPANCY_GROUP, event, payload)
+
+
+def _deny(
+    *,
+    reason: str,
+    member: Member | None,
+    kiosk: Kiosk | None,
+    by: User | None,
+    code: str,
+    at: datetime,
+) -> ScanResult:
+    attempt = DeniedAttempt.objects.create(
+        reason=reason, member=member, kiosk=kiosk, by=by, code_presented=(code or "")[:24], at=at
+    )
+    result = ScanResult(
+        granted=False,
+        reason=reason,
+        message=_deny_messages()[reason],
+        member=_member_card(member) if member else None,
+    )
+    _announce(
+        "visit.denied",
+        {
+            "id": attempt.pk,
+            "reason": reason,
+            "message": result.message,
+            "member": result.member,
+            "kiosk": kiosk.name if kiosk else None,
+            "at": at.isoformat(),
+        },
+    )
+    return result
+
+
+def _exit(*, visit: Visit, at: datetime, how: str, kiosk: Kiosk | None, member=None) -> int:
+    """End `visit`; returns the number of people inside afterwards."""
+    visit.exited_at = max(at, visit.entered_at)
+    visit.exit_method = how
+    visit.save(update_fields=["exited_at", "exit_method"])
+    count = occupancy_count()
+    _announce(
+        "visit.exited",
+        {
+            "id": visit.pk,
+            "member": _member_card(member or visit.member),
+            "kiosk": kiosk.name if kiosk else None,
+            "how": how,
+            "at": visit.exited_at.isoformat(),
+            "count": count,
+        },
+    )
+    return count
+
+
+def _decide(
+    *,
+    member: Member | None,
+    code: str,
+    kiosk: Kiosk | None,
+    by: User | None,
+    direction: str | None,
+    at: datetime,
+) -> ScanResult:
+    door, _hours = _door_rules()
+    method = VisitMethod.DESK
+    # The member's row lock serialises every decision about this member: two scans at
+    # the same moment cannot both open a visit (the partial unique index backs this up).
+    if member is None:
+        member, reason, method = _resolve_code(code, at)  # locks the member's row
+        if reason:
+            return _deny(reason=reason, member=member, kiosk=kiosk, by=by, code=code, at=at)
+    else:
+        member = Member.objects.select_for_update().get(pk=member.pk)
+    open_visit = Visit.objects.filter(member=member, exited_at__isnull=True).first()
+
+    mode = kiosk.mode if kiosk else KioskMode.ENTRY
+    if mode == KioskMode.EXIT or (mode == KioskMode.BOTH and direction == "out"):
+        wants_out = True
+    elif mode == KioskMode.BOTH and direction != "in":
+        wants_out = open_visit is not None  # one door, both ways: the scan toggles
+    else:
+        wants_out = False
+
+    if wants_out:
+        # Never keep anyone in: an exit is always granted.
+        if open_visit is not None:
+            count = _exit(
+                visit=open_visit,
+                at=at,
+                how=ExitMethod.KIOSK if kiosk else ExitMethod.DESK,
+                kiosk=kiosk,
+                member=member,
+            )
+        else:
+            count = occupancy_count()
+        return ScanResult(
+            granted=True,
+            reason="exit",
+            message=_("Goodbye!"),
+            direction="out",
+            member=_member_card(member),
+            visit_id=open_visit.pk if open_visit else None,
+            occupancy=count,
+        )
+
+    reason = _member_rules(member, at, kiosk, door)
+    if reason is None and open_visit is not None and door.anti_passback:
+        reason = DenyReason.ALREADY_INSIDE
+    if reason:
+        return _deny(reason=reason, member=member, kiosk=kiosk, by=by, code=code, at=at)
+    if open_visit is not None:
+        # Anti-passback off: the earlier visit ends where the new one starts.
+        _exit(visit=open_visit, at=at, how=ExitMethod.REENTRY, kiosk=kiosk, member=member)
+    visit = Visit.objects.create(
+        member=member, entered_at=at, method=method, kiosk=kiosk, checked_in_by=by
+    )
+    # Coming in for a booked class is the attendance mark (one indexed query otherwise).
+    booking_link_visit(member=member, entered_at=at)
+    # People inside and this member's visits this month, in one query (two indexes).
+    since = month_start(at)
+    counts = Visit.objects.filter(
+        Q(exited_at__isnull=True) | Q(member=member, entered_at__gte=since)
+    ).aggregate(
+        inside=Count("id", filter=Q(exited_at__isnull=True)),
+        month=Count("id", filter=Q(member=member, entered_at__gte=since)),
+    )
+    count = counts["inside"]
+    result = ScanResult(
+        granted=True,
+        reason="granted",
+        message=_("Welcome, %(name)s!") % {"name": member.first_name},
+        member=_member_card(member),
+        visits_this_month=counts["month"],
+        visit_id=visit.pk,
+        occupancy=count,
+    )
+    _announce(
+        "visit.entered",
+        {
+            "id": visit.pk,
+            "member": result.member,
+            "kiosk": kiosk.name if kiosk else None,
+            "method": method,
+            "at": at.isoformat(),
+            "count": count,
+        },
+    )
+    return result
+
+
+def _scan_time(client_ts, now: datetime) -> datetime:
+    """When the scan happened: the kiosk's timestamp for a buffered scan, within reason."""
+    if not client_ts:
+        return now
+    try:
+        moment = datetime.fromisoformat(str(client_ts).replace("Z", "+00:00"))
+    except ValueError:
+        return now
+    if timezone.is_naive(moment):
+        return now
+    if moment > now or moment < now - MAX_REPLAY_AGE:
+        return now
+    return moment
+
+
+def check_in(
+    *,
+    code: str = "",
+    member: Member | None = None,
+    kiosk: Kiosk | None = None,
+    by: User | None = None,
+    idempotency_key: str | None = None,
+    client_ts=None,
+    direction: str | None = None,
+) -> dict:
+    """Decide one door event and record it (a Visit or a DeniedAttempt); return the
+    answer for the kiosk or front desk. With a kiosk and an idempotency key, a replayed
+    scan gets the first answer back and counts once."""
+    now = timezone.now()
+    at = _scan_time(client_ts, now) if kiosk is not None else now
+    keyed = kiosk is not None and bool(idempotency_key)
+    deferred = _deferred.get()
+    mark = len(deferred) if deferred is not None else 0
+    try:
+        with transaction.atomic():
+            result = _decide(
+                member=member, code=code, kiosk=kiosk, by=by, direction=direction, at=at
+            )
+            answer = {**result.as_dict(), "replayed": False}
+            # The receipt is written last, in the same transaction: a scan with the same
+            # key that ran first (committed, or committing: the insert waits for it) wins,
+            # and this one's decision is rolled back.
+            if keyed and not _receipt_insert(kiosk=kiosk, key=idempotency_key, answer=answer):
+                raise _Replayed
+            if kiosk is not None and (
+                kiosk.last_seen_at is None or now - kiosk.last_seen_at > timedelta(seconds=30)
+            ):
+                kiosk_seen(kiosk_id=kiosk.pk, at=now)
+    except _Replayed:
+        if deferred is not None:
+            del deferred[mark:]  # its events were rolled back with it
+        previous = ScanReceipt.objects.get(kiosk=kiosk, key=idempotency_key)
+        return {**previous.result, "replayed": True}
+    return answer
+
+
+class _Replayed(Exception):
+    """Raised inside the transaction to roll back a replayed scan's decision."""
+
+
+def _receipt_insert(*, kiosk: Kiosk, key: str, answer: dict) -> bool:
+    """Store the answer under the kiosk's key; False if the key was used already."""
+    table = ScanReceipt._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (kiosk_id, key, result, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (kiosk_id, key) DO NOTHING RETURNING id",
+            [kiosk.pk, key, json.dumps(answer), timezone.now()],
+        )
+        return cursor.fetchone() is not None
+
+
+def kiosk_scan(*, kiosk_id: int, **scan) -> tuple[dict, list] | None:
+    """A scan from a connected kiosk: (answer, dashboard events to send now that it is
+    committed), or None if the kiosk has been revoked meanwhile (read fresh on every scan:
+    a revocation event on the channel layer may be lost)."""
+    kiosk = Kiosk.objects.filter(pk=kiosk_id, revoked_at__isnull=True).first()
+    if kiosk is None:
+        return None
+    _refresh_gym_hours()
+    events: list = []
+    token = _deferred.set(events)
+    try:
+        # Messages for the people at the door: in the gym's language.
+        with translation.override(getattr(connection.tenant, "default_language", None) or "en"):
+            answer = check_in(kiosk=kiosk, **scan)
+    finally:
+        _deferred.reset(token)
+    return answer, events
+
+
+def _refresh_gym_hours() -> None:
+    """Bring the socket's gym object up to date with the hours the rules use."""
+    gym = connection.tenant
+    _door, hours = _door_rules()
+    if hours:
+        gym.opening_hours, gym.time_zone = hours["opening_hours"], hours["time_zone"]
+
+
+@transaction.atomic
+def visit_check_out(*, visit: Visit, by: User | None = None) -> Visit:
+    visit = Visit.objects.select_for_update().select_related("member").get(pk=visit.pk)
+    if visit.exited_at is not None:
+        raise ApplicationError(_("This visit has already ended."), code="already_checked_out")
+    _exit(visit=visit, at=timezone.now(), how=ExitMethod.DESK, kiosk=None)
+    return visit
+
+
+def visits_auto_checkout(*, now: datetime | None = None) -> int:
+    """Close visits open longer than the gym's automatic-checkout hours (current schema).
+    Idempotent: a second run finds nothing left to close."""
+    now = now or timezone.now()
+    door = door_settings_get()
+    cutoff = now - timedelta(hours=door.auto_checkout_hours)
+    closed = 0
+    stale = Visit.objects.filter(exited_at__isnull=True, entered_at__lt=cutoff).values_list(
+        "pk", flat=True
+    )
+    for visit_id in list(stale[:5000]):
+        with transaction.atomic():
+            visit = (
+                Visit.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("member")
+                .filter(pk=visit_id, exited_at__isnull=True)
+                .first()
+            )
+            if visit is None:
+                continue
+            # The visit ends when the automatic checkout says it could have ended at the
+            # latest, so a forgotten exit does not stretch the occupancy history.
+            _exit(
+                visit=visit,
+                at=visit.entered_at + timedelta(hours=door.auto_checkout_hours),
+                how=ExitMethod.AUTO,
+                kiosk=None,
+            )
+            closed += 1
+    # Receipts only guard replays of a kiosk's offline buffer; a week is plenty.
+    ScanReceipt.objects.filter(created_at__lt=now - timedelta(days=7)).delete()
+    return closed
+
+
+def kiosk_config_by_id(*, kiosk_id: int) -> dict | None:
+    kiosk = Kiosk.objects.filter(pk=kiosk_id, revoked_at__isnull=True).first()
+    _refresh_gym_hours()
+    return kiosk_config(kiosk=kiosk) if kiosk else None
+
+
+def kiosk_config(*, kiosk: Kiosk) -> dict:
+    """What a kiosk shows and needs: pushed on connect and when the settings change."""
+    gym = connection.tenant
+    door = door_settings_get()
+    return {
+        "kiosk": {"id": kiosk.pk, "name": kiosk.name, "mode": kiosk.mode},
+        "gym": {"name": gym.name, "time_zone": gym.time_zone},
+        "opening_hours": gym.opening_hours,
+        "open_now": within_hours(gym.opening_hours, timezone.now()),
+        "message": door.kiosk_message,
+        "anti_passback": door.anti_passback,
+    }

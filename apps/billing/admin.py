@@ -1,0 +1,135 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from apps.billing.models import (
+    BillingCustomer,
+    BillingSettings,
+    CheckoutRequest,
+    CreditEntry,
+    Invoice,
+    MembershipPlan,
+    MemberSubscription,
+    WebhookEvent,
+)
+from apps.billing.services import PLAN_FIELDS, billing_settings_update, plan_create, plan_update
+from apps.common.admin import app_has_tables_here
+from apps.common.errors import ApplicationError
+
+
+class BillingSettingsForm(forms.ModelForm):
+    # Secrets are write-only: the page never shows them, blank keeps the stored one.
+    secret_key = forms.CharField(
+        label=_("Stripe secret key"), required=False, widget=forms.PasswordInput
+    )
+    webhook_secret = forms.CharField(
+        label=_("Webhook signing secret"), required=False, widget=forms.PasswordInput
+    )
+
+    class Meta:
+        model = BillingSettings
+        fields = ["publishable_key", "grace_period_days", "freeze_min_days", "freeze_max_days"]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            billing_settings_update(data={k: v for k, v in data.items() if v not in (None, "")})
+        except ApplicationError as exc:
+            for field, errors in (exc.details or {}).items():
+                self.add_error(field if field in self.fields else None, errors)
+            if not exc.details:
+                self.add_error(None, exc.message)
+        return data
+
+
+@admin.register(BillingSettings)
+class BillingSettingsAdmin(admin.ModelAdmin):
+    form = BillingSettingsForm
+    list_display = ["__str__", "stripe_account_id", "connected", "grace_period_days"]
+    readonly_fields = ["stripe_account_id", "updated_at"]
+
+    @admin.display(boolean=True, description=_("connected"))
+    def connected(self, obj):
+        return obj.connected
+
+    def has_add_permission(self, request):
+        # The platform admin asks too (public schema has no such table): answer no there.
+        if not app_has_tables_here("apps.billing") or not super().has_add_permission(request):
+            return False
+        return not BillingSettings.objects.exists()
+
+    def save_model(self, request, obj, form, change):
+        pass  # saved by the service in the form's clean()
+
+
+@admin.register(MembershipPlan)
+class MembershipPlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "price_minor", "currency", "interval", "tier", "sold_online", "active"]
+    list_filter = ["interval", "tier", "active", "sold_online"]
+    readonly_fields = ["currency", "stripe_product_id", "stripe_price_id", "stripe_setup_price_id"]
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f in PLAN_FIELDS}
+        if change:
+            plan_update(plan=MembershipPlan.objects.get(pk=obj.pk), data=data)
+        else:
+            saved = plan_create(
+                data={f: form.cleaned_data[f] for f in PLAN_FIELDS if f in form.cleaned_data}
+            )
+            obj.pk = saved.pk
+
+
+@admin.register(MemberSubscription)
+class MemberSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["stripe_subscription_id", "member", "plan", "status", "current_period_end"]
+    list_filter = ["status", "plan"]
+    search_fields = ["stripe_subscription_id", "member__first_name", "member__last_name"]
+    raw_id_fields = ["member"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # Stripe is the truth; changes go through the API/dashboard
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = [
+        "stripe_invoice_id",
+        "member",
+        "status",
+        "amount_due_minor",
+        "currency",
+        "created",
+    ]
+    list_filter = ["status"]
+    raw_id_fields = ["member", "subscription"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "type", "received_at", "processed_at", "process_count", "error"]
+    list_filter = ["type"]
+    search_fields = ["event_id"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(admin.ModelAdmin):
+    list_display = ["member", "delta", "reason", "source", "created_at"]
+    raw_id_fields = ["member"]
+
+
+@admin.register(BillingCustomer)
+class BillingCustomerAdmin(admin.ModelAdmin):
+    list_display = ["stripe_customer_id", "member"]
+    raw_id_fields = ["member"]
+
+
+@admin.register(CheckoutRequest)
+class CheckoutRequestAdmin(admin.ModelAdmin):
+    list_display = ["stripe_session_id", "member", "plan", "completed_at", "created_at"]
+    raw_id_fields = ["member", "created_by"]

@@ -1,0 +1,236 @@
+"""Billing API: plans (everyone reads what is on sale; staff manage), the member's own
+subscription, invoices, checkout and portal links, and the staff's failed-payments list."""
+
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.billing.api.serializers import (
+    ChangePlanSerializer,
+    CheckoutSerializer,
+    FailedPaymentSerializer,
+    FreezeSerializer,
+    InvoiceSerializer,
+    PlanSerializer,
+    PlanWriteSerializer,
+    ReportSerializer,
+    SubscriptionSerializer,
+)
+from apps.billing.selectors import billing_report, failed_payments, member_invoices, plan_list
+from apps.billing.services import (
+    checkout_start,
+    credit_balance,
+    member_live_subscription,
+    plan_create,
+    plan_update,
+    portal_session_url,
+    subscription_cancel,
+    subscription_change_plan,
+    subscription_freeze,
+    subscription_resume,
+    subscription_unfreeze,
+)
+from apps.common.api.pagination import StandardPagination
+from apps.common.api.permissions import IsGymStaff
+from apps.common.errors import ApplicationError
+from apps.members.selectors import member_for_user
+
+UrlSerializer = inline_serializer(
+    "BillingUrl", {"id": serializers.CharField(), "url": serializers.URLField()}
+)
+MySubscriptionSerializer = inline_serializer(
+    "MySubscription",
+    {
+        "subscription": SubscriptionSerializer(allow_null=True),
+        "class_credits": serializers.IntegerField(),
+        "tier": serializers.CharField(),
+        "status": serializers.CharField(),
+        "payment_overdue": serializers.BooleanField(),
+    },
+)
+
+
+def _me(request):
+    member = member_for_user(user=request.user)
+    if member is None:
+        raise ApplicationError(
+            _("This account has no member profile."), code="no_member_profile", status_code=404
+        )
+    return member
+
+
+def _return_url(request) -> str:
+    return request.build_absolute_uri(reverse("billing-return"))
+
+
+class PlanListView(APIView):
+    """Plans on sale (members) or all plans (staff); staff with permission create plans."""
+
+    @extend_schema(responses=PlanSerializer(many=True))
+    def get(self, request):
+        staff = request.user.is_gym_staff
+        return Response(PlanSerializer(plan_list(for_staff=staff), many=True).data)
+
+    @extend_schema(request=PlanWriteSerializer, responses={201: PlanSerializer})
+    def post(self, request):
+        if not (request.user.is_gym_staff and request.user.has_perm("billing.add_membershipplan")):
+            raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)
+        serializer = PlanWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = plan_create(data=serializer.validated_data)
+        return Response(PlanSerializer(plan).data, status=201)
+
+
+class PlanDetailView(APIView):
+    permission_classes = [IsGymStaff]
+
+    @extend_schema(responses=PlanSerializer)
+    def get(self, request, pk):
+        return Response(PlanSerializer(get_object_or_404(plan_list(for_staff=True), pk=pk)).data)
+
+    @extend_schema(request=PlanWriteSerializer, responses=PlanSerializer)
+    def patch(self, request, pk):
+        if not request.user.has_perm("billing.change_membershipplan"):
+            raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)
+        plan = get_object_or_404(plan_list(for_staff=True), pk=pk)
+        serializer = PlanWriteSerializer(plan, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        plan = plan_update(plan=plan, data=serializer.validated_data)
+        return Response(PlanSerializer(plan).data)
+
+
+class CheckoutView(APIView):
+    """Start Stripe Checkout to join a plan or buy a pack; open the returned `url`."""
+
+    @extend_schema(request=CheckoutSerializer, responses={201: UrlSerializer})
+    def post(self, request):
+        member = _me(request)
+        serializer = CheckoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        url = _return_url(request)
+        checkout = checkout_start(
+            member=member,
+            plan=serializer.validated_data["plan"],
+            success_url=url + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=url + "?cancelled=1",
+            by=request.user,
+        )
+        return Response({"id": checkout.stripe_session_id, "url": checkout.url}, status=201)
+
+
+class PortalView(APIView):
+    """A Stripe customer portal link: update the card, invoices and receipts."""
+
+    @extend_schema(request=None, responses={201: UrlSerializer})
+    def post(self, request):
+        url = portal_session_url(member=_me(request), return_url=_return_url(request))
+        return Response({"id": "", "url": url}, status=201)
+
+
+class MySubscriptionView(APIView):
+    @extend_schema(responses=MySubscriptionSerializer)
+    def get(self, request):
+        member = _me(request)
+        sub = member_live_subscription(member)
+        return Response(
+            {
+                "subscription": SubscriptionSerializer(sub).data if sub else None,
+                "class_credits": credit_balance(member),
+                "tier": member.tier,
+                "status": member.status,
+                "payment_overdue": member.payment_overdue,
+            }
+        )
+
+
+class _SubscriptionAction(APIView):
+    serializer_class = None
+
+    def act(self, member, data):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def post(self, request):
+        member = _me(request)
+        data = {}
+        if self.serializer_class is not None:
+            serializer = self.serializer_class(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        sub = self.act(member, data)
+        return Response(SubscriptionSerializer(sub).data)
+
+
+@extend_schema(request=None, responses=SubscriptionSerializer)
+class CancelView(_SubscriptionAction):
+    """Cancel at the end of the period (or of the minimum contract, if later)."""
+
+    def act(self, member, data):
+        return subscription_cancel(member=member)
+
+
+@extend_schema(request=None, responses=SubscriptionSerializer)
+class ResumeView(_SubscriptionAction):
+    def act(self, member, data):
+        return subscription_resume(member=member)
+
+
+@extend_schema(request=FreezeSerializer, responses=SubscriptionSerializer)
+class FreezeView(_SubscriptionAction):
+    serializer_class = FreezeSerializer
+
+    def act(self, member, data):
+        return subscription_freeze(member=member, start=data["start"], days=data["days"])
+
+
+@extend_schema(request=None, responses=SubscriptionSerializer)
+class UnfreezeView(_SubscriptionAction):
+    def act(self, member, data):
+        return subscription_unfreeze(member=member)
+
+
+@extend_schema(request=ChangePlanSerializer, responses=SubscriptionSerializer)
+class ChangePlanView(_SubscriptionAction):
+    serializer_class = ChangePlanSerializer
+
+    def act(self, member, data):
+        return subscription_change_plan(member=member, plan=data["plan"])
+
+
+class MyInvoicesView(APIView):
+    @extend_schema(responses=InvoiceSerializer(many=True))
+    def get(self, request):
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(member_invoices(member=_me(request)), request, self)
+        return paginator.get_paginated_response(InvoiceSerializer(page, many=True).data)
+
+
+class FailedPaymentsView(APIView):
+    """Staff: open invoices whose payment failed (the dunning list)."""
+
+    permission_classes = [IsGymStaff]
+
+    @extend_schema(responses=FailedPaymentSerializer(many=True))
+    def get(self, request):
+        if not request.user.has_perm("billing.view_invoice"):
+            raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(failed_payments(), request, self)
+        return paginator.get_paginated_response(FailedPaymentSerializer(page, many=True).data)
+
+
+class ReportsView(APIView):
+    """Staff (owner, manager): MRR, active subscriptions by plan, churn in the last 30
+    days, failed payments, renewals in the next 7 days, money collected per month. Amounts
+    are integers in minor units of `currency`."""
+
+    permission_classes = [IsGymStaff]
+
+    @extend_schema(responses=ReportSerializer)
+    def get(self, request):
+        if not request.user.has_perm("billing.view_billing_reports"):
+            raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)
+        return Response(ReportSerializer(billing_report()).data)

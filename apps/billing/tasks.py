@@ -1,0 +1,48 @@
+"""Billing's background work. Tasks take ids and are idempotent.
+
+Services queue `process_webhook_event` and this module calls services: both import the
+other as a module (attributes are looked up at call time), the usual task/service pair.
+"""
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from apps.billing import services
+from apps.common.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+RETRY_DELAYS = [10, 60, 300, 1800, 7200]  # seconds; Stripe itself retries for 3 days
+
+
+@shared_task(bind=True, acks_late=True, max_retries=len(RETRY_DELAYS))
+def process_webhook_event(self, event_id: str) -> bool:
+    """Process one stored Stripe event (schema from the task headers). A duplicate or an
+    already processed event is a no-op; a transient failure (Stripe unreachable, database)
+    is retried; a permanent one stays on the event row for `billing_replay`."""
+    try:
+        return services.webhook_event_process(event_id=event_id)
+    except ApplicationError as exc:
+        if exc.status_code >= 500 and self.request.retries < self.max_retries:
+            raise self.retry(countdown=RETRY_DELAYS[self.request.retries]) from exc
+        logger.warning("Stripe event %s not processed: %s", event_id, exc.message)
+        return False
+    except OperationalError as exc:
+        if self.request.retries < self.max_retries:
+            raise self.retry(countdown=RETRY_DELAYS[self.request.retries]) from exc
+        raise
+
+
+@shared_task
+def enforce_grace_period() -> int:
+    """Per gym: members whose payment is overdue past the grace period get
+    `payment_overdue` (the door denies them). Idempotent."""
+    return services.billing_enforce_grace()
+
+
+@shared_task
+def retry_unprocessed_events() -> dict:
+    """Per gym: stored events that did not process (a bug, an outage beyond the retries)
+    are tried again, oldest first."""
+    return services.webhook_events_replay(only_failed=True, older_than_minutes=10)

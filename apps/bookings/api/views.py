@@ -1,0 +1,432 @@
+"""Members' API for classes: timetable, book, waitlist, cancel, my bookings, the policy."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.bookings.api.serializers import (
+    BookingSerializer,
+    BookRequestSerializer,
+    MatchRequestSerializer,
+    MatchSerializer,
+    PTBookingSerializer,
+    PTDecisionSerializer,
+    PTRequestSerializer,
+    SessionDetailSerializer,
+    SessionSerializer,
+    TrainerSerializer,
+)
+from apps.bookings.calendar import calendar_feed_for
+from apps.bookings.matching import MatchRequest, Wish, trainer_match
+from apps.bookings.models import (
+    Booking,
+    BookingPolicy,
+    ClassSession,
+    PTBooking,
+    PTSessionType,
+    TrainerProfile,
+)
+from apps.bookings.policy import booking_problems, gym_zone, policy_summary
+from apps.bookings.selectors import (
+    booking_list,
+    sessions_with_counts,
+    timetable_json,
+)
+from apps.bookings.services.booking import booking_cancel, booking_create, member_standing
+from apps.bookings.services.training import pt_cancel, pt_decide, pt_request, pt_slots
+from apps.common.errors import ApplicationError
+from apps.members.selectors import member_for_user
+
+MAX_TIMETABLE_DAYS = 31
+# Ids in URLs: digits that fit PostgreSQL's bigint (anything else is a 404, not a 500).
+ID_PATTERN = r"[0-9]{1,18}"
+
+
+def _member_or_404(request):
+    member = member_for_user(user=request.user)
+    if member is None:
+        raise ApplicationError(
+            _("This account has no member profile."), code="no_member_profile", status_code=404
+        )
+    return member
+
+
+def _date_param(request, name: str, default: date) -> date:
+    raw = request.query_params.get(name)
+    if not raw:
+        return default
+    try:
+        value = date.fromisoformat(raw.strip()[:10])
+        if not 2000 <= value.year <= 2100:  # also keeps date arithmetic from overflowing
+            raise ValueError
+        return value
+    except ValueError:
+        raise ApplicationError(
+            _("Use a date like 2026-03-30."),
+            code="invalid_filter",
+            details={name: [_("Not a date.")]},
+        ) from None
+
+
+def _id_param(request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ApplicationError(
+            _("Use a whole number."), code="invalid_filter", details={name: [_("Not an id.")]}
+        )
+    return int(raw)
+
+
+def _booking_check(*, member, session, gym) -> dict:
+    policy = BookingPolicy.load()
+    full = session.booked_count >= session.capacity
+    problems = booking_problems(
+        member=member, session=session, policy=policy, gym=gym, waitlist=full
+    )
+    return {
+        "allowed": not problems,
+        "outcome": "none" if problems else ("waitlist" if full else "book"),
+        "problems": [{"code": p.code, "message": p.message} for p in problems],
+        "policy": policy_summary(policy),
+    }
+
+
+class SessionViewSet(viewsets.ReadOnlyModelViewSet):
+    """The timetable. Any logged-in user of the gym may read it; members book."""
+
+    lookup_value_regex = ID_PATTERN
+
+    serializer_class = SessionSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation, no user
+            return ClassSession.objects.none()
+        member = member_for_user(user=self.request.user)
+        return sessions_with_counts(ClassSession.objects.all(), member=member)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", date, description="First day (gym's local date); today"),
+            OpenApiParameter("to", date, description="Last day, included; from + 6 days"),
+            OpenApiParameter("type", int, description="Class type id"),
+            OpenApiParameter("instructor", int, description="Trainer id"),
+        ],
+        responses=inline_serializer(
+            "Timetable",
+            {
+                "time_zone": serializers.CharField(),
+                "from": serializers.DateField(),
+                "to": serializers.DateField(),
+                "results": SessionSerializer(many=True),
+            },
+        ),
+    )
+    def list(self, request):
+        gym = request.tenant
+        today = timezone.now().astimezone(gym_zone(gym)).date()
+        first = _date_param(request, "from", today)
+        last = _date_param(request, "to", first + timedelta(days=6))
+        if last < first or (last - first).days >= MAX_TIMETABLE_DAYS:
+            raise ApplicationError(
+                _("Ask for 1 to %(n)s days at a time.") % {"n": MAX_TIMETABLE_DAYS},
+                code="invalid_filter",
+                details={"to": [_("Out of range.")]},
+            )
+        rows = timetable_json(
+            gym=gym,
+            first=first,
+            last=last,
+            member=member_for_user(user=request.user),
+            class_type_id=_id_param(request, "type"),
+            instructor_id=_id_param(request, "instructor"),
+        )
+        head = json.dumps(
+            {"time_zone": str(gym_zone(gym)), "from": first.isoformat(), "to": last.isoformat()}
+        )
+        # The rows arrive as JSON text from the database: spliced in, not parsed again.
+        return HttpResponse(f'{head[:-1]}, "results": {rows}}}', content_type="application/json")
+
+    @extend_schema(responses=SessionDetailSerializer)
+    def retrieve(self, request, pk=None):
+        """One class, with what would happen if the member booked it now, and why."""
+        session = self.get_object()
+        member = member_for_user(user=request.user)
+        context = {}
+        if member is not None:
+            context["booking_check"] = _booking_check(
+                member=member, session=session, gym=request.tenant
+            )
+        return Response(SessionDetailSerializer(session, context=context).data)
+
+    @extend_schema(request=BookRequestSerializer, responses={201: BookingSerializer})
+    @action(detail=True, methods=["post"])
+    def book(self, request, pk=None):
+        """Book a place; a full class puts the member on its waitlist (unless
+        `join_waitlist` is false). 409 with the rule broken when the policy says no."""
+        body = BookRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._book(request, join_waitlist=body.validated_data["join_waitlist"])
+
+    @extend_schema(request=None, responses={201: BookingSerializer})
+    @action(detail=True, methods=["post"])
+    def waitlist(self, request, pk=None):
+        """Join the waitlist (or get a place straight away if one is free)."""
+        return self._book(request, join_waitlist=True)
+
+    def _book(self, request, *, join_waitlist: bool):
+        member = _member_or_404(request)
+        # The service locks the session row and answers 404 for an unknown id.
+        session = ClassSession(pk=int(self.kwargs["pk"]))
+        booking = booking_create(member=member, session=session, join_waitlist=join_waitlist)
+        booking = booking_list(member=member).get(pk=booking.pk)
+        return Response(BookingSerializer(booking).data, status=201)
+
+
+class BookingViewSet(viewsets.ReadOnlyModelViewSet):
+    """The member's own bookings (places and waitlist entries)."""
+
+    lookup_value_regex = ID_PATTERN
+
+    serializer_class = BookingSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation, no user
+            return Booking.objects.none()
+        member = _member_or_404(self.request)
+        scope = self.request.query_params.get("scope", "upcoming")
+        if scope not in ("upcoming", "past", "all"):
+            raise ApplicationError(
+                _("Unknown scope."),
+                code="invalid_filter",
+                details={"scope": ["upcoming", "past", "all"]},
+            )
+        upcoming = {"upcoming": True, "past": False, "all": None}[scope]
+        return booking_list(member=member, upcoming=upcoming, now=timezone.now())
+
+    @extend_schema(parameters=[OpenApiParameter("scope", str, enum=["upcoming", "past", "all"])])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=BookingSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a place or leave the waitlist. Within the late-cancel window the
+        policy's penalties apply (see /api/v1/classes/policy/)."""
+        member = _member_or_404(request)
+        booking = get_object_or_404(Booking.objects.filter(member=member), pk=pk)
+        booking_cancel(booking=booking, by=request.user)
+        return Response(BookingSerializer(booking_list(member=member).get(pk=booking.pk)).data)
+
+
+class PolicyView(APIView):
+    """The gym's booking rules in words, for members to read before booking."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "BookingPolicyText",
+            {
+                "rules": serializers.ListField(child=serializers.CharField()),
+                "values": serializers.DictField(),
+                "my_standing": inline_serializer(
+                    "MyStanding",
+                    {
+                        "strikes": serializers.IntegerField(),
+                        "strikes_to_block": serializers.IntegerField(),
+                        "blocked_until": serializers.DateTimeField(allow_null=True),
+                    },
+                    allow_null=True,
+                ),
+            },
+        )
+    )
+    def get(self, request):
+        policy = BookingPolicy.load()
+        values = {
+            field: getattr(policy, field)
+            for field in (
+                "opens_days_before",
+                "closes_minutes_before",
+                "max_active_bookings",
+                "max_per_day",
+                "waitlist_closes_minutes_before",
+                "late_cancel_minutes_before",
+                "late_cancel_strike",
+                "late_cancel_fee",
+                "late_cancel_forfeits_credit",
+                "no_show_strike",
+                "no_show_fee",
+                "no_show_forfeits_credit",
+                "strikes_to_block",
+                "strike_window_days",
+                "block_days",
+            )
+        }
+        member = member_for_user(user=request.user)
+        standing = member_standing(member=member) if member else None
+        return Response(
+            {
+                "rules": policy_summary(policy),
+                "values": values,
+                "my_standing": standing,
+            }
+        )
+
+
+# --- Trainers, matching, personal training ---------------------------------------------
+
+
+class TrainerViewSet(viewsets.ReadOnlyModelViewSet):
+    """Trainers who take personal-training clients, with their session types."""
+
+    lookup_value_regex = ID_PATTERN
+
+    serializer_class = TrainerSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return TrainerProfile.objects.filter(is_active=True).prefetch_related("session_types")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("session_type", int, required=True),
+            OpenApiParameter("from", date, description="First day (gym's local date); today"),
+            OpenApiParameter("to", date, description="Last day, included; from + 6 days"),
+        ],
+        responses=inline_serializer(
+            "TrainerSlots",
+            {
+                "time_zone": serializers.CharField(),
+                "slots": serializers.ListField(child=serializers.DateTimeField()),
+            },
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def slots(self, request, pk=None):
+        """Free start times (UTC) for one of the trainer's session types."""
+        trainer = self.get_object()
+        type_id = _id_param(request, "session_type")
+        session_type = get_object_or_404(
+            PTSessionType.objects.filter(trainer=trainer, is_active=True), pk=type_id or 0
+        )
+        zone = gym_zone(request.tenant)
+        first = _date_param(request, "from", timezone.now().astimezone(zone).date())
+        last = _date_param(request, "to", first + timedelta(days=6))
+        slots = pt_slots(trainer=trainer, session_type=session_type, first=first, last=last)
+        return Response({"time_zone": str(zone), "slots": [s.isoformat() for s in slots]})
+
+    @extend_schema(request=MatchRequestSerializer, responses=MatchSerializer(many=True))
+    @action(detail=False, methods=["post"])
+    def match(self, request):
+        """Trainers ranked for the member's goals, language, hours and budget, each with
+        its score, the parts of the score and the reasons in words."""
+        body = MatchRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        zone = gym_zone(request.tenant)
+        match_request = MatchRequest(
+            goals=data["goals"],
+            language=data["language"],
+            availability=[Wish(w["weekday"], w["start"], w["end"]) for w in data["availability"]],
+            time_zone=data["time_zone"] or str(zone),
+            budget=data["budget"],
+        )
+        ranked = trainer_match(
+            request=match_request,
+            gym_zone=zone,
+            today=timezone.now().astimezone(zone).date(),
+            trainers=self.get_queryset().prefetch_related("availability"),
+        )
+        return Response({"method": "weighted", "results": MatchSerializer(ranked, many=True).data})
+
+
+class PTBookingViewSet(viewsets.ReadOnlyModelViewSet):
+    """Members: their 1:1 sessions (request, list, cancel). Trainers: requests to them
+    (list, confirm or decline)."""
+
+    lookup_value_regex = ID_PATTERN
+
+    serializer_class = PTBookingSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PTBooking.objects.none()
+        bookings = PTBooking.objects.select_related("trainer", "session_type")
+        trainer = TrainerProfile.objects.filter(user=self.request.user).first()
+        if trainer is not None:
+            return bookings.filter(trainer=trainer).order_by("starts_at")
+        return bookings.filter(member=_member_or_404(self.request)).order_by("-starts_at")
+
+    @extend_schema(request=PTRequestSerializer, responses={201: PTBookingSerializer})
+    def create(self, request):
+        """Ask for a session: confirmed at once for auto-confirmed types, else pending
+        until the trainer answers. 409 with the rule broken when it cannot be booked."""
+        member = _member_or_404(request)
+        body = PTRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        session_type = get_object_or_404(
+            PTSessionType.objects.select_related("trainer"), pk=body.validated_data["session_type"]
+        )
+        booking = pt_request(
+            member=member,
+            session_type=session_type,
+            starts_at=body.validated_data["starts_at"],
+            note=body.validated_data["note"],
+        )
+        return Response(PTBookingSerializer(booking).data, status=201)
+
+    @extend_schema(request=None, responses=PTBookingSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        booking = self.get_object()
+        return Response(PTBookingSerializer(pt_cancel(booking=booking, by=request.user)).data)
+
+    @extend_schema(request=PTDecisionSerializer, responses=PTBookingSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """The trainer confirms (`confirm: true`) or declines a request."""
+        booking = self.get_object()
+        if booking.trainer.user_id != request.user.pk:
+            raise ApplicationError(
+                _("Only the trainer answers a request."), code="not_trainer", status_code=403
+            )
+        body = PTDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        booking = pt_decide(
+            booking=booking, confirm=body.validated_data["confirm"], by=request.user
+        )
+        return Response(PTBookingSerializer(booking).data)
+
+
+class CalendarFeedView(APIView):
+    """The private iCalendar URL of the member's (or trainer's) bookings. POST makes a
+    new URL and revokes the old one."""
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("CalendarFeedUrl", {"url": serializers.URLField()}),
+    )
+    def get(self, request):
+        feed = calendar_feed_for(user=request.user)
+        return Response({"url": request.build_absolute_uri(f"/calendar/{feed.token}.ics")})
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("CalendarFeedUrlNew", {"url": serializers.URLField()}),
+    )
+    def post(self, request):
+        feed = calendar_feed_for(user=request.user, rotate=True)
+        return Response({"url": request.build_absolute_uri(f"/calendar/{feed.token}.ics")})

@@ -1,0 +1,421 @@
+"""Booking, cancelling, the waitlist, attendance and penalties: every write on bookings.
+
+Never overbook: each write that changes who holds a place locks the session row
+(`SELECT ... FOR UPDATE`) first, then counts. Concurrent requests for one class therefore
+run one after another, and booking ids (the waitlist order) follow that order. Locks are
+always taken session first, member second, so two writes never wait on each other in a
+cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.bookings.models import (
+    PLACE_STATUSES,
+    Booking,
+    BookingPolicy,
+    BookingStatus,
+    ClassSession,
+    Penalty,
+    PenaltyKind,
+    PenaltyReason,
+    SessionStatus,
+)
+from apps.bookings.policy import (
+    BOOKABLE_MEMBER_STATUSES,
+    blocked_until,
+    booking_problems,
+    gym_zone,
+    tier_allows,
+)
+from apps.common.errors import ApplicationError
+from apps.common.notifications import notify
+from apps.members.models import Member
+from apps.tenants.models import Gym
+
+logger = logging.getLogger(__name__)
+
+# A roster may be marked from a little before the start (people arrive early).
+ATTENDANCE_OPENS_BEFORE = timedelta(minutes=30)
+
+
+def current_gym() -> Gym:
+    """The gym of the current schema (requests and tenant tasks set a real Gym)."""
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Gym):
+        return tenant
+    return Gym.objects.get(schema_name=connection.schema_name)
+
+
+def _lock_session(session_id: int) -> ClassSession:
+    try:
+        return (
+            ClassSession.objects.select_for_update(of=("self",))
+            .select_related("class_type")
+            .get(pk=session_id)
+        )
+    except ClassSession.DoesNotExist:
+        raise ApplicationError(
+            _("This class does not exist."), code="not_found", status_code=404
+        ) from None
+
+
+def _lock_member(member_id: int) -> Member:
+    return Member.objects.select_for_update().get(pk=member_id)
+
+
+def session_notice_context(session: ClassSession, gym: Gym) -> dict:
+    # Templates get the gym's wall-clock time as a naive datetime: the template engine
+    # would otherwise convert an aware one to the server's zone.
+    local = session.starts_at.astimezone(gym_zone(gym)).replace(tzinfo=None)
+    return {"session": session, "class_name": session.class_type.name, "starts_local": local}
+
+
+def waitlist_position(booking: Booking) -> int | None:
+    if booking.status != BookingStatus.WAITLISTED:
+        return None
+    return Booking.objects.filter(
+        session_id=booking.session_id, status=BookingStatus.WAITLISTED, id__lte=booking.id
+    ).count()
+
+
+def booking_create(
+    *,
+    member: Member,
+    session: ClassSession,
+    join_waitlist: bool = True,
+    now: datetime | None = None,
+) -> Booking:
+    """Book `member` into `session`, or put them on its waitlist when it is full.
+
+    Raises ApplicationError (code = the first rule broken, details.problems = all) when the
+    policy does not allow it, or `class_full` when full and `join_waitlist` is false.
+    """
+    now = now or timezone.now()
+    gym = current_gym()
+    try:
+        with transaction.atomic():
+            session = _lock_session(session.pk)
+            member = _lock_member(member.pk)
+            policy = BookingPolicy.load()
+            booked = Booking.objects.filter(session=session, status__in=PLACE_STATUSES).count()
+            full = booked >= session.capacity
+            problems = booking_problems(
+                member=member, session=session, policy=policy, gym=gym, now=now, waitlist=full
+            )
+            if problems:
+                raise ApplicationError(
+                    problems[0].message,
+                    code=problems[0].code,
+                    details={
+                        "problems": [{"code": p.code, "message": p.message} for p in problems]
+                    },
+                    status_code=409,
+                )
+            if full and not join_waitlist:
+                raise ApplicationError(_("This class is full."), code="class_full", status_code=409)
+            status = BookingStatus.WAITLISTED if full else BookingStatus.BOOKED
+            return Booking.objects.create(member=member, session=session, status=status)
+    except IntegrityError:
+        # The member lock makes this unreachable through this function; the constraint
+        # still guards every other path (admin, scripts, future code).
+        raise ApplicationError(
+            _("You already have a place in this class."), code="already_booked", status_code=409
+        ) from None
+
+
+def booking_cancel(
+    *, booking: Booking, by=None, now: datetime | None = None, waive_penalty: bool = False
+) -> Booking:
+    """Cancel a booking or leave the waitlist. A booked place cancelled within the policy's
+    late window becomes `late_cancelled` with the policy's penalties; the freed place goes
+    to the first eligible member on the waitlist."""
+    now = now or timezone.now()
+    gym = current_gym()
+    with transaction.atomic():
+        session = _lock_session(booking.session_id)
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status not in (BookingStatus.BOOKED, BookingStatus.WAITLISTED):
+            raise ApplicationError(
+                _("This booking is not active."), code="not_active", status_code=409
+            )
+        if session.starts_at <= now:
+            raise ApplicationError(
+                _("This class has already started."), code="session_started", status_code=409
+            )
+        policy = BookingPolicy.load()
+        was_booked = booking.status == BookingStatus.BOOKED
+        late = was_booked and now >= session.starts_at - timedelta(
+            minutes=policy.late_cancel_minutes_before
+        )
+        booking.status = BookingStatus.LATE_CANCELLED if late else BookingStatus.CANCELLED
+        booking.cancelled_at = now
+        booking.save(update_fields=["status", "cancelled_at"])
+        if late and not waive_penalty:
+            _apply_penalties(booking, PenaltyReason.LATE_CANCEL, policy, now)
+        if was_booked:
+            _promote_waitlisted(session=session, policy=policy, gym=gym, now=now)
+    return booking
+
+
+def _apply_penalties(booking: Booking, reason: str, policy: BookingPolicy, now) -> list[Penalty]:
+    if reason == PenaltyReason.LATE_CANCEL:
+        strike, fee, credit = (
+            policy.late_cancel_strike,
+            policy.late_cancel_fee,
+            policy.late_cancel_forfeits_credit,
+        )
+    else:
+        strike, fee, credit = (
+            policy.no_show_strike,
+            policy.no_show_fee,
+            policy.no_show_forfeits_credit,
+        )
+    penalties = []
+    if strike:
+        penalties.append(Penalty(kind=PenaltyKind.STRIKE))
+    if fee:
+        penalties.append(Penalty(kind=PenaltyKind.FEE, amount=fee))
+    if credit:
+        penalties.append(Penalty(kind=PenaltyKind.CREDIT_FORFEIT))
+    for penalty in penalties:
+        penalty.member_id = booking.member_id
+        penalty.booking = booking
+        penalty.reason = reason
+        penalty.created_at = now
+    return Penalty.objects.bulk_create(penalties)
+
+
+def _promote_waitlisted(*, session: ClassSession, policy: BookingPolicy, gym, now) -> list[Booking]:
+    """Fill free places from the waitlist, in order, skipping members who may no longer
+    book (membership lapsed, tier changed, blocked). Caller holds the session lock."""
+    if session.status != SessionStatus.SCHEDULED:
+        return []
+    if now >= session.starts_at - timedelta(minutes=policy.waitlist_closes_minutes_before):
+        return []  # too late to hand someone a place they may not see in time
+    free = (
+        session.capacity
+        - Booking.objects.filter(session=session, status__in=PLACE_STATUSES).count()
+    )
+    promoted = []
+    if free <= 0:
+        return promoted
+    waiting = Booking.objects.filter(session=session, status=BookingStatus.WAITLISTED).order_by(
+        "id"
+    )
+    for candidate in waiting.iterator():
+        member = _lock_member(candidate.member_id)
+        eligible = (
+            member.status in BOOKABLE_MEMBER_STATUSES
+            and tier_allows(member.tier, session.class_type.required_tier)
+            and blocked_until(member=member, policy=policy, now=now) is None
+        )
+        if not eligible:
+            continue
+        candidate.status = BookingStatus.BOOKED
+        candidate.promoted_at = now
+        candidate.save(update_fields=["status", "promoted_at"])
+        notify(member, "booking_promoted", session_notice_context(session, gym))
+        promoted.append(candidate)
+        if len(promoted) >= free:
+            break
+    return promoted
+
+
+def booking_mark_attendance(
+    *, booking: Booking, attended: bool, by, now: datetime | None = None
+) -> Booking:
+    """The instructor's roster: attended or no-show. A no-show gets the policy's penalties;
+    correcting a no-show to attended waives them (recorded as such)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = _lock_session(booking.session_id)
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if now < session.starts_at - ATTENDANCE_OPENS_BEFORE:
+            raise ApplicationError(
+                _("Attendance can be taken from 30 minutes before the class."),
+                code="too_early",
+            )
+        markable = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
+        if booking.status not in markable:
+            raise ApplicationError(_("Only booked places can be marked."), code="not_markable")
+        new = BookingStatus.ATTENDED if attended else BookingStatus.NO_SHOW
+        if booking.status == new:
+            return booking
+        previous = booking.status
+        booking.status = new
+        booking.attendance_marked_at = now
+        booking.attendance_marked_by = by
+        booking.save(update_fields=["status", "attendance_marked_at", "attendance_marked_by"])
+        if new == BookingStatus.NO_SHOW:
+            _apply_penalties(booking, PenaltyReason.NO_SHOW, BookingPolicy.load(), now)
+        elif previous == BookingStatus.NO_SHOW:
+            Penalty.objects.filter(
+                booking=booking, reason=PenaltyReason.NO_SHOW, waived_at__isnull=True
+            ).update(waived_at=now, waived_by=by, waiver_reason=str(_("Attendance corrected.")))
+    return booking
+
+
+def booking_link_visit(*, member: Member, entered_at: datetime) -> Booking | None:
+    """A kiosk check-in shortly before a class the member booked marks them attended.
+
+    apps.attendance calls this for every granted entry: the booked session starting
+    within [entered_at - 15 min, entered_at + 30 min] is marked attended. The upper bound
+    is when the roster opens (ATTENDANCE_OPENS_BEFORE), so the mark is always allowed.
+    """
+    booking = (
+        Booking.objects.filter(
+            member=member,
+            status=BookingStatus.BOOKED,
+            session__status=SessionStatus.SCHEDULED,
+            session__starts_at__gte=entered_at - timedelta(minutes=15),
+            session__starts_at__lte=entered_at + ATTENDANCE_OPENS_BEFORE,
+        )
+        .order_by("session__starts_at")
+        .first()
+    )
+    if booking is None:
+        return None
+    return booking_mark_attendance(
+        booking=booking, attended=True, by=None, now=max(entered_at, timezone.now())
+    )
+
+
+POLICY_FIELDS = (
+    "opens_days_before",
+    "closes_minutes_before",
+    "max_active_bookings",
+    "max_per_day",
+    "waitlist_closes_minutes_before",
+    "late_cancel_minutes_before",
+    "late_cancel_strike",
+    "late_cancel_fee",
+    "late_cancel_forfeits_credit",
+    "no_show_strike",
+    "no_show_fee",
+    "no_show_forfeits_credit",
+    "strikes_to_block",
+    "strike_window_days",
+    "block_days",
+    "reminder_minutes_before",
+    "auto_mark_no_shows",
+    "generate_weeks_ahead",
+)
+
+
+def policy_update(*, data: dict, by=None) -> BookingPolicy:
+    """Change the gym's booking policy (validated values from the settings form)."""
+    unknown = set(data) - set(POLICY_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            _("These fields cannot be changed here."),
+            code="invalid_fields",
+            details={field: [_("Not allowed.")] for field in sorted(unknown)},
+        )
+    with transaction.atomic():
+        policy = BookingPolicy.objects.select_for_update().get(pk=BookingPolicy.load().pk)
+        for field, value in data.items():
+            setattr(policy, field, value)
+        policy.full_clean()
+        policy.save()
+    logger.info("Booking policy changed by %s: %s", getattr(by, "pk", None), sorted(data))
+    return policy
+
+
+def member_standing(*, member: Member, now: datetime | None = None) -> dict:
+    """What a member should know about their own record: strikes that count, a block."""
+    now = now or timezone.now()
+    policy = BookingPolicy.load()
+    strikes = Penalty.objects.filter(
+        member=member,
+        kind=PenaltyKind.STRIKE,
+        waived_at__isnull=True,
+        created_at__gt=now - timedelta(days=policy.strike_window_days),
+    ).count()
+    return {
+        "strikes": strikes,
+        "strikes_to_block": policy.strikes_to_block,
+        "blocked_until": blocked_until(member=member, policy=policy, now=now),
+    }
+
+
+def penalty_waive(*, penalty: Penalty, by, reason: str, now: datetime | None = None) -> Penalty:
+    """Staff lift a penalty. Who, when and why stay on the row (the audit trail)."""
+    reason = " ".join((reason or "").split())[:300]
+    if not reason:
+        raise ApplicationError(
+            _("Give a reason for waiving the penalty."),
+            code="reason_required",
+            details={"reason": [_("This field is required.")]},
+        )
+    with transaction.atomic():
+        penalty = Penalty.objects.select_for_update().get(pk=penalty.pk)
+        if penalty.waived_at is not None:
+            raise ApplicationError(_("This penalty was already waived."), code="already_waived")
+        penalty.waived_at = now or timezone.now()
+        penalty.waived_by = by
+        penalty.waiver_reason = reason
+        penalty.save(update_fields=["waived_at", "waived_by", "waiver_reason"])
+    logger.info("Penalty %s waived by %s: %s", penalty.pk, getattr(by, "pk", None), reason)
+    return penalty
+
+
+def no_shows_mark_due(*, now: datetime | None = None, grace: timedelta = timedelta(minutes=30)):
+    """For gyms that opt in: bookings still `booked` after their class ended are no-shows.
+    Each session is processed once (`no_shows_marked_at`)."""
+    now = now or timezone.now()
+    policy = BookingPolicy.load()
+    if not policy.auto_mark_no_shows:
+        return 0
+    count = 0
+    due = ClassSession.objects.filter(
+        status=SessionStatus.SCHEDULED, ends_at__lte=now - grace, no_shows_marked_at__isnull=True
+    ).values_list("id", flat=True)
+    for session_id in list(due[:500]):
+        with transaction.atomic():
+            session = _lock_session(session_id)
+            if session.no_shows_marked_at is not None:
+                continue
+            for booking in Booking.objects.filter(session=session, status=BookingStatus.BOOKED):
+                booking.status = BookingStatus.NO_SHOW
+                booking.attendance_marked_at = now
+                booking.save(update_fields=["status", "attendance_marked_at"])
+                _apply_penalties(booking, PenaltyReason.NO_SHOW, policy, now)
+                count += 1
+            session.no_shows_marked_at = now
+            session.save(update_fields=["no_shows_marked_at"])
+    return count
+
+
+def reminders_send_due(*, now: datetime | None = None) -> int:
+    """Email a reminder for each booked place whose class starts within the policy's
+    reminder lead time. The marker is set in the same transaction as the send is queued
+    (on commit), and rows are claimed with SKIP LOCKED, so each reminder goes out once."""
+    now = now or timezone.now()
+    policy = BookingPolicy.load()
+    if not policy.reminder_minutes_before:
+        return 0
+    gym = current_gym()
+    with transaction.atomic():
+        due = list(
+            Booking.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("member", "session__class_type")
+            .filter(
+                status=BookingStatus.BOOKED,
+                reminder_sent_at__isnull=True,
+                session__status=SessionStatus.SCHEDULED,
+                session__starts_at__gt=now,
+                session__starts_at__lte=now + timedelta(minutes=policy.reminder_minutes_before),
+            )[:1000]
+        )
+        for booking in due:
+            booking.reminder_sent_at = now
+            notify(booking.member, "booking_reminder", session_notice_context(booking.session, gym))
+        Booking.objects.bulk_update(due, ["reminder_sent_at"])
+    return len(due)

@@ -1,0 +1,258 @@
+"""Personal training: free slots from a trainer's weekly hours minus time off and what is
+already booked; requests (confirmed by the trainer, or automatically), decisions and
+cancellations under the same booking policy as classes (window, strikes, blocks, late
+cancel penalties).
+
+Two requests for the same trainer's time are serialised by locking the trainer's row,
+then checking for overlaps: the second one sees the first and is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.billing.entitlements import entitlements
+from apps.bookings.models import (
+    PT_HOLDING,
+    BookingPolicy,
+    Penalty,
+    PenaltyKind,
+    PenaltyReason,
+    PTBooking,
+    PTSessionType,
+    PTStatus,
+    TrainerAvailability,
+    TrainerProfile,
+    TrainerTimeOff,
+)
+from apps.bookings.policy import BOOKABLE_MEMBER_STATUSES, blocked_until, gym_zone
+from apps.bookings.services.booking import current_gym
+from apps.common.errors import ApplicationError
+from apps.common.notifications import notify
+from apps.members.models import Member
+
+SLOT_STEP = timedelta(minutes=30)
+MAX_SLOT_DAYS = 31
+
+
+def _windows(trainer: TrainerProfile, first: date, last: date, zone) -> list[tuple]:
+    """The trainer's weekly hours on first..last as UTC (start, end) pairs."""
+    by_weekday: dict[int, list] = {}
+    for row in TrainerAvailability.objects.filter(trainer=trainer):
+        by_weekday.setdefault(row.weekday, []).append(row)
+    windows = []
+    day = first
+    while day <= last:
+        for row in by_weekday.get(day.weekday(), []):
+            start = datetime.combine(day, row.start_time, tzinfo=zone)
+            end = datetime.combine(day, row.end_time, tzinfo=zone)
+            windows.append((start, end))
+        day += timedelta(days=1)
+    return windows
+
+
+def _busy(trainer: TrainerProfile, start: datetime, end: datetime) -> list[tuple]:
+    busy = list(
+        TrainerTimeOff.objects.filter(
+            trainer=trainer, starts_at__lt=end, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
+    busy += list(
+        PTBooking.objects.filter(
+            trainer=trainer, status__in=PT_HOLDING, starts_at__lt=end, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
+    busy += list(
+        trainer.sessions.filter(
+            status="scheduled", starts_at__lt=end, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
+    return busy
+
+
+def pt_slots(
+    *, trainer: TrainerProfile, session_type: PTSessionType, first: date, last: date, now=None
+) -> list[datetime]:
+    """Start times (UTC, every 30 minutes) at which `session_type` fits the trainer's
+    hours, clear of time off, classes they teach and other sessions."""
+    now = now or timezone.now()
+    if (last - first).days >= MAX_SLOT_DAYS or last < first:
+        raise ApplicationError(
+            _("Ask for 1 to %(n)s days at a time.") % {"n": MAX_SLOT_DAYS}, code="invalid_filter"
+        )
+    zone = gym_zone(current_gym())
+    length = timedelta(minutes=session_type.duration_minutes)
+    windows = _windows(trainer, first, last, zone)
+    if not windows:
+        return []
+    busy = _busy(trainer, min(w[0] for w in windows), max(w[1] for w in windows))
+    slots = []
+    for start, end in windows:
+        slot = start
+        while slot + length <= end:
+            if slot > now and not any(b0 < slot + length and b1 > slot for b0, b1 in busy):
+                slots.append(slot)
+            slot += SLOT_STEP
+    return sorted(slots)
+
+
+def _fits_hours(trainer, starts_at: datetime, ends_at: datetime, zone) -> bool:
+    local_start, local_end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    if local_start.date() != local_end.date() and local_end.time() != datetime.min.time():
+        return False
+    return TrainerAvailability.objects.filter(
+        trainer=trainer,
+        weekday=local_start.weekday(),
+        start_time__lte=local_start.time(),
+        end_time__gte=local_end.time(),
+    ).exists()
+
+
+def pt_request(
+    *,
+    member: Member,
+    session_type: PTSessionType,
+    starts_at: datetime,
+    note: str = "",
+    now: datetime | None = None,
+) -> PTBooking:
+    """Ask for a 1:1 session. Auto-confirmed session types are confirmed at once;
+    otherwise the trainer is emailed to confirm or decline."""
+    now = now or timezone.now()
+    gym = current_gym()
+    zone = gym_zone(gym)
+    if timezone.is_naive(starts_at):
+        raise ApplicationError(_("Give the time with its UTC offset."), code="invalid_time")
+    ends_at = starts_at + timedelta(minutes=session_type.duration_minutes)
+    with transaction.atomic():
+        trainer = TrainerProfile.objects.select_for_update().get(pk=session_type.trainer_id)
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        policy = BookingPolicy.load()
+        problems = []
+        if not session_type.is_active or not trainer.is_active:
+            problems.append(("unavailable", _("This trainer does not take bookings now.")))
+        if member.status not in BOOKABLE_MEMBER_STATUSES:
+            problems.append(
+                ("membership_inactive", _("Your membership is not active, so you cannot book."))
+            )
+        if not entitlements(member=member, gym=gym).personal_training:
+            problems.append(
+                ("tier_required", _("Personal training is not part of your membership."))
+            )
+        if starts_at <= now + timedelta(minutes=policy.closes_minutes_before):
+            problems.append(("window_closed", _("This time can no longer be booked.")))
+        if starts_at > now + timedelta(days=policy.opens_days_before):
+            problems.append(
+                (
+                    "window_not_open",
+                    _("Booking opens %(days)s days before.") % {"days": policy.opens_days_before},
+                )
+            )
+        if blocked_until(member=member, policy=policy, now=now) is not None:
+            problems.append(
+                ("blocked", _("Booking is blocked after repeated late cancels or no-shows."))
+            )
+        if not _fits_hours(trainer, starts_at, ends_at, zone):
+            problems.append(("outside_hours", _("The trainer does not work at this time.")))
+        elif _busy(trainer, starts_at, ends_at):
+            problems.append(("slot_taken", _("This time is no longer free.")))
+        if problems:
+            raise ApplicationError(
+                problems[0][1],
+                code=problems[0][0],
+                details={"problems": [{"code": c, "message": m} for c, m in problems]},
+                status_code=409,
+            )
+        booking = PTBooking.objects.create(
+            member=member,
+            trainer=trainer,
+            session_type=session_type,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            price=session_type.price,
+            note=" ".join((note or "").split())[:500],
+            status=PTStatus.CONFIRMED if session_type.auto_confirm else PTStatus.REQUESTED,
+            decided_at=now if session_type.auto_confirm else None,
+        )
+    context = _context(booking, zone)
+    if booking.status == PTStatus.CONFIRMED:
+        notify(member, "pt_confirmed", context)
+    else:
+        notify(trainer.user, "pt_requested", context)
+    return booking
+
+
+def _context(booking: PTBooking, zone) -> dict:
+    return {
+        "booking": booking,
+        "trainer_name": booking.trainer.display_name,
+        "member_name": booking.member.full_name,
+        "type_name": booking.session_type.name,
+        "starts_local": booking.starts_at.astimezone(zone).replace(tzinfo=None),
+    }
+
+
+def pt_decide(*, booking: PTBooking, confirm: bool, by, now: datetime | None = None) -> PTBooking:
+    """The trainer (or a manager) confirms or declines a request; the member is told."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = (
+            PTBooking.objects.select_for_update()
+            .select_related("member", "trainer", "session_type")
+            .get(pk=booking.pk)
+        )
+        if booking.status != PTStatus.REQUESTED:
+            raise ApplicationError(_("This request was already answered."), code="not_pending")
+        booking.status = PTStatus.CONFIRMED if confirm else PTStatus.DECLINED
+        booking.decided_at, booking.decided_by = now, by
+        booking.save(update_fields=["status", "decided_at", "decided_by"])
+        context = _context(booking, gym_zone(current_gym()))
+        notify(booking.member, "pt_confirmed" if confirm else "pt_declined", context)
+    return booking
+
+
+def pt_cancel(*, booking: PTBooking, by=None, now: datetime | None = None) -> PTBooking:
+    """Cancel a requested or confirmed session. A confirmed one cancelled by the member
+    within the late-cancel window gets the policy's late-cancel penalties."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = (
+            PTBooking.objects.select_for_update().select_related("trainer__user").get(pk=booking.pk)
+        )
+        if booking.status not in PT_HOLDING:
+            raise ApplicationError(
+                _("This booking is not active."), code="not_active", status_code=409
+            )
+        if booking.starts_at <= now:
+            raise ApplicationError(
+                _("This session has already started."), code="session_started", status_code=409
+            )
+        policy = BookingPolicy.load()
+        by_member = by is None or getattr(by, "pk", None) == booking.member.user_id
+        late = (
+            by_member
+            and booking.status == PTStatus.CONFIRMED
+            and now >= booking.starts_at - timedelta(minutes=policy.late_cancel_minutes_before)
+        )
+        booking.status = PTStatus.LATE_CANCELLED if late else PTStatus.CANCELLED
+        booking.cancelled_at = now
+        booking.save(update_fields=["status", "cancelled_at"])
+        if late:
+            penalties = []
+            if policy.late_cancel_strike:
+                penalties.append(Penalty(kind=PenaltyKind.STRIKE))
+            if policy.late_cancel_fee:
+                penalties.append(Penalty(kind=PenaltyKind.FEE, amount=policy.late_cancel_fee))
+            for penalty in penalties:
+                penalty.member_id = booking.member_id
+                penalty.pt_booking = booking
+                penalty.reason = PenaltyReason.LATE_CANCEL
+                penalty.created_at = now
+            Penalty.objects.bulk_create(penalties)
+        context = _context(booking, gym_zone(current_gym()))
+        notify(booking.trainer.user if by_member else booking.member, "pt_cancelled", context)
+    return booking

@@ -1,0 +1,25 @@
+"""Periodic class jobs. Beat queues `apps.tenants.tasks.fan_out` with one of these names;
+each then runs once per gym with that gym's schema in its headers. All are idempotent."""
+
+from celery import shared_task
+
+from apps.bookings.services.booking import no_shows_mark_due, reminders_send_due
+from apps.bookings.services.schedule import sessions_generate
+
+
+@shared_task
+def generate_sessions() -> int:
+    """Publish the rolling timetable (the policy's weeks ahead) from the schedules."""
+    return sessions_generate()
+
+
+@shared_task
+def send_reminders() -> int:
+    """Email each booked member once before their class (see reminders_send_due)."""
+    return reminders_send_due()
+
+
+@shared_task
+def mark_no_shows() -> int:
+    """Where the gym opted in, unmarked places of finished classes become no-shows."""
+    return no_shows_mark_due()

@@ -1,0 +1,70 @@
+"""The platform's billing of gyms (public schema): plans by active members, each gym's
+subscription to the platform, and the platform's Stripe events.
+
+Kept apart from `apps.billing` (members paying their gym, in each gym's schema, with the
+gym's own Stripe account): this is the platform's own account, configured by environment.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PlatformPlan(models.Model):
+    name = models.CharField(_("name"), max_length=80)
+    # The plan fits gyms with up to this many active members (null: no limit).
+    max_active_members = models.PositiveIntegerField(
+        _("up to active members"), null=True, blank=True
+    )
+    price_minor = models.PositiveIntegerField(_("price per month (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3, default="eur")
+    stripe_price_id = models.CharField(max_length=64, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("platform plan")
+        verbose_name_plural = _("platform plans")
+        ordering = [models.F("max_active_members").asc(nulls_last=True), "price_minor"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GymSubscription(models.Model):
+    """A gym's subscription to the platform. Every gym starts on a trial."""
+
+    gym = models.OneToOneField(
+        "tenants.Gym", on_delete=models.CASCADE, related_name="platform_subscription"
+    )
+    plan = models.ForeignKey(PlatformPlan, on_delete=models.PROTECT, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, default="trialing")
+    trial_ends_at = models.DateTimeField(_("trial ends"), null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    # When it stopped being paid for (trial over unpaid, payment failed, cancelled).
+    lapsed_since = models.DateTimeField(null=True, blank=True)
+    stripe_customer_id = models.CharField(max_length=64, blank=True)
+    stripe_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("gym subscription")
+        verbose_name_plural = _("gym subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.gym} ({self.status})"
+
+
+class PlatformWebhookEvent(models.Model):
+    event_id = models.CharField(max_length=64, unique=True)
+    type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("platform webhook event")
+        verbose_name_plural = _("platform webhook events")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return self.event_id

@@ -1,0 +1,906 @@
+"""A small local stand-in for the Stripe API, for tests, benchmarks and `make run` offline.
+
+There is no internet on these machines, so the real `stripe` SDK talks to this server
+(`STRIPE_API_BASE`). It implements only the endpoints billing uses, with Stripe's request
+and response shapes: form-encoded bodies with bracketed keys, JSON objects carrying
+`object` and prefixed ids, list objects, and Stripe's error JSON (400 for a missing or
+bad parameter, 404 for an unknown id, 401 for a missing or malformed key). Each secret key
+is its own account: objects made with one key are "No such ..." (404) with another, as on
+Stripe.
+
+Stripe moves time and money by itself (renewals, retries); here tests drive that with the
+simulation methods (`complete_checkout`, `renew`, `retry_invoice`, ...), which change the
+objects and return the events Stripe would send. `sign()` builds the `Stripe-Signature`
+header with Stripe's real scheme. API version shapes follow the SDK's pinned version
+(current period on subscription items; invoice -> subscription via `parent`).
+
+    python -m devtools.stripe_standin --port 12111
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+API_VERSION = "2026-08-26.dahlia"
+INTERVAL_SECONDS = {"day": 86400, "week": 7 * 86400, "month": 30 * 86400, "year": 365 * 86400}
+CURRENCIES = {"eur", "usd", "gbp", "chf", "cad", "aud", "sek", "nok", "dkk", "pln", "mxn", "brl"}
+
+
+class StripeError(Exception):
+    def __init__(self, status: int, message: str, *, param: str | None = None, code=None):
+        super().__init__(message)
+        self.status, self.message, self.param = status, message, param
+        self.code = code or ("resource_missing" if status == 404 else "parameter_missing")
+
+    def body(self) -> dict:
+        error = {"type": "invalid_request_error", "message": self.message, "code": self.code}
+        if self.status == 401:
+            error = {"type": "invalid_request_error", "message": self.message}
+        if self.param:
+            error["param"] = self.param
+        return {"error": error}
+
+
+def _missing(param: str) -> StripeError:
+    return StripeError(400, f"Missing required param: {param}.", param=param)
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_urlsafe(18).replace('-', 'a').replace('_', 'b')[:24]}"
+
+
+def decode_form(body: str) -> dict:
+    """`a[b][0][c]=1` -> {"a": {"b": [{"c": "1"}]}}, as Stripe reads form bodies."""
+    root: dict = {}
+    for key, value in parse_qsl(body, keep_blank_values=True):
+        parts = [key.split("[", 1)[0], *re.findall(r"\[([^\]]*)\]", key)]
+        node = root
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            nxt_is_index = not last and parts[i + 1].isdigit()
+            if isinstance(node, list):
+                index = int(part)
+                while len(node) <= index:
+                    node.append({} if not nxt_is_index else [])
+                if last:
+                    node[index] = value
+                else:
+                    if not isinstance(node[index], (dict, list)):
+                        node[index] = [] if nxt_is_index else {}
+                    node = node[index]
+            else:
+                if last:
+                    node[part] = value
+                else:
+                    node = node.setdefault(part, [] if nxt_is_index else {})
+    return root
+
+
+def _int(params: dict, name: str, *, required=False, minimum=0) -> int | None:
+    if name not in params or params[name] == "":
+        if required:
+            raise _missing(name)
+        return None
+    try:
+        value = int(params[name])
+    except (TypeError, ValueError):
+        raise StripeError(400, f"Invalid integer: {params[name]}", param=name, code=None) from None
+    if value < minimum:
+        raise StripeError(
+            400, f"This value must be greater than or equal to {minimum}.", param=name
+        )
+    return value
+
+
+def _bool(value) -> bool:
+    return str(value).lower() == "true"
+
+
+def sign(payload: bytes | str, secret: str, timestamp: int | None = None) -> str:
+    """The `Stripe-Signature` header for `payload`, as Stripe computes it."""
+    if isinstance(payload, bytes):
+        payload = payload.decode()
+    t = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{t}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+class Account:
+    def __init__(self, key: str):
+        self.id = "acct_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        self.objects: dict[str, dict] = {}
+        self.events: list[dict] = []
+        self.failing_customers: set[str] = set()
+
+
+class StripeStandin:
+    """The server and its state. `start()` serves on a free port in a thread."""
+
+    def __init__(self):
+        self.accounts: dict[str, Account] = {}
+        self.lock = threading.RLock()
+        self.clock: int | None = None  # tests may pin "now"
+        self.server: ThreadingHTTPServer | None = None
+        self.url = ""
+
+    # -- life ----------------------------------------------------------------------------
+    def start(self, port: int = 0) -> str:
+        standin = self
+
+        class Handler(_Handler):
+            pass
+
+        Handler.standin = standin
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.url
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def now(self) -> int:
+        return self.clock if self.clock is not None else int(time.time())
+
+    # -- accounts and objects --------------------------------------------------------------
+    def account(self, key: str | None) -> Account:
+        if not key:
+            raise StripeError(
+                401,
+                "You did not provide an API key. You need to provide your API key in the "
+                "Authorization header, using Bearer auth.",
+            )
+        if not re.fullmatch(r"(sk|rk)_test_[A-Za-z0-9_]{8,}", key):
+            raise StripeError(401, f"Invalid API Key provided: {key[:8]}****")
+        with self.lock:
+            if key not in self.accounts:
+                self.accounts[key] = Account(key)
+            return self.accounts[key]
+
+    def account_id(self, key: str) -> str:
+        return self.account(key).id
+
+    def _get(self, acct: Account, obj_id: str, kind: str, param: str | None = None) -> dict:
+        obj = acct.objects.get(obj_id)
+        if obj is None or obj["object"] != kind:
+            raise StripeError(404, f"No such {kind.split('.')[-1]}: '{obj_id}'", param=param)
+        return obj
+
+    def get(self, key: str, obj_id: str) -> dict:
+        """Test helper: the current object as Stripe holds it."""
+        with self.lock:
+            return public(self.account(key).objects[obj_id])
+
+    def _store(self, acct: Account, obj: dict) -> dict:
+        acct.objects[obj["id"]] = obj
+        return obj
+
+    def _event(self, acct: Account, kind: str, obj: dict, previous: dict | None = None) -> dict:
+        data = {"object": public(obj)}
+        if previous:
+            data["previous_attributes"] = public(previous)
+        event = {
+            "id": _new_id("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": self.now(),
+            "data": data,
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": kind,
+        }
+        acct.events.append(event)
+        acct.objects[event["id"]] = event
+        return event
+
+    # -- API: dispatch ---------------------------------------------------------------------
+    def handle(self, method: str, path: str, key: str | None, params: dict) -> dict:
+        with self.lock:
+            acct = self.account(key)
+            routes = [
+                ("GET", r"/v1/account", self.account_retrieve),
+                ("POST", r"/v1/products", self.product_create),
+                ("GET", r"/v1/products/([^/]+)", self.product_retrieve),
+                ("POST", r"/v1/products/([^/]+)", self.product_update),
+                ("POST", r"/v1/prices", self.price_create),
+                ("GET", r"/v1/prices/([^/]+)", self.price_retrieve),
+                ("POST", r"/v1/prices/([^/]+)", self.price_update),
+                ("POST", r"/v1/customers", self.customer_create),
+                ("GET", r"/v1/customers/([^/]+)", self.customer_retrieve),
+                ("POST", r"/v1/checkout/sessions", self.checkout_create),
+                ("GET", r"/v1/checkout/sessions/([^/]+)", self.checkout_retrieve),
+                ("GET", r"/v1/subscriptions/([^/]+)", self.subscription_retrieve),
+                ("POST", r"/v1/subscriptions/([^/]+)", self.subscription_update),
+                ("DELETE", r"/v1/subscriptions/([^/]+)", self.subscription_cancel),
+                ("GET", r"/v1/invoices", self.invoice_list),
+                ("GET", r"/v1/invoices/([^/]+)", self.invoice_retrieve),
+                ("POST", r"/v1/billing_portal/sessions", self.portal_create),
+                ("GET", r"/v1/events/([^/]+)", self.event_retrieve),
+            ]
+            for verb, pattern, func in routes:
+                match = re.fullmatch(pattern, path)
+                if verb == method and match:
+                    return public(func(acct, params, *match.groups()))
+            raise StripeError(
+                404, f"Unrecognized request URL ({method}: {path}).", code="resource_missing"
+            )
+
+    # -- account, products, prices ---------------------------------------------------------
+    def account_retrieve(self, acct, params):
+        return {"id": acct.id, "object": "account", "country": "DE", "charges_enabled": True}
+
+    def product_create(self, acct, params):
+        if not params.get("name"):
+            raise _missing("name")
+        return self._store(
+            acct,
+            {
+                "id": params.get("id") or _new_id("prod"),
+                "object": "product",
+                "active": _bool(params.get("active", "true")),
+                "created": self.now(),
+                "updated": self.now(),
+                "default_price": None,
+                "description": params.get("description") or None,
+                "livemode": False,
+                "metadata": params.get("metadata") or {},
+                "name": params["name"],
+                "type": "service",
+            },
+        )
+
+    def product_retrieve(self, acct, params, obj_id):
+        return self._get(acct, obj_id, "product")
+
+    def product_update(self, acct, params, obj_id):
+        product = self._get(acct, obj_id, "product")
+        for field in ("name", "description"):
+            if field in params:
+                product[field] = params[field]
+        if "active" in params:
+            product["active"] = _bool(params["active"])
+        if "metadata" in params:
+            product["metadata"].update(params["metadata"] or {})
+        product["updated"] = self.now()
+        return product
+
+    def price_create(self, acct, params):
+        currency = (params.get("currency") or "").lower()
+        if not currency:
+            raise _missing("currency")
+        if currency not in CURRENCIES:
+            raise StripeError(400, f"Invalid currency: {currency}.", param="currency")
+        if not params.get("product"):
+            raise _missing("product")
+        product = self._get(acct, params["product"], "product", param="product")
+        amount = _int(params, "unit_amount", required=True)
+        recurring = params.get("recurring")
+        if recurring is not None:
+            interval = recurring.get("interval")
+            if not interval:
+                raise _missing("recurring[interval]")
+            if interval not in INTERVAL_SECONDS:
+                raise StripeError(400, "Invalid recurring[interval]", param="recurring[interval]")
+            recurring = {
+                "interval": interval,
+                "interval_count": int(recurring.get("interval_count") or 1),
+                "usage_type": "licensed",
+                "aggregate_usage": None,
+                "meter": None,
+                "trial_period_days": None,
+            }
+        return self._store(
+            acct,
+            {
+                "id": _new_id("price"),
+                "object": "price",
+                "active": True,
+                "billing_scheme": "per_unit",
+                "created": self.now(),
+                "currency": currency,
+                "livemode": False,
+                "lookup_key": params.get("lookup_key"),
+                "metadata": params.get("metadata") or {},
+                "nickname": params.get("nickname"),
+                "product": product["id"],
+                "recurring": recurring,
+                "tax_behavior": "unspecified",
+                "type": "recurring" if recurring else "one_time",
+                "unit_amount": amount,
+                "unit_amount_decimal": str(amount),
+            },
+        )
+
+    def price_retrieve(self, acct, params, obj_id):
+        return self._get(acct, obj_id, "price")
+
+    def price_update(self, acct, params, obj_id):
+        price = self._get(acct, obj_id, "price")
+        if "active" in params:
+            price["active"] = _bool(params["active"])
+        if "metadata" in params:
+            price["metadata"].update(params["metadata"] or {})
+        return price
+
+    # -- customers -------------------------------------------------------------------------
+    def customer_create(self, acct, params):
+        customer = self._store(
+            acct,
+            {
+                "id": _new_id("cus"),
+                "object": "customer",
+                "balance": 0,
+                "created": self.now(),
+                "currency": None,
+                "email": params.get("email"),
+                "invoice_settings": {"default_payment_method": None},
+                "livemode": False,
+                "metadata": params.get("metadata") or {},
+                "name": params.get("name"),
+            },
+        )
+        self._event(acct, "customer.created", customer)
+        return customer
+
+    def customer_retrieve(self, acct, params, obj_id):
+        return self._get(acct, obj_id, "customer")
+
+    # -- checkout ----------------------------------------------------------------------------
+    def checkout_create(self, acct, params):
+        mode = params.get("mode")
+        if not mode:
+            raise _missing("mode")
+        if mode not in ("payment", "subscription"):
+            raise StripeError(400, f"Invalid mode: {mode}", param="mode")
+        if not params.get("success_url"):
+            raise _missing("success_url")
+        items = params.get("line_items") or []
+        if not items:
+            raise _missing("line_items")
+        prices = []
+        for i, item in enumerate(items):
+            if not item.get("price"):
+                raise _missing(f"line_items[{i}][price]")
+            price = self._get(acct, item["price"], "price", param=f"line_items[{i}][price]")
+            if not price["active"]:
+                raise StripeError(
+                    400,
+                    f"The price `{price['id']}` is not active.",
+                    param=f"line_items[{i}][price]",
+                )
+            prices.append((price, int(item.get("quantity") or 1)))
+        recurring = [p for p, _ in prices if p["type"] == "recurring"]
+        if mode == "subscription" and not recurring:
+            raise StripeError(
+                400,
+                "You must provide at least one recurring price in `subscription` mode when "
+                "using prices.",
+                param="line_items",
+            )
+        if mode == "payment" and recurring:
+            raise StripeError(
+                400,
+                "You specified `payment` mode but passed a recurring price. Either switch to "
+                "`subscription` mode or use only one-time prices.",
+                param="line_items",
+            )
+        if len({p["currency"] for p, _ in prices}) > 1:
+            raise StripeError(400, "All prices must be in the same currency.", param="line_items")
+        customer = params.get("customer")
+        if customer:
+            self._get(acct, customer, "customer", param="customer")
+        session_id = _new_id("cs_test")
+        return self._store(
+            acct,
+            {
+                "id": session_id,
+                "object": "checkout.session",
+                "amount_subtotal": sum(p["unit_amount"] * q for p, q in prices),
+                "amount_total": sum(p["unit_amount"] * q for p, q in prices),
+                "cancel_url": params.get("cancel_url"),
+                "client_reference_id": params.get("client_reference_id"),
+                "created": self.now(),
+                "currency": prices[0][0]["currency"],
+                "customer": customer,
+                "customer_email": params.get("customer_email"),
+                "expires_at": self.now() + 86400,
+                "livemode": False,
+                "metadata": params.get("metadata") or {},
+                "mode": mode,
+                "payment_intent": None,
+                "payment_status": "unpaid",
+                "status": "open",
+                "subscription": None,
+                "success_url": params["success_url"],
+                "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+                # Not part of the object Stripe returns; kept to complete the session.
+                "_line_items": [[p["id"], q] for p, q in prices],
+                "_subscription_data": params.get("subscription_data") or {},
+            },
+        )
+
+    def checkout_retrieve(self, acct, params, obj_id):
+        return self._get(acct, obj_id, "checkout.session")
+
+    # -- subscriptions ---------------------------------------------------------------------
+    def _period_end(self, start: int, price: dict) -> int:
+        rec = price["recurring"]
+        return start + INTERVAL_SECONDS[rec["interval"]] * rec["interval_count"]
+
+    def subscription_retrieve(self, acct, params, obj_id):
+        return self._get(acct, obj_id, "subscription")
+
+    def subscription_update(self, acct, params, obj_id):
+        sub = self._get(acct, obj_id, "subscription")
+        if sub["status"] in ("canceled", "incomplete_expired"):
+            raise StripeError(
+                400,
+                "A canceled subscription can only update its cancellation_details and metadata.",
+                code="resource_missing",
+            )
+        before = json.loads(json.dumps(sub))
+        if "cancel_at_period_end" in params:
+            sub["cancel_at_period_end"] = _bool(params["cancel_at_period_end"])
+            sub["cancel_at"] = (
+                sub["items"]["data"][0]["current_period_end"]
+                if sub["cancel_at_period_end"]
+                else None
+            )
+        if "cancel_at" in params:
+            value = params["cancel_at"]
+            sub["cancel_at"] = int(value) if value else None
+            sub["cancel_at_period_end"] = False
+        if "pause_collection" in params:
+            pause = params["pause_collection"]
+            if pause in ("", None):
+                sub["pause_collection"] = None
+            else:
+                if pause.get("behavior") not in ("void", "keep_as_draft", "mark_uncollectible"):
+                    raise _missing("pause_collection[behavior]")
+                sub["pause_collection"] = {
+                    "behavior": pause["behavior"],
+                    "resumes_at": int(pause["resumes_at"]) if pause.get("resumes_at") else None,
+                }
+        if "metadata" in params:
+            sub["metadata"].update(params["metadata"] or {})
+        invoice = None
+        if "items" in params:
+            changes = params["items"]
+            change = changes[0] if changes else {}
+            item = sub["items"]["data"][0]
+            if change.get("id") and change["id"] != item["id"]:
+                raise StripeError(
+                    404, f"No such subscription item: '{change['id']}'", param="items[0][id]"
+                )
+            if not change.get("price"):
+                raise _missing("items[0][price]")
+            new_price = self._get(acct, change["price"], "price", param="items[0][price]")
+            if new_price["type"] != "recurring":
+                raise StripeError(400, "The price must be recurring.", param="items[0][price]")
+            if new_price["currency"] != sub["currency"]:
+                raise StripeError(400, "Currency mismatch.", param="items[0][price]")
+            old_price = item["price"]
+            behavior = params.get("proration_behavior", "create_prorations")
+            if behavior not in ("create_prorations", "always_invoice", "none"):
+                raise StripeError(400, "Invalid proration_behavior", param="proration_behavior")
+            item["price"] = new_price
+            if behavior != "none" and sub["status"] in ("active", "past_due"):
+                invoice = self._prorate(acct, sub, old_price, new_price, behavior)
+        sub["_version"] += 1
+        previous = {k: before[k] for k in before if before[k] != sub[k] and k != "_version"}
+        self._event(acct, "customer.subscription.updated", sub, previous)
+        if invoice is not None:
+            sub["latest_invoice"] = invoice["id"]
+        return sub
+
+    def _prorate(self, acct, sub, old_price, new_price, behavior) -> dict | None:
+        """Credit the unused time on the old price, charge it on the new one (Stripe's
+        proration, by the second, rounded to the minor unit)."""
+        item = sub["items"]["data"][0]
+        start, end = item["current_period_start"], item["current_period_end"]
+        remaining = max(0, end - self.now())
+        total = max(1, end - start)
+        credit = -round(old_price["unit_amount"] * remaining / total)
+        charge = round(new_price["unit_amount"] * remaining / total)
+        lines = [
+            self._line(credit, f"Unused time on {old_price['id']}", old_price, start, end, True),
+            self._line(charge, f"Remaining time on {new_price['id']}", new_price, start, end, True),
+        ]
+        if behavior == "create_prorations":
+            sub.setdefault("_pending_prorations", []).extend(lines)
+            return None
+        return self._invoice(acct, sub, lines, "subscription_update", pay=True)
+
+    def _line(self, amount, description, price, start, end, proration=False) -> dict:
+        return {
+            "id": _new_id("il"),
+            "object": "line_item",
+            "amount": amount,
+            "currency": price["currency"],
+            "description": description,
+            "parent": {
+                "type": "subscription_item_details",
+                "subscription_item_details": {"proration": proration},
+            },
+            "period": {"start": start, "end": end},
+            "pricing": {"price_details": {"price": price["id"], "product": price["product"]}},
+            "quantity": 1,
+        }
+
+    def subscription_cancel(self, acct, params, obj_id):
+        sub = self._get(acct, obj_id, "subscription")
+        if sub["status"] == "canceled":
+            raise StripeError(404, f"No such subscription: '{obj_id}'", code="resource_missing")
+        self._end(acct, sub)
+        return sub
+
+    def _end(self, acct, sub) -> None:
+        sub["status"] = "canceled"
+        sub["canceled_at"] = sub["ended_at"] = self.now()
+        sub["_version"] += 1
+        self._event(acct, "customer.subscription.deleted", sub)
+
+    # -- invoices ----------------------------------------------------------------------------
+    def _invoice(self, acct, sub, lines, reason, *, pay: bool) -> dict:
+        total = sum(line["amount"] for line in lines)
+        item = sub["items"]["data"][0]
+        invoice_id = _new_id("in")
+        invoice = self._store(
+            acct,
+            {
+                "id": invoice_id,
+                "object": "invoice",
+                "amount_due": max(total, 0),
+                "amount_paid": 0,
+                "amount_remaining": max(total, 0),
+                "attempt_count": 0,
+                "attempted": False,
+                "billing_reason": reason,
+                "collection_method": "charge_automatically",
+                "created": self.now(),
+                "currency": sub["currency"],
+                "customer": sub["customer"],
+                "hosted_invoice_url": f"https://invoice.stripe.com/i/{acct.id}/{invoice_id}",
+                "invoice_pdf": f"https://pay.stripe.com/invoice/{acct.id}/{invoice_id}/pdf",
+                "lines": {
+                    "object": "list",
+                    "data": lines,
+                    "has_more": False,
+                    "url": f"/v1/invoices/{invoice_id}/lines",
+                },
+                "livemode": False,
+                "next_payment_attempt": None,
+                "number": f"{acct.id[-6:].upper()}-{len(acct.objects):04d}",
+                "parent": {
+                    "type": "subscription_details",
+                    "subscription_details": {
+                        "metadata": dict(sub["metadata"]),
+                        "subscription": sub["id"],
+                    },
+                },
+                "period_start": item["current_period_start"],
+                "period_end": item["current_period_end"],
+                "status": "open",
+                "status_transitions": {"finalized_at": self.now(), "paid_at": None},
+                "subtotal": total,
+                "total": total,
+            },
+        )
+        self._event(acct, "invoice.finalized", invoice)
+        if total < 0:
+            # A credit goes to the customer's balance, as Stripe does.
+            customer = self._get(acct, sub["customer"], "customer")
+            customer["balance"] += total
+            invoice["amount_due"] = invoice["amount_remaining"] = 0
+            pay = True
+        self._attempt(acct, sub, invoice, pay=pay)
+        sub["latest_invoice"] = invoice["id"]
+        return invoice
+
+    def _attempt(self, acct, sub, invoice, *, pay: bool) -> None:
+        if sub["customer"] in acct.failing_customers and invoice["amount_due"] > 0:
+            pay = False
+        invoice["attempted"] = True
+        if invoice["amount_due"] > 0:
+            invoice["attempt_count"] += 1
+        if pay:
+            invoice["status"] = "paid"
+            invoice["amount_paid"] = invoice["amount_due"]
+            invoice["amount_remaining"] = 0
+            invoice["next_payment_attempt"] = None
+            invoice["status_transitions"]["paid_at"] = self.now()
+            self._event(acct, "invoice.paid", invoice)
+            self._event(acct, "invoice.payment_succeeded", invoice)
+        else:
+            invoice["next_payment_attempt"] = self.now() + 3 * 86400
+            self._event(acct, "invoice.payment_failed", invoice)
+
+    def invoice_list(self, acct, params):
+        found = [
+            o
+            for o in acct.objects.values()
+            if o["object"] == "invoice"
+            and (not params.get("customer") or o["customer"] == params["customer"])
+            and (
+                not params.get("subscription")
+                or o["parent"]["subscription_details"]["subscription"] == params["subscription"]
+            )
+            and (not params.get("status") or o["status"] == params["status"])
+        ]
+        if params.get("customer") and not acct.objects.get(params["customer"]):
+            raise StripeError(404, f"No such customer: '{params['customer']}'", param="customer")
+        found.sort(key=lambda o: o["created"], reverse=True)
+        limit = _int(params, "limit", minimum=1) or 10
+        return {
+            "object": "list",
+            "data": found[:limit],
+            "has_more": len(found) > limit,
+            "url": "/v1/invoices",
+        }
+
+    def invoice_retrieve(self, acct, params, obj_id):
+        return self._get(acct, obj_id, "invoice")
+
+    def portal_create(self, acct, params):
+        if not params.get("customer"):
+            raise _missing("customer")
+        self._get(acct, params["customer"], "customer", param="customer")
+        session_id = _new_id("bps")
+        return self._store(
+            acct,
+            {
+                "id": session_id,
+                "object": "billing_portal.session",
+                "created": self.now(),
+                "customer": params["customer"],
+                "livemode": False,
+                "return_url": params.get("return_url"),
+                "url": f"https://billing.stripe.com/p/session/{session_id}",
+            },
+        )
+
+    def event_retrieve(self, acct, params, obj_id):
+        return self._get(acct, obj_id, "event")
+
+    # -- simulations: what Stripe does by itself -------------------------------------------
+    def _since(self, acct: Account, mark: int) -> list[dict]:
+        return list(acct.events[mark:])
+
+    def complete_checkout(self, key: str, session_id: str, *, pay: bool = True) -> list[dict]:
+        """The customer paid on Checkout's page: customer, subscription, first invoice."""
+        with self.lock:
+            acct = self.account(key)
+            mark = len(acct.events)
+            session = self._get(acct, session_id, "checkout.session")
+            if session["status"] != "open":
+                raise StripeError(400, "This Checkout Session is no longer active.")
+            if not session["customer"]:
+                session["customer"] = self.customer_create(
+                    acct, {"email": session["customer_email"]}
+                )["id"]
+            prices = [(acct.objects[pid], q) for pid, q in session["_line_items"]]
+            if session["mode"] == "subscription":
+                sub = self._subscribe(acct, session, prices, pay=pay)
+                session["subscription"] = sub["id"]
+            else:
+                session["payment_intent"] = _new_id("pi")
+            session["status"] = "complete"
+            session["payment_status"] = "paid" if session["amount_total"] else "no_payment_required"
+            self._event(acct, "checkout.session.completed", session)
+            return self._since(acct, mark)
+
+    def _subscribe(self, acct, session, prices, *, pay) -> dict:
+        recurring = next(p for p, _ in prices if p["type"] == "recurring")
+        data = session["_subscription_data"]
+        now = self.now()
+        trial_days = int(data.get("trial_period_days") or 0)
+        end = now + trial_days * 86400 if trial_days else self._period_end(now, recurring)
+        sub_id = _new_id("sub")
+        sub = self._store(
+            acct,
+            {
+                "id": sub_id,
+                "object": "subscription",
+                "billing_cycle_anchor": end if trial_days else now,
+                "cancel_at": None,
+                "cancel_at_period_end": False,
+                "canceled_at": None,
+                "collection_method": "charge_automatically",
+                "created": now,
+                "currency": recurring["currency"],
+                "customer": session["customer"],
+                "default_payment_method": "pm_" + secrets.token_hex(8),
+                "ended_at": None,
+                "items": {
+                    "object": "list",
+                    "data": [
+                        {
+                            "id": _new_id("si"),
+                            "object": "subscription_item",
+                            "created": now,
+                            "current_period_start": now,
+                            "current_period_end": end,
+                            "price": recurring,
+                            "quantity": 1,
+                            "subscription": sub_id,
+                        }
+                    ],
+                    "has_more": False,
+                    "url": f"/v1/subscription_items?subscription={sub_id}",
+                },
+                "latest_invoice": None,
+                "livemode": False,
+                "metadata": dict(data.get("metadata") or {}),
+                "pause_collection": None,
+                "start_date": now,
+                "status": "trialing" if trial_days else "incomplete",
+                "trial_end": end if trial_days else None,
+                "trial_start": now if trial_days else None,
+                "_version": 1,
+            },
+        )
+        self._event(acct, "customer.subscription.created", sub)
+        lines = [
+            self._line(
+                0 if trial_days and p is recurring else p["unit_amount"] * q,
+                p["id"],
+                p,
+                now,
+                end,
+            )
+            for p, q in prices
+        ]
+        invoice = self._invoice(acct, sub, lines, "subscription_create", pay=pay)
+        if not trial_days:
+            sub["status"] = "active" if invoice["status"] == "paid" else "incomplete"
+            sub["_version"] += 1
+            self._event(acct, "customer.subscription.updated", sub, {"status": "incomplete"})
+        return sub
+
+    def renew(self, key: str, sub_id: str, *, pay: bool = True) -> list[dict]:
+        """The period ended: move it on and invoice the next one (paid or failed)."""
+        with self.lock:
+            acct = self.account(key)
+            mark = len(acct.events)
+            sub = self._get(acct, sub_id, "subscription")
+            item = sub["items"]["data"][0]
+            before = {"status": sub["status"]}
+            if sub["cancel_at"] and sub["cancel_at"] <= item["current_period_end"]:
+                self._end(acct, sub)
+                return self._since(acct, mark)
+            start = item["current_period_end"]
+            item["current_period_start"] = start
+            item["current_period_end"] = self._period_end(start, item["price"])
+            self.clock = max(self.now(), start) if self.clock is not None else None
+            lines = [
+                self._line(
+                    item["price"]["unit_amount"],
+                    item["price"]["id"],
+                    item["price"],
+                    start,
+                    item["current_period_end"],
+                )
+            ]
+            lines += sub.pop("_pending_prorations", [])
+            if sub["pause_collection"] and sub["pause_collection"]["behavior"] == "void":
+                invoice = self._invoice(acct, sub, lines, "subscription_cycle", pay=False)
+                invoice["status"] = "void"
+                self._event(acct, "invoice.voided", invoice)
+            else:
+                invoice = self._invoice(acct, sub, lines, "subscription_cycle", pay=pay)
+                sub["status"] = "active" if invoice["status"] == "paid" else "past_due"
+            sub["_version"] += 1
+            self._event(acct, "customer.subscription.updated", sub, before)
+            return self._since(acct, mark)
+
+    def retry_invoice(self, key: str, invoice_id: str, *, pay: bool = True) -> list[dict]:
+        """Smart retries (or the customer fixing the card on the hosted invoice page)."""
+        with self.lock:
+            acct = self.account(key)
+            mark = len(acct.events)
+            invoice = self._get(acct, invoice_id, "invoice")
+            if invoice["status"] != "open":
+                raise StripeError(400, "Invoice is already paid.", code="invoice_not_open")
+            if pay:
+                acct.failing_customers.discard(invoice["customer"])
+            sub = acct.objects[invoice["parent"]["subscription_details"]["subscription"]]
+            self._attempt(acct, sub, invoice, pay=pay)
+            if invoice["status"] == "paid" and sub["status"] in ("past_due", "unpaid"):
+                before = {"status": sub["status"]}
+                sub["status"] = "active"
+                sub["_version"] += 1
+                self._event(acct, "customer.subscription.updated", sub, before)
+            return self._since(acct, mark)
+
+    def mark_unpaid(self, key: str, sub_id: str) -> list[dict]:
+        """All retries failed and the account's setting leaves the subscription unpaid."""
+        with self.lock:
+            acct = self.account(key)
+            mark = len(acct.events)
+            sub = self._get(acct, sub_id, "subscription")
+            before = {"status": sub["status"]}
+            sub["status"] = "unpaid"
+            sub["_version"] += 1
+            self._event(acct, "customer.subscription.updated", sub, before)
+            return self._since(acct, mark)
+
+    def fail_card(self, key: str, customer_id: str) -> None:
+        with self.lock:
+            self.account(key).failing_customers.add(customer_id)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    standin: StripeStandin
+    protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's requests session expects
+    # Headers and body go out in two writes: without this, Nagle + delayed ACK add ~40 ms
+    # to every call (measured: 16 -> see docs/billing.md events/s in the benchmark).
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def _serve(self, method: str) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        params = decode_form(url.query if method in ("GET", "DELETE") else body)
+        if method == "DELETE" and body:
+            params.update(decode_form(body))
+        auth = self.headers.get("Authorization", "")
+        key = auth[7:] if auth.startswith("Bearer ") else None
+        try:
+            status, payload = 200, self.standin.handle(method, url.path, key, params)
+        except StripeError as exc:
+            status, payload = exc.status, exc.body()
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Request-Id", "req_" + secrets.token_hex(7))
+        self.send_header("Stripe-Version", API_VERSION)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self._serve("GET")
+
+    def do_POST(self):
+        self._serve("POST")
+
+    def do_DELETE(self):
+        self._serve("DELETE")
+
+
+def public(obj: dict) -> dict:
+    """An object as the API shows it (without the stand-in's private keys)."""
+    if isinstance(obj, dict):
+        return {k: public(v) for k, v in obj.items() if not k.startswith("_")}
+    if isinstance(obj, list):
+        return [public(v) for v in obj]
+    return obj
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=12111)
+    port = parser.parse_args().port
+    standin = StripeStandin()
+    print(f"Stripe stand-in on {standin.start(port)}", flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Staff pages for classes: week view, roster with attendance, cancel and change a class,
+the policy settings page, penalties with waivers; who may do what."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django_tenants.utils import tenant_context
+
+from apps.accounts.roles import Role
+from apps.bookings.models import (
+    Booking,
+    BookingPolicy,
+    Penalty,
+    PTBooking,
+    PTSessionType,
+    Room,
+    TrainerProfile,
+)
+from apps.bookings.services.booking import booking_create
+from tests.bookings.conftest import new_member, new_session
+
+
+def test_week_view_shows_the_classes_of_the_week_and_the_nav_link(gym_a, make_user, web):
+    owner = make_user(gym_a, Role.OWNER)
+    with tenant_context(gym_a):
+        session = new_session(starts_in=timedelta(hours=1), capacity=4)
+        booking_create(member=new_member(), session=session)
+        week = session.starts_at.date() - timedelta(days=session.starts_at.weekday())
+    response = web(gym_a, owner).get(f"/dashboard/classes/?week={week.isoformat()}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert session.class_type.name in page and "1/4" in page
+    assert f'href="/dashboard/classes/sessions/{session.pk}/"' in page
+    assert 'href="/dashboard/classes/"' in page  # the nav link replaced the placeholder
+    assert web(gym_a, owner).get("/dashboard/classes/?week=garbage").status_code == 200
+    assert web(gym_a, owner).get("/dashboard/classes/?week=9999-12-31").status_code == 200
+
+
+def test_member_logins_cannot_open_the_class_pages(gym_a, make_user, web):
+    member_user = make_user(gym_a, Role.MEMBER)
+    assert web(gym_a, member_user).get("/dashboard/classes/").status_code == 403
+
+
+def test_trainer_marks_attendance_on_the_roster(gym_a, make_user, web):
+    trainer = make_user(gym_a, Role.TRAINER)
+    with tenant_context(gym_a):
+        session = new_session(starts_in=timedelta(minutes=10))
+        there = booking_create(member=new_member(first_name="Present"), session=session)
+        away = booking_create(member=new_member(first_name="Absent"), session=session)
+    client = web(gym_a, trainer)
+    roster = client.get(f"/dashboard/classes/sessions/{session.pk}/")
+    assert roster.status_code == 200 and b"Present" in roster.content
+    url = f"/dashboard/classes/sessions/{session.pk}/"
+    assert client.post(url, {"action": "attended", "booking": there.pk}).status_code == 302
+    assert client.post(url, {"action": "no_show", "booking": away.pk}).status_code == 302
+    with tenant_context(gym_a):
+        assert Booking.objects.get(pk=there.pk).status == "attended"
+        assert Booking.objects.get(pk=away.pk).status == "no_show"
+        assert Penalty.objects.filter(booking=away).exists()
+    # Trainers take attendance but do not cancel classes.
+    assert client.post(url, {"action": "cancel", "reason": "nope"}).status_code == 403
+
+
+def test_manager_cancels_a_class_with_a_reason(
+    gym_a, make_user, web, django_capture_on_commit_callbacks
+):
+    manager = make_user(gym_a, Role.MANAGER)
+    with tenant_context(gym_a):
+        session = new_session()
+        member = new_member()
+        booking_create(member=member, session=session)
+    client = web(gym_a, manager)
+    url = f"/dashboard/classes/sessions/{session.pk}/"
+    assert client.post(url, {"action": "cancel", "reason": ""}).status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"action": "cancel", "reason": "Storm"}).status_code == 302
+    assert [m.to for m in mail.outbox] == [[member.email]]
+    with tenant_context(gym_a):
+        session.refresh_from_db()
+        assert session.status == "cancelled" and session.cancelled_reason == "Storm"
+
+
+def test_manager_changes_instructor_room_and_capacity(gym_a, make_user, web):
+    manager = make_user(gym_a, Role.MANAGER)
+    trainer_user = make_user(gym_a, Role.TRAINER)
+    with tenant_context(gym_a):
+        session = new_session(capacity=2)
+        trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Rafa")
+        room = Room.objects.create(name="Blue room", capacity=30)
+    url = f"/dashboard/classes/sessions/{session.pk}/"
+    response = web(gym_a, manager).post(
+        url, {"action": "change", "instructor": trainer.pk, "room": room.pk, "capacity": 12}
+    )
+    assert response.status_code == 302
+    with tenant_context(gym_a):
+        session.refresh_from_db()
+        assert (session.instructor, session.room, session.capacity) == (trainer, room, 12)
+
+
+def test_policy_page_saves_and_states_the_rules(gym_a, make_user, web):
+    owner = make_user(gym_a, Role.OWNER)
+    client = web(gym_a, owner)
+    page = client.get("/dashboard/classes/policy/")
+    assert page.status_code == 200 and b"waitlist" in page.content
+    with tenant_context(gym_a):
+        data = {
+            k: v
+            for k, v in BookingPolicy.load().__dict__.items()
+            if not k.startswith("_") and k not in ("id", "updated_at")
+        }
+    data.update(max_per_day=3, max_active_bookings="", auto_mark_no_shows="")
+    data = {k: ("on" if v is True else "" if v is False else v) for k, v in data.items()}
+    assert client.post("/dashboard/classes/policy/", data).status_code == 302
+    bad = client.post("/dashboard/classes/policy/", {**data, "strikes_to_block": "0"})
+    assert bad.status_code == 400
+    with tenant_context(gym_a):
+        assert BookingPolicy.load().max_per_day == 3
+    trainer = make_user(gym_a, Role.TRAINER)
+    assert web(gym_a, trainer).get("/dashboard/classes/policy/").status_code == 403
+
+
+@pytest.mark.parametrize(("reason", "waived"), [("", False), ("Doctor's note", True)])
+def test_penalties_are_waived_with_a_reason(gym_a, make_user, web, reason, waived):
+    manager = make_user(gym_a, Role.MANAGER)
+    with tenant_context(gym_a):
+        session = new_session()
+        booking = booking_create(member=new_member(first_name="Struck"), session=session)
+        penalty = Penalty.objects.create(
+            member=booking.member,
+            booking=booking,
+            kind="strike",
+            reason="no_show",
+            created_at=session.starts_at,
+        )
+    client = web(gym_a, manager)
+    listing = client.get("/dashboard/classes/penalties/")
+    assert listing.status_code == 200 and b"Struck" in listing.content
+    response = client.post(f"/dashboard/classes/penalties/{penalty.pk}/waive/", {"reason": reason})
+    assert response.status_code == 302
+    with tenant_context(gym_a):
+        penalty.refresh_from_db()
+        assert (penalty.waived_at is not None) is waived
+        if waived:
+            assert penalty.waived_by == manager and penalty.waiver_reason == reason
+    desk = make_user(gym_a, Role.FRONT_DESK)
+    assert (
+        web(gym_a, desk)
+        .post(f"/dashboard/classes/penalties/{penalty.pk}/waive/", {"reason": "x"})
+        .status_code
+        == 403
+    )
+
+
+def test_admin_lists_every_class_model(gym_a, make_user, web):
+    owner = make_user(gym_a, Role.OWNER)  # owners get admin access
+    with tenant_context(gym_a):
+        booking_create(member=new_member(), session=new_session())
+    client = web(gym_a, owner)
+    for model in (
+        "room",
+        "classtype",
+        "trainerprofile",
+        "schedule",
+        "classsession",
+        "closure",
+        "booking",
+        "penalty",
+        "bookingpolicy",
+        "calendarfeed",
+    ):
+        assert client.get(f"/admin/bookings/{model}/", follow=True).status_code == 200, model
+
+
+def test_trainer_answers_personal_training_requests_on_the_dashboard(
+    gym_a, make_user, web, django_capture_on_commit_callbacks
+):
+    trainer_user = make_user(gym_a, Role.TRAINER)
+    other_user = make_user(gym_a, Role.TRAINER)
+    with tenant_context(gym_a):
+        trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Pia")
+        kind = PTSessionType.objects.create(trainer=trainer, name="Mobility hour")
+        member = new_member(first_name="Requester")
+        start = new_session().starts_at
+        request = PTBooking.objects.create(
+            member=member,
+            trainer=trainer,
+            session_type=kind,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            price=0,
+            status="requested",
+        )
+    other = web(gym_a, other_user)
+    assert b"Requester" not in other.get("/dashboard/classes/training/").content
+    assert other.post("/dashboard/classes/training/", {"booking": request.pk}).status_code == 404
+    client = web(gym_a, trainer_user)
+    page = client.get("/dashboard/classes/training/")
+    assert page.status_code == 200 and b"Requester" in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        answered = client.post(
+            "/dashboard/classes/training/", {"booking": request.pk, "action": "confirm"}
+        )
+    assert answered.status_code == 302
+    with tenant_context(gym_a):
+        request.refresh_from_db()
+        assert request.status == "confirmed" and request.decided_by == trainer_user
+    assert mail.outbox[-1].to == [member.email]
+    manager = web(gym_a, make_user(gym_a, Role.MANAGER))
+    assert b"Requester" in manager.get("/dashboard/classes/training/").content

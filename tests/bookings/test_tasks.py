@@ -1,0 +1,94 @@
+"""Periodic class jobs: reminders go out once, no-shows are marked where the gym opted in,
+the timetable is published ahead; each runs per gym through the fan-out."""
+
+from datetime import date, time, timedelta
+
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from apps.bookings.models import Booking, ClassSession, ClassType, Penalty, Schedule
+from apps.bookings.services.booking import booking_create, no_shows_mark_due, reminders_send_due
+from apps.tenants.tasks import fan_out
+from tests.bookings.conftest import new_member, new_session
+
+
+def test_each_reminder_is_sent_once_when_due(gym_a, policy, django_capture_on_commit_callbacks):
+    policy(gym_a, reminder_minutes_before=120)
+    with tenant_context(gym_a):
+        soon = new_session(starts_in=timedelta(minutes=90))
+        later = new_session(starts_in=timedelta(hours=5))
+        member = new_member()
+        booking_create(member=member, session=soon)
+        booking_create(member=new_member(), session=later)
+        waiting = new_session(capacity=1, starts_in=timedelta(minutes=100))
+        booking_create(member=new_member(), session=waiting)
+        booking_create(member=new_member(), session=waiting)  # waitlisted: no reminder
+        with django_capture_on_commit_callbacks(execute=True):
+            assert reminders_send_due() == 2
+        with django_capture_on_commit_callbacks(execute=True):
+            assert reminders_send_due() == 0
+        assert len(mail.outbox) == 2
+        assert soon.class_type.name in mail.outbox[0].subject or soon.class_type.name in (
+            mail.outbox[1].subject
+        )
+        assert Booking.objects.filter(reminder_sent_at__isnull=False).count() == 2
+
+
+def test_reminders_run_per_gym_through_the_fan_out(
+    gym_a, gym_b, policy, django_capture_on_commit_callbacks
+):
+    with tenant_context(gym_a):
+        booking_create(member=new_member(), session=new_session(starts_in=timedelta(hours=1)))
+    with tenant_context(gym_b):
+        booking_create(member=new_member(), session=new_session(starts_in=timedelta(hours=1)))
+    connection.set_schema_to_public()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fan_out("apps.bookings.tasks.send_reminders") >= 2
+    assert len(mail.outbox) == 2
+    assert {m.subject.split("]")[0] for m in mail.outbox} == {"[Gym A", "[Gym B"}
+
+
+def test_unmarked_places_become_no_shows_only_where_the_gym_opted_in(gym_a, policy):
+    with tenant_context(gym_a):
+        session = new_session(starts_in=timedelta(hours=1))
+        booking = booking_create(member=new_member(), session=session)
+        after = session.ends_at + timedelta(minutes=31)
+        assert no_shows_mark_due(now=after) == 0  # off by default
+    policy(gym_a, auto_mark_no_shows=True)
+    with tenant_context(gym_a):
+        assert no_shows_mark_due(now=session.ends_at) == 0  # within the grace period
+        assert no_shows_mark_due(now=after) == 1
+        assert no_shows_mark_due(now=after) == 0  # each session once
+        booking.refresh_from_db()
+        assert booking.status == "no_show"
+        assert Penalty.objects.filter(booking=booking, kind="strike").exists()
+
+
+def test_generate_sessions_task_publishes_the_weeks_ahead(gym_a, policy):
+    policy(gym_a, generate_weeks_ahead=2)
+    with tenant_context(gym_a):
+        Schedule.objects.create(
+            class_type=ClassType.objects.create(name="Morning HIIT"),
+            weekdays=[0, 2, 4],
+            start_time=time(7),
+            starts_on=date(2020, 1, 1),
+        )
+    connection.set_schema_to_public()
+    fan_out("apps.bookings.tasks.generate_sessions")
+    with tenant_context(gym_a):
+        sessions = ClassSession.objects.all()
+        assert 6 <= sessions.count() <= 7  # Mon/Wed/Fri over 15 days
+        assert all(s.starts_at >= timezone.now() - timedelta(days=1) for s in sessions)
+
+
+def test_reminders_speak_the_gyms_language(gym_a, django_capture_on_commit_callbacks):
+    gym_a.default_language = "es"  # this object only; the test's transaction rolls back
+    with tenant_context(gym_a):
+        session = new_session(starts_in=timedelta(minutes=30))
+        booking_create(member=new_member(first_name="Lucía"), session=session)
+        with django_capture_on_commit_callbacks(execute=True):
+            reminders_send_due()
+    assert mail.outbox[0].subject.startswith("[Gym A] Recordatorio:")
+    assert "Hola Lucía" in mail.outbox[0].body
