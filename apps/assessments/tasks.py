@@ -3,7 +3,7 @@
 Takes an id (the schema travels in the task headers), is idempotent (a finished attempt
 is left alone), acknowledges only when done (`acks_late`: a worker killed mid-clip has
 the clip redelivered) and retries a bounded number of times before marking the attempt
-failed. Workers should recycle (`--max-tasks-per-child`): MediaPipe's native side grows
+failed. Workers recycle (CELERY_WORKER_MAX_TASKS_PER_CHILD): MediaPipe's native side grows
 in long-lived processes.
 """
 
