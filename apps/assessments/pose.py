@@ -85,7 +85,8 @@ def _body_luma(frame: np.ndarray, points: np.ndarray) -> float:
 
 def extract(path: str, *, target_fps: float) -> Track:
     """Run the landmarker over the clip at about `target_fps`; return its track."""
-    info = video.probe(path)
+    # Checked at upload; seeking to the end again would decode up to a GOP for nothing.
+    info = video.stream_info(path)
     width, height = video.analysis_size(info.width, info.height)
     t_ms, indexes, image, world, second, luma = [], [], [], [], [], []
     nan_image = np.full((33, 5), np.nan, dtype=np.float32)

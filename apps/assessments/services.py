@@ -43,6 +43,7 @@ HOURLY_LIMIT = 5  # attempts per hour, every tier
 ABUSE_PER_DAY = 50  # submissions (accepted or refused) in one day -> 7-day block
 DAILY_CAP_BLOCK = timedelta(hours=24)
 ABUSE_BLOCK = timedelta(days=7)
+MAX_RUNS = 3  # processing starts per attempt, redeliveries included
 
 
 def user_group(user_id: int) -> str:
@@ -306,6 +307,16 @@ def attempt_claim(*, attempt_id: int) -> Attempt | None:
             .first()
         )
         if attempt is None or attempt.is_final:
+            return None
+        if attempt.runs >= MAX_RUNS:
+            # Redelivered again and again (a worker killed mid-clip each time, e.g. out of
+            # memory): stop here instead of looping on a clip that kills workers.
+            attempt.status = AttemptStatus.FAILED
+            attempt.reason_code = "processing_error"
+            attempt.reason_detail = f"Gave up after {attempt.runs} interrupted runs."
+            attempt.finished_at = timezone.now()
+            attempt.save(update_fields=["status", "reason_code", "reason_detail", "finished_at"])
+            _broadcast(attempt)
             return None
         attempt.status = AttemptStatus.PROCESSING
         attempt.runs += 1

@@ -3,7 +3,7 @@
 Takes an id (the schema travels in the task headers), is idempotent (a finished attempt
 is left alone), acknowledges only when done (`acks_late`: a worker killed mid-clip has
 the clip redelivered) and retries a bounded number of times before marking the attempt
-failed. Workers should recycle (`--max-tasks-per-child`): MediaPipe's native side grows
+failed. Workers recycle (CELERY_WORKER_MAX_TASKS_PER_CHILD): MediaPipe's native side grows
 in long-lived processes.
 """
 
@@ -27,6 +27,10 @@ MAX_RETRIES = 2
     reject_on_worker_lost=True,
     max_retries=MAX_RETRIES,
     default_retry_delay=10,
+    # Far below the broker's visibility timeout (1 h), so a slow clip is never redelivered
+    # while it is still being processed. A 45 s clip takes well under a minute.
+    soft_time_limit=240,
+    time_limit=300,
     name="apps.assessments.tasks.process_attempt",
 )
 def process_attempt(self, attempt_id: int) -> str:

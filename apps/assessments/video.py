@@ -121,6 +121,25 @@ def probe(path: str) -> VideoInfo:
         cap.release()
 
 
+def stream_info(path: str) -> VideoInfo:
+    """The stream's properties without decoding anything: for a clip already checked by
+    `probe` at upload (the pipeline's decode itself notices a cut-off file)."""
+    cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+    try:
+        if not cap.isOpened():
+            raise VideoError("unreadable", "The video could not be opened.")
+        return VideoInfo(
+            sniff_container(path) or "",
+            _fourcc(cap),
+            int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0),
+            int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0),
+            float(cap.get(cv2.CAP_PROP_FPS) or 0),
+            int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0),
+        )
+    finally:
+        cap.release()
+
+
 def analysis_size(width: int, height: int, max_side: int = ANALYSIS_MAX_SIDE) -> tuple[int, int]:
     scale = min(1.0, max_side / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))

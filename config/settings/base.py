@@ -155,6 +155,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Worker processes are replaced after this many tasks: MediaPipe's native memory grows in
+# long-lived processes (benchmarks/pose.py measures it); a new child loads the model again.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
 CELERY_BEAT_SCHEDULE = {
     # Periodic jobs fan out one task per gym (see apps.tenants.tasks.fan_out).
     "refresh-gym-stats": {

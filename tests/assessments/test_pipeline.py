@@ -95,3 +95,16 @@ def test_clips_that_cannot_be_measured_are_invalid_with_reason_and_audit_event(
     body = api(gym_a, user).get(f"{URL}{attempt.pk}/").json()
     assert body["status"] == "invalid" and body["result"].get("bucket") is None
     assert body["reason"]["code"] == reason and body["reason"]["hint"]
+
+
+def test_an_attempt_redelivered_after_repeated_worker_deaths_ends_failed(gym_a, member_user):
+    """acks_late redelivers a clip whose worker died; after three starts it is given up
+    (and does not count against the member's quotas)."""
+    member, _user = member_user
+    with tenant_context(gym_a):
+        attempt = Attempt.objects.create(
+            member=member, test_id=4, catalogue_version="t", status=AttemptStatus.PROCESSING, runs=3
+        )
+        assert process_attempt.apply(args=[attempt.pk]).get() == "skipped"
+        attempt.refresh_from_db()
+        assert attempt.status == AttemptStatus.FAILED and attempt.reason_code == "processing_error"
