@@ -9,6 +9,13 @@ part between 0 and 1:
                 after converting the member's times from their zone to the gym's
   price         1 within budget, falling linearly to 0 at twice the budget (1: no budget)
   rating        rating / 5 (0.5: not rated yet)
+
+With embeddings configured (apps.common.ai: OPENAI_API_KEY + OPENAI_EMBEDDING_MODEL), the
+member's goals, as free text, are also compared with each trainer's bio and specialties:
+  goals         0.5 x the share above + 0.5 x max(0, cosine similarity of the two texts)
+so the goal weight stays 0.35 (0.175 keywords, 0.175 meaning) and the other parts are
+unchanged. The result's `method` says "embedding"; without a key, on a timeout, an API
+error or a spent daily cap it is exactly the weighted score, `method` "weighted".
 """
 
 from __future__ import annotations
@@ -20,8 +27,11 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from apps.bookings.models import TrainerProfile
+from apps.common import ai
 
 WEIGHTS = {"goals": 0.35, "language": 0.20, "availability": 0.20, "price": 0.15, "rating": 0.10}
+# Share of the goal part given to the meaning of the texts when embeddings are available.
+SEMANTIC_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -84,16 +94,38 @@ def _availability_share(wishes, trainer: TrainerProfile, monday) -> float:
     return min(overlap / wanted, 1.0)
 
 
-def trainer_match(
-    *, request: MatchRequest, gym_zone: ZoneInfo, today: date, trainers=None
-) -> list[dict]:
-    """Every active trainer with a score (0-100), its parts and the reasons, best first."""
+def _trainer_text(trainer: TrainerProfile) -> str:
+    specialties = ", ".join(s for s in trainer.specialties if s)
+    return "\n".join(part for part in (trainer.bio.strip(), specialties) if part)
+
+
+def _similarities(goals: list[str], trainers) -> dict[int, float] | None:
+    """Cosine similarity (clamped to 0..1) of the goals' text with each trainer's bio and
+    specialties, by trainer id; None when embeddings are off or unavailable."""
+    if not goals or not ai.embeddings_enabled():
+        return None
+    texts = {t.pk: _trainer_text(t) for t in trainers}
+    with_text = [pk for pk, text in texts.items() if text]
+    vectors = ai.embed([", ".join(goals)] + [texts[pk] for pk in with_text])
+    if vectors is None:
+        return None
+    found = {
+        pk: max(0.0, ai.cosine(vectors[0], v)) for pk, v in zip(with_text, vectors[1:], strict=True)
+    }
+    return {pk: min(found.get(pk, 0.0), 1.0) for pk in texts}
+
+
+def trainer_match(*, request: MatchRequest, gym_zone: ZoneInfo, today: date, trainers=None) -> dict:
+    """{"method": "embedding" | "weighted", "results": [...]}: every active trainer with a
+    score (0-100), its parts and the reasons, best first."""
     if trainers is None:
         trainers = TrainerProfile.objects.filter(is_active=True).prefetch_related("availability")
+    trainers = list(trainers)
     member_zone = ZoneInfo(request.time_zone or "UTC")
     monday = today + timedelta(days=7 - today.weekday())
     wishes = _wishes_in_gym_zone(request.availability, member_zone, gym_zone, monday)
     goals = [g for g in (str(g).strip() for g in request.goals) if g]
+    similarities = _similarities(goals, trainers)
     results = []
     for trainer in trainers:
         reasons = []
@@ -103,6 +135,13 @@ def trainer_match(
             reasons.append(_("Specialises in %(goals)s.") % {"goals": ", ".join(matched)})
         elif goals:
             reasons.append(_("No specialty matches your goals."))
+        if similarities is not None:
+            similarity = similarities[trainer.pk]
+            goal_part = (1 - SEMANTIC_SHARE) * goal_part + SEMANTIC_SHARE * similarity
+            reasons.append(
+                _("Bio and specialties are %(pct)s%% similar in meaning to your goals.")
+                % {"pct": round(similarity * 100)}
+            )
         language = (request.language or "").strip().lower()
         speaks = [lang.lower() for lang in trainer.languages]
         if not language:
@@ -151,4 +190,4 @@ def trainer_match(
             }
         )
     results.sort(key=lambda r: (-r["score"], r["trainer"].display_name))
-    return results
+    return {"method": "weighted" if similarities is None else "embedding", "results": results}

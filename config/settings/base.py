@@ -356,3 +356,13 @@ PLATFORM_STRIPE_WEBHOOK_SECRET = env("PLATFORM_STRIPE_WEBHOOK_SECRET", default="
 PLATFORM_TRIAL_DAYS = env.int("PLATFORM_TRIAL_DAYS", default=14)
 # Days a lapsed gym's staff are warned before the gym becomes read-only for them.
 PLATFORM_GRACE_DAYS = env.int("PLATFORM_GRACE_DAYS", default=14)
+
+# --- AI (optional) ---------------------------------------------------------------------
+# Any OpenAI-compatible endpoint (apps/common/ai.py). Empty key or model: off, and every
+# feature uses its deterministic method instead. Calls time out fast and are not retried.
+OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="")
+OPENAI_EMBEDDING_MODEL = env("OPENAI_EMBEDDING_MODEL", default="")
+OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=3.0)
+# API calls per gym per UTC day (cache hits are free); past it, the fallback is used.
+OPENAI_DAILY_CALLS_PER_GYM = env.int("OPENAI_DAILY_CALLS_PER_GYM", default=500)

@@ -70,3 +70,10 @@ def policy():
             return policy
 
     return change
+
+
+@pytest.fixture(autouse=True)
+def _no_ai_unless_asked(settings):
+    """Matching uses the weighted score unless a test configures the embeddings stand-in
+    (a developer's OPENAI_API_KEY must not reach a real endpoint from the suite)."""
+    settings.OPENAI_API_KEY = ""

@@ -344,13 +344,18 @@ class TrainerViewSet(viewsets.ReadOnlyModelViewSet):
             time_zone=data["time_zone"] or str(zone),
             budget=data["budget"],
         )
-        ranked = trainer_match(
+        match = trainer_match(
             request=match_request,
             gym_zone=zone,
             today=timezone.now().astimezone(zone).date(),
             trainers=self.get_queryset().prefetch_related("availability"),
         )
-        return Response({"method": "weighted", "results": MatchSerializer(ranked, many=True).data})
+        return Response(
+            {
+                "method": match["method"],
+                "results": MatchSerializer(match["results"], many=True).data,
+            }
+        )
 
 
 class PTBookingViewSet(viewsets.ReadOnlyModelViewSet):
