@@ -43,7 +43,12 @@ from apps.bookings.selectors import (
     sessions_with_counts,
     timetable_json,
 )
-from apps.bookings.services.booking import booking_cancel, booking_create, member_standing
+from apps.bookings.services.booking import (
+    MEMBER_POLICY_FIELDS,
+    booking_cancel,
+    booking_create,
+    member_standing,
+)
 from apps.bookings.services.training import pt_cancel, pt_decide, pt_request, pt_slots
 from apps.common.errors import ApplicationError
 from apps.members.selectors import member_for_user
@@ -255,26 +260,7 @@ class PolicyView(APIView):
     )
     def get(self, request):
         policy = BookingPolicy.load()
-        values = {
-            field: getattr(policy, field)
-            for field in (
-                "opens_days_before",
-                "closes_minutes_before",
-                "max_active_bookings",
-                "max_per_day",
-                "waitlist_closes_minutes_before",
-                "late_cancel_minutes_before",
-                "late_cancel_strike",
-                "late_cancel_fee",
-                "late_cancel_forfeits_credit",
-                "no_show_strike",
-                "no_show_fee",
-                "no_show_forfeits_credit",
-                "strikes_to_block",
-                "strike_window_days",
-                "block_days",
-            )
-        }
+        values = {field: getattr(policy, field) for field in MEMBER_POLICY_FIELDS}
         member = member_for_user(user=request.user)
         standing = member_standing(member=member) if member else None
         return Response(

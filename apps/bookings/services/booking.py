@@ -291,7 +291,8 @@ def booking_link_visit(*, member: Member, entered_at: datetime) -> Booking | Non
     )
 
 
-POLICY_FIELDS = (
+# The rules a member reads before booking (the policy endpoint shows these).
+MEMBER_POLICY_FIELDS = (
     "opens_days_before",
     "closes_minutes_before",
     "max_active_bookings",
@@ -307,6 +308,10 @@ POLICY_FIELDS = (
     "strikes_to_block",
     "strike_window_days",
     "block_days",
+)
+# Everything staff set on the policy page.
+POLICY_FIELDS = (
+    *MEMBER_POLICY_FIELDS,
     "reminder_minutes_before",
     "auto_mark_no_shows",
     "generate_weeks_ahead",
