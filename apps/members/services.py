@@ -25,7 +25,7 @@ STAFF_EDITABLE_FIELDS = (
     "photo",
     "status",
     "tier",
-    "payment_overdue",  # by hand until billing sets it
+    "payment_overdue",  # by hand where the gym has no Stripe; billing owns it for subscribers
     "joined_on",
     "household",
     "tags",

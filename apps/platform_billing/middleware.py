@@ -3,11 +3,11 @@ grace period staff may only read (members keep what they paid for, and Stripe's 
 and the platform billing page keep working)."""
 
 from django.contrib import messages
-from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from apps.common.api.errors import json_error_response
 from apps.platform_billing.services import platform_state
 
 ALWAYS_ALLOWED = (
@@ -38,8 +38,9 @@ class PlatformAccessMiddleware:
                     "the owner renews it."
                 )
                 if request.path.startswith("/api/"):
-                    body = {"error": {"code": "gym_read_only", "message": message, "details": {}}}
-                    return JsonResponse(body, status=403)
+                    return json_error_response(
+                        request, status_code=403, code="gym_read_only", message=message
+                    )
                 return render(
                     request, "platform_billing/read_only.html", {"message": message}, status=403
                 )

@@ -306,10 +306,9 @@ STORAGES = {
 MAX_IMAGE_UPLOAD_BYTES = 5 * 1024 * 1024
 
 # --- Assessments (pose pipeline) -----------------------------------------------------
-# The MediaPipe pose bundle is configuration: setup downloads the official file where the
-# internet is reachable; offline machines point here at a shared copy. Nothing is
-# downloaded at request time.
-# `../shared` next to the checkout (a nested worktree looks further up).
+# The MediaPipe pose bundle is configuration (a path); nothing downloads it, at setup or at
+# request time. Offline machines use the shared copy in `../shared` next to the checkout
+# (a nested worktree looks further up); elsewhere set POSE_MODEL_PATH to the official file.
 SHARED_DIR = Path(
     env(
         "SHARED_DIR",
