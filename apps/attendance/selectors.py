@@ -57,7 +57,8 @@ def typical_occupancy(*, now: datetime | None = None) -> dict:
     a visit counts in every hour it touches. Cached for 15 minutes (per gym: the cache
     key carries the schema)."""
     key = "attendance:typical"
-    if now is None and (cached := cache.get(key)) is not None:
+    live = now is None
+    if live and (cached := cache.get(key)) is not None:
         return cached
     now = now or timezone.now()
     tz = gym_tz()
@@ -84,7 +85,8 @@ def typical_occupancy(*, now: datetime | None = None) -> dict:
         "time_zone": str(tz),
         "days": [{"day": day, "hours": grid[i]} for i, day in enumerate(DAYS)],
     }
-    cache.set(key, data, TYPICAL_CACHE_SECONDS)
+    if live:  # a figure for another moment must not stand in for "now" for 15 minutes
+        cache.set(key, data, TYPICAL_CACHE_SECONDS)
     return data
 
 

@@ -137,7 +137,11 @@ def door_settings_update(*, data: dict, by: User | None = None) -> DoorSettings:
             _("Some fields are not valid."), code="validation_error", details=exc.message_dict
         ) from exc
     door.save()
-    _rules_cache.pop(connection.schema_name, None)
+    schema = connection.schema_name
+    _rules_cache.pop(schema, None)
+    # Again once committed: a scan in another thread of this process may have cached the
+    # old rules between the pop above and the commit.
+    transaction.on_commit(lambda: _rules_cache.pop(schema, None))
     # Kiosks show the message and hours: push the new config to every connected one.
     broadcast_on_commit(KIOSKS_GROUP, "config.changed", {})
     return door

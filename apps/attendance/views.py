@@ -7,9 +7,10 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -95,7 +96,13 @@ class VisitCheckOutView(StaffRequiredMixin, PermissionRequiredMixin, View):
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Checked out."))
-        return redirect(request.POST.get("next") or "checkins-home")
+        # `next` is typed into a form field: only a path on this gym's own host.
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = "checkins-home"
+        return redirect(target)
 
 
 class VisitListView(StaffRequiredMixin, PermissionRequiredMixin, View):
@@ -129,7 +136,13 @@ class VisitCsvView(StaffRequiredMixin, PermissionRequiredMixin, View):
 
     def get(self, request):
         form = VisitFilterForm(request.GET)
-        filters = form.cleaned_data if form.is_valid() else {}
+        if not form.is_valid():
+            # A mistyped date must not quietly export every visit of the gym.
+            return HttpResponseBadRequest(
+                "; ".join(str(e) for errors in form.errors.values() for e in errors),
+                content_type="text/plain; charset=utf-8",
+            )
+        filters = form.cleaned_data
         tz = timezone.get_current_timezone()
         writer = csv.writer(_Echo())
 

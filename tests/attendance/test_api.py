@@ -185,3 +185,14 @@ def test_staff_check_out_ends_the_visit_once(open_gyms, make_user, make_member, 
     assert again.status_code == 400
     assert again.json()["error"]["code"] == "already_checked_out"
     assert client.get("/api/v1/occupancy/").json()["count"] == 0
+
+
+def test_typical_occupancy_for_another_moment_is_not_cached_as_now(gym_a):
+    from django.core.cache import cache
+
+    from apps.attendance.selectors import typical_occupancy
+
+    with tenant_context(gym_a):
+        cache.delete("attendance:typical")
+        typical_occupancy(now=timezone.now() - timedelta(weeks=10))
+        assert cache.get("attendance:typical") is None

@@ -141,3 +141,22 @@ def test_member_page_shows_attendance_and_pass_card_can_be_issued(
         assert MemberPass.objects.get(member=member).card_revoked_at is not None
     page = client.get(f"/dashboard/check-ins/members/{member.pk}/pass/")
     assert b"C1." not in page.content
+
+
+def test_csv_with_bad_filters_is_400_not_everything(gym_a, make_user, web):
+    client = web(gym_a, make_user(gym_a, Role.MANAGER))
+    assert client.get("/dashboard/check-ins/visits.csv?date_from=nope").status_code == 400
+    backwards = "/dashboard/check-ins/visits.csv?date_from=2026-02-02&date_to=2026-01-01"
+    assert client.get(backwards).status_code == 400
+
+
+def test_check_out_does_not_redirect_off_site(gym_a, make_user, make_member, web):
+    client = web(gym_a, make_user(gym_a, Role.MANAGER))
+    member = make_member(gym_a)
+    with tenant_context(gym_a):
+        visit_id = check_in(member=member)["visit_id"]
+    url = f"/dashboard/check-ins/visits/{visit_id}/check-out/"
+    response = client.post(url, {"next": "https://evil.example/"})
+    assert response.status_code == 302 and "evil.example" not in response["Location"]
+    with tenant_context(gym_a):
+        assert Visit.objects.get(pk=visit_id).exited_at is not None
