@@ -245,7 +245,8 @@ def timetable_json(
             class_type_id=class_type_id,
             instructor_id=instructor_id,
         )
-    key = f"bookings:timetable:{version}:{first}:{last}:{class_type_id}:{instructor_id}"
+    schema = connection.schema_name
+    key = f"bookings:timetable:{schema}:{version}:{first}:{last}:{class_type_id}:{instructor_id}"
     rows = cache_get(key)
     if rows is None:
         rows = _timetable_query(

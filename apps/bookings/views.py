@@ -29,6 +29,13 @@ from apps.common.errors import ApplicationError
 from apps.dashboard.mixins import StaffRequiredMixin
 
 
+def _posted_id(request, name: str) -> int:
+    """A posted row id, or 0 (no row) when it is missing or not a plain number: a forged
+    or garbled form then answers 404 instead of a server error from the id lookup."""
+    raw = request.POST.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else 0
+
+
 def _monday(request, zone) -> date:
     today = timezone.now().astimezone(zone).date()
     raw = request.GET.get("week", "")
@@ -111,7 +118,7 @@ class SessionRosterView(StaffRequiredMixin, PermissionRequiredMixin, View):
                 if not request.user.has_perm("bookings.change_booking"):
                     raise PermissionDenied
                 booking = get_object_or_404(
-                    Booking.objects.filter(session=session), pk=request.POST.get("booking") or 0
+                    Booking.objects.filter(session=session), pk=_posted_id(request, "booking")
                 )
                 booking_mark_attendance(
                     booking=booking, attended=action == "attended", by=request.user
@@ -216,7 +223,7 @@ class TrainingListView(StaffRequiredMixin, PermissionRequiredMixin, View):
     def post(self, request):
         if not request.user.has_perm("bookings.change_ptbooking"):
             raise PermissionDenied
-        booking = get_object_or_404(self._bookings(request), pk=request.POST.get("booking") or 0)
+        booking = get_object_or_404(self._bookings(request), pk=_posted_id(request, "booking"))
         if booking.trainer.user_id != request.user.pk:
             messages.error(request, _("Only the trainer answers a request."))
             return redirect("class-training")

@@ -240,3 +240,17 @@ def test_cached_timetable_is_the_same_and_follows_every_booking(gym_a, api, book
         client.get("/api/v1/classes/sessions/")
     assert len(captured.captured_queries) == 3
     assert not any("json_agg" in q["sql"] for q in captured.captured_queries)
+
+
+def test_timetable_version_is_kept_per_gym(gym_a, gym_b):
+    from apps.bookings.cache import timetable_version, version_key
+
+    with tenant_context(gym_a):
+        assert gym_a.schema_name in version_key()
+        before_a = timetable_version()
+    with tenant_context(gym_b):
+        before_b = timetable_version()
+        timetable_changed()  # outside a transaction: bumped now and again "on commit"
+        assert timetable_version() > before_b
+    with tenant_context(gym_a):
+        assert timetable_version() == before_a

@@ -231,3 +231,13 @@ def test_admin_refuses_a_member_login_as_trainer(gym_a, make_user, web):
     assert response.status_code == 200 and b"staff account" in response.content
     with tenant_context(gym_a):
         assert not TrainerProfile.objects.exists()
+
+
+@pytest.mark.parametrize("garbled", ["abc", "12abc", "-1", "9" * 40, ""])
+def test_roster_answers_404_for_a_garbled_booking_id(gym_a, make_user, web, garbled):
+    trainer = make_user(gym_a, Role.TRAINER)
+    with tenant_context(gym_a):
+        session = new_session(starts_in=timedelta(minutes=10))
+    url = f"/dashboard/classes/sessions/{session.pk}/"
+    response = web(gym_a, trainer).post(url, {"action": "attended", "booking": garbled})
+    assert response.status_code == 404
