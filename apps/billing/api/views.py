@@ -215,7 +215,7 @@ class ChangePlanView(_SubscriptionAction):
     serializer_class = ChangePlanSerializer
 
     def act(self, member, data):
-        return subscription_change_plan(member=member, plan=data["plan"])
+        return subscription_change_plan(member=member, plan=data["plan"], by=self.request.user)
 
 
 class MyInvoicesView(APIView):
