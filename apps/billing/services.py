@@ -813,11 +813,15 @@ def _live_or_error(member: Member) -> MemberSubscription:
 
 
 @transaction.atomic
-def subscription_change_plan(*, member: Member, plan: MembershipPlan) -> MemberSubscription:
-    """Upgrade (charged now, prorated) or downgrade (credit prorated to the next invoice)."""
+def subscription_change_plan(
+    *, member: Member, plan: MembershipPlan, by: User | None = None
+) -> MemberSubscription:
+    """Upgrade (charged now, prorated) or downgrade (credit prorated to the next invoice).
+    Like Checkout, only staff may move a member to a plan that is not sold online."""
     sub = _live_or_error(member)
     _lock(sub.stripe_subscription_id)
-    if not plan.is_recurring or not plan.active:
+    staff = by is not None and by.is_gym_staff
+    if not plan.is_recurring or not plan.active or (not plan.sold_online and not staff):
         raise ApplicationError(_("Choose an active recurring plan."), code="plan_not_available")
     if plan.pk == sub.plan_id:
         raise ApplicationError(_("This is already the current plan."), code="same_plan")

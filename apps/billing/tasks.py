@@ -7,7 +7,8 @@ other as a module (attributes are looked up at call time), the usual task/servic
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django_tenants.utils import get_public_schema_name
 
 from apps.billing import services
 from apps.common.errors import ApplicationError
@@ -21,6 +22,11 @@ def process_webhook_event(self, event_id: str) -> bool:
     """Process one stored Stripe event (schema from the task headers). A duplicate or an
     already processed event is a no-op; a transient failure (Stripe unreachable, database)
     is retried; a permanent one stays on the event row for `billing_replay`."""
+    if connection.schema_name == get_public_schema_name():
+        # Queued without the `_schema_name` header: there is no gym to process it in (the
+        # event stays stored; the gym's `retry_unprocessed_events` picks it up).
+        logger.error("Stripe event %s queued without a gym schema; not processed", event_id)
+        return False
     try:
         return services.webhook_event_process(event_id=event_id)
     except ApplicationError as exc:

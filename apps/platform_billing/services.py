@@ -143,21 +143,36 @@ def platform_webhook_receive(*, payload: bytes, signature: str | None) -> Platfo
     if not secret or not enabled():
         raise ApplicationError(_("Platform billing is not configured."), code="not_configured")
     try:
-        stripe.Webhook.construct_event(payload, signature or "", secret)
-    except (stripe.SignatureVerificationError, ValueError) as exc:
+        # The signature check alone: `construct_event` crashes (AttributeError) on a
+        # signed body that is JSON but not an object; the shape is checked below.
+        stripe.WebhookSignature.verify_header(
+            payload, signature or "", secret, stripe.Webhook.DEFAULT_TOLERANCE
+        )
+        event = json.loads(payload)
+    except stripe.SignatureVerificationError as exc:
         raise ApplicationError(_("Bad signature."), code="bad_signature") from exc
-    event = json.loads(payload)
+    except ValueError as exc:
+        raise ApplicationError(_("The payload is not valid JSON."), code="bad_payload") from exc
+    # Signed but not an event (a list, no id or type): refused, not a 500 on a KeyError.
+    if (
+        not isinstance(event, dict)
+        or not str(event.get("id", "")).startswith("evt_")
+        or not isinstance(event.get("type"), str)
+    ):
+        raise ApplicationError(_("Not a Stripe event."), code="bad_payload")
+    obj = (event.get("data") or {}).get("object") or {}
+    if not isinstance(obj, dict):
+        raise ApplicationError(_("Not a Stripe event."), code="bad_payload")
     stored, _created = PlatformWebhookEvent.objects.get_or_create(
-        event_id=event["id"], defaults={"type": event.get("type", ""), "payload": event}
+        event_id=event["id"][:64], defaults={"type": event["type"][:64], "payload": event}
     )
     with transaction.atomic():
         row = PlatformWebhookEvent.objects.select_for_update().get(pk=stored.pk)
         if row.processed_at is None:
-            obj = event.get("data", {}).get("object", {})
             sub_id = None
             if event["type"].startswith("customer.subscription."):
                 sub_id = obj.get("id")
-            elif event["type"] == "checkout.session.completed":
+            elif event["type"] == "checkout.session.completed" and obj.get("id"):
                 sub_id = _call(_client().v1.checkout.sessions.retrieve, obj["id"]).subscription
             elif event["type"].startswith("invoice."):
                 parent = (obj.get("parent") or {}).get("subscription_details") or {}

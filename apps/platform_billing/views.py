@@ -9,6 +9,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.billing.views import MAX_WEBHOOK_BYTES
 from apps.common.errors import ApplicationError
 from apps.dashboard.mixins import StaffRequiredMixin
 from apps.platform_billing.services import (
@@ -58,10 +59,14 @@ class PlatformBillingView(StaffRequiredMixin, PermissionRequiredMixin, View):
 @method_decorator(csrf_exempt, name="dispatch")
 class PlatformWebhookView(View):
     def post(self, request):
+        if len(request.body) > MAX_WEBHOOK_BYTES:
+            return JsonResponse({"error": "payload too large"}, status=413)
         try:
             event = platform_webhook_receive(
                 payload=request.body, signature=request.headers.get("Stripe-Signature")
             )
         except ApplicationError as exc:
-            return JsonResponse({"error": exc.code}, status=400)
+            # Refused input is a 4xx; Stripe unreachable while processing is a 5xx, so
+            # Stripe delivers the event again instead of dropping it.
+            return JsonResponse({"error": exc.code}, status=exc.status_code)
         return JsonResponse({"received": event.event_id})

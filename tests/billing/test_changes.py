@@ -98,6 +98,11 @@ def test_plan_change_refusals(
         == "interval_mismatch"
     )
     assert client.post(url, {"plan": 999999}, format="json").status_code == 400
+    # A plan not sold online (a desk-only rate) is not the member's to switch to.
+    desk_only = make_plan(billing_a, name="Desk only", sold_online=False)
+    refused = client.post(url, {"plan": desk_only.pk}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "plan_not_available"
     assert client.post(url, {}, format="json").status_code == 400
     # Joining again while subscribed is refused too.
     again = client.post("/api/v1/billing/checkout/", {"plan": basic.pk}, format="json")

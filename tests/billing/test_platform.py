@@ -115,3 +115,29 @@ def test_platform_webhook_rejects_bad_signatures_and_gym_secrets(platform, web):
 def test_platform_billing_page_is_for_the_owner(platform, gym_a, make_user, web):
     manager = make_user(gym_a, Role.MANAGER)
     assert web(gym_a, manager).get("/dashboard/billing/platform/").status_code == 403
+
+
+def test_platform_webhook_refuses_signed_bodies_that_are_not_events(platform, web):
+    bodies = [
+        json.dumps([1, 2]),
+        json.dumps({"type": "invoice.paid"}),
+        json.dumps({"id": "evt_1"}),
+        json.dumps({"id": "evt_2", "type": "checkout.session.completed", "data": {"object": 3}}),
+    ]
+    for body in bodies:
+        response = web(None).post(
+            "/billing/webhook/",
+            data=body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=sign(body, PLATFORM_SECRET),
+        )
+        assert response.status_code == 400, body
+    huge = json.dumps({"id": "evt_3", "type": "x", "pad": "a" * 600_000})
+    response = web(None).post(
+        "/billing/webhook/",
+        data=huge,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(huge, PLATFORM_SECRET),
+    )
+    assert response.status_code == 413
+    assert not PlatformWebhookEvent.objects.exists()

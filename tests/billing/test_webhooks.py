@@ -213,3 +213,12 @@ def test_owner_connects_stripe_in_the_gym_admin(gym_b, stripe_standin, make_user
         {"secret_key": "nope", "grace_period_days": 5, "freeze_min_days": 7, "freeze_max_days": 60},
     )
     assert bad.status_code == 200 and b"sk_ or rk_" in bad.content
+
+
+def test_webhook_task_without_a_gym_schema_does_nothing(db):
+    from django_tenants.utils import schema_context
+
+    from apps.billing.tasks import process_webhook_event
+
+    with schema_context("public"):
+        assert process_webhook_event.run("evt_nowhere") is False

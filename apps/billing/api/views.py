@@ -80,6 +80,21 @@ def _return_url(request) -> str:
     return request.build_absolute_uri(reverse("billing-return"))
 
 
+def _checkout_response(request, member: Member) -> Response:
+    """A Checkout link for `member` (their own, or sold by staff at the desk)."""
+    serializer = CheckoutSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    url = _return_url(request)
+    checkout = checkout_start(
+        member=member,
+        plan=serializer.validated_data["plan"],
+        success_url=url + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=url + "?cancelled=1",
+        by=request.user,
+    )
+    return Response({"id": checkout.stripe_session_id, "url": checkout.url}, status=201)
+
+
 class PlanListView(APIView):
     """Plans on sale (members) or all plans (staff); staff with permission create plans."""
 
@@ -122,17 +137,7 @@ class CheckoutView(APIView):
     @extend_schema(request=CheckoutSerializer, responses={201: UrlSerializer})
     def post(self, request):
         member = _me(request)
-        serializer = CheckoutSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        url = _return_url(request)
-        checkout = checkout_start(
-            member=member,
-            plan=serializer.validated_data["plan"],
-            success_url=url + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=url + "?cancelled=1",
-            by=request.user,
-        )
-        return Response({"id": checkout.stripe_session_id, "url": checkout.url}, status=201)
+        return _checkout_response(request, member)
 
 
 class PortalView(APIView):
@@ -210,7 +215,7 @@ class ChangePlanView(_SubscriptionAction):
     serializer_class = ChangePlanSerializer
 
     def act(self, member, data):
-        return subscription_change_plan(member=member, plan=data["plan"])
+        return subscription_change_plan(member=member, plan=data["plan"], by=self.request.user)
 
 
 class MyInvoicesView(APIView):
@@ -284,14 +289,4 @@ class MemberCheckoutView(APIView):
         if not request.user.has_perm("members.change_member"):
             raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)
         member = get_object_or_404(Member, pk=pk)
-        serializer = CheckoutSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        url = _return_url(request)
-        checkout = checkout_start(
-            member=member,
-            plan=serializer.validated_data["plan"],
-            success_url=url + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=url + "?cancelled=1",
-            by=request.user,
-        )
-        return Response({"id": checkout.stripe_session_id, "url": checkout.url}, status=201)
+        return _checkout_response(request, member)
