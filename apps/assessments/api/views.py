@@ -88,7 +88,10 @@ class AttemptListCreateView(ListAPIView):
     def post(self, request):
         member = _member(request)
         # Refuse an oversized body before reading it.
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # malformed: the parser then reads no file, and the serializer says so
         if length > settings.ASSESSMENT_MAX_UPLOAD_BYTES + 64 * 1024:
             message, hint = reason_text("too_large")
             raise ApplicationError(
