@@ -157,7 +157,15 @@ class ReportView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[OpenApiParameter("member", int)])
     def get(self, request):
         member_id = request.query_params.get("member")
-        if member_id is not None and request.user.has_perm("assessments.view_attempt"):
+        if member_id is not None:
+            # As for the attempt list: a member asking for someone else's is told no, not
+            # silently handed their own.
+            if not request.user.has_perm("assessments.view_attempt"):
+                raise ApplicationError(
+                    _("Only staff may read other members' reports."),
+                    code="forbidden",
+                    status_code=403,
+                )
             member = get_object_or_404(Member, pk=int(member_id) if member_id.isdigit() else 0)
         else:
             member = _member(request)
