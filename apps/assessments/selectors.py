@@ -87,22 +87,8 @@ def test_history(*, member: Member, test_id: int) -> list[dict]:
     return history
 
 
-def recent_attempts(*, days: int = 30) -> QuerySet[Attempt]:
-    return attempt_list().filter(created_at__gte=timezone.now() - timedelta(days=days))
-
-
 QUICK_RETEST = timedelta(weeks=2)
 FULL_RETEST = (timedelta(weeks=4), timedelta(weeks=6))
-
-
-def latest_results(*, member: Member) -> dict[int, Attempt]:
-    """The latest scored attempt of each test the member has taken."""
-    latest: dict[int, Attempt] = {}
-    for attempt in (
-        attempt_list(member=member).filter(status=AttemptStatus.VALID).order_by("created_at")
-    ):
-        latest[attempt.test_id] = attempt
-    return latest
 
 
 def member_report(*, member: Member) -> dict:

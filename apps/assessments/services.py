@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.assessments import gates, scoring, video
+from apps.assessments import gates, scoring, selectors, video
 from apps.assessments.catalogue import CATALOGUE_VERSION, spec_for, tier_includes
 from apps.assessments.models import (
     Attempt,
@@ -455,8 +455,9 @@ def video_token_read(token: str) -> dict:
 
 # --- Retest reminders --------------------------------------------------------------------
 
-QUICK_RETEST_AFTER = timedelta(weeks=2)
-FULL_RETEST_AFTER = timedelta(weeks=4)
+# The same dates the report shows (selectors.member_report), defined once there.
+QUICK_RETEST_AFTER = selectors.QUICK_RETEST
+FULL_RETEST_AFTER = selectors.FULL_RETEST[0]
 
 
 def retest_reminders_send(*, now: datetime | None = None) -> int:
@@ -464,21 +465,20 @@ def retest_reminders_send(*, now: datetime | None = None) -> int:
     a full one after 4 weeks. Each reminder is sent once per latest attempt (recorded as
     an audit event), so a daily run never repeats itself. Returns how many were sent."""
     now = now or timezone.now()
+    # Members with a scored attempt newer than that have retested: the clock restarts.
+    # Excluded in the query, not by one query per member in the loop.
+    retested = Attempt.objects.filter(
+        status=AttemptStatus.VALID, created_at__gt=now - QUICK_RETEST_AFTER
+    ).values("member_id")
     latest_ids = (
         Attempt.objects.filter(status=AttemptStatus.VALID, created_at__lte=now - QUICK_RETEST_AFTER)
+        .exclude(member_id__in=retested)
         .order_by("member_id", "-created_at")
         .distinct("member_id")
         .values_list("id", flat=True)
     )
     sent = 0
     for attempt in Attempt.objects.filter(id__in=list(latest_ids)).select_related("member"):
-        newer = Attempt.objects.filter(
-            member_id=attempt.member_id,
-            status=AttemptStatus.VALID,
-            created_at__gt=attempt.created_at,
-        ).exists()
-        if newer:
-            continue  # retested since: the clock restarts from the newer attempt
         kind = "full" if now - attempt.created_at >= FULL_RETEST_AFTER else "quick"
         done = AuditEvent.objects.filter(
             member_id=attempt.member_id,

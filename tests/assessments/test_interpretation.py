@@ -81,6 +81,14 @@ def test_pro_member_gets_a_report_and_free_member_does_not(
     assert by_trainer.status_code == 200 and by_trainer.json()["member"] == member.pk
 
 
+def test_only_staff_ask_for_another_members_report(gym_a, api, member_user, staff):
+    member, user = member_user
+    asked = api(gym_a, user).get(f"/api/v1/assessments/report/?member={member.pk + 1000}")
+    assert asked.status_code == 403 and asked.json()["error"]["code"] == "forbidden"
+    bad = api(gym_a, staff()).get("/api/v1/assessments/report/?member=abc")
+    assert bad.status_code == 404
+
+
 def test_staff_open_a_clients_report_page_and_pdf(gym_a, web, member_user, staff):
     member, _user = member_user
     with tenant_context(gym_a):

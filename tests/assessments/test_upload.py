@@ -66,6 +66,12 @@ def test_empty_and_missing_files_are_refused(gym_a, api, member_user):
     assert client.post(URL, {"test": 4}, format="multipart").status_code == 400
 
 
+def test_a_malformed_content_length_is_a_bad_request_not_a_crash(gym_a, api, member_user):
+    client = api(gym_a, member_user[1])
+    response = client.post(URL, {"test": 4}, format="multipart", CONTENT_LENGTH="lots")
+    assert response.status_code == 400
+
+
 @override_settings(ASSESSMENT_MAX_UPLOAD_BYTES=10_000)
 def test_a_file_over_the_size_limit_is_refused(gym_a, api, member_user, synthetic):
     response = _post(api(gym_a, member_user[1]), 4, upload(synthetic["two_people"]))

@@ -88,7 +88,10 @@ class AttemptListCreateView(ListAPIView):
     def post(self, request):
         member = _member(request)
         # Refuse an oversized body before reading it.
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # malformed: the parser then reads no file, and the serializer says so
         if length > settings.ASSESSMENT_MAX_UPLOAD_BYTES + 64 * 1024:
             message, hint = reason_text("too_large")
             raise ApplicationError(
@@ -154,7 +157,15 @@ class ReportView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[OpenApiParameter("member", int)])
     def get(self, request):
         member_id = request.query_params.get("member")
-        if member_id is not None and request.user.has_perm("assessments.view_attempt"):
+        if member_id is not None:
+            # As for the attempt list: a member asking for someone else's is told no, not
+            # silently handed their own.
+            if not request.user.has_perm("assessments.view_attempt"):
+                raise ApplicationError(
+                    _("Only staff may read other members' reports."),
+                    code="forbidden",
+                    status_code=403,
+                )
             member = get_object_or_404(Member, pk=int(member_id) if member_id.isdigit() else 0)
         else:
             member = _member(request)
