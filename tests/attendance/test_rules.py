@@ -340,3 +340,40 @@ def test_entering_shortly_before_a_booked_class_marks_it_attended(
     with tenant_context(gym_a):
         statuses = dict(Booking.objects.values_list("pk", "status"))
     assert statuses == {soon.pk: "attended", later.pk: "booked"}
+
+
+def test_counts_in_the_answer_match_the_visits_table(open_gyms, make_member, make_kiosk):
+    """The decision computes occupancy and visits this month inside its own statements
+    (counts from the statement's snapshot, plus or minus the row it writes): pin them
+    against the table with others inside, older visits and every kind of exit."""
+    gym_a, _ = open_gyms
+    ana, ben, eva = (make_member(gym_a, first_name=n) for n in ("Ana", "Ben", "Eva"))
+    door, _ = make_kiosk(gym_a, mode="both")
+    now = timezone.now()
+    with tenant_context(gym_a):
+        # Ana came twice earlier this month (or today, on the 1st) and once last month.
+        start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        for moment in (start, start, start - timedelta(days=3)):
+            Visit.objects.create(member=ana, entered_at=moment, exited_at=moment, method="qr")
+        Visit.objects.create(member=eva, entered_at=now - timedelta(hours=1), method="desk")
+
+    def inside():
+        with tenant_context(gym_a):
+            return Visit.objects.filter(exited_at__isnull=True).count()
+
+    first = scan(gym_a, door, code_for(gym_a, ana), key="a1", direction="in")
+    assert first["granted"] and first["visits_this_month"] == 3
+    assert first["occupancy"] == inside() == 2
+    second = scan(gym_a, door, code_for(gym_a, ben), key="b1", direction="in")
+    assert second["visits_this_month"] == 1 and second["occupancy"] == inside() == 3
+    out = scan(gym_a, door, code_for(gym_a, ana), key="a2")  # toggles: Ana leaves
+    assert out["direction"] == "out" and out["occupancy"] == inside() == 2
+    with tenant_context(gym_a):
+        desk = check_in(member=ben, direction="out", kiosk=None)
+    # The front desk's check-in of someone inside with anti-passback on is a refusal.
+    assert desk["reason"] == "already_inside" and inside() == 2
+    with tenant_context(gym_a):
+        door_settings_update(data={"anti_passback": False})
+        again = check_in(member=ben)
+    assert again["granted"] and again["occupancy"] == inside() == 2
+    assert again["visits_this_month"] == 2

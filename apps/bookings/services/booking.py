@@ -266,6 +266,14 @@ def booking_mark_attendance(
     return booking
 
 
+_BOOKED_SESSION_NEAR = (
+    f"SELECT b.id FROM {Booking._meta.db_table} b "  # noqa: S608
+    f"JOIN {ClassSession._meta.db_table} s ON s.id = b.session_id "
+    "WHERE b.member_id = %s AND b.status = %s AND s.status = %s "
+    "AND s.starts_at >= %s AND s.starts_at <= %s ORDER BY s.starts_at LIMIT 1"
+)
+
+
 def booking_link_visit(*, member: Member, entered_at: datetime) -> Booking | None:
     """A kiosk check-in shortly before a class the member booked marks them attended.
 
@@ -273,19 +281,23 @@ def booking_link_visit(*, member: Member, entered_at: datetime) -> Booking | Non
     within [entered_at - 15 min, entered_at + 30 min] is marked attended. The upper bound
     is when the roster opens (ATTENDANCE_OPENS_BEFORE), so the mark is always allowed.
     """
-    booking = (
-        Booking.objects.filter(
-            member=member,
-            status=BookingStatus.BOOKED,
-            session__status=SessionStatus.SCHEDULED,
-            session__starts_at__gte=entered_at - timedelta(minutes=15),
-            session__starts_at__lte=entered_at + ATTENDANCE_OPENS_BEFORE,
+    # Runs inside every granted door entry, where a booking is the exception: a plain
+    # statement instead of an ORM query saves ~1 ms of CPU per scan (benchmarks/kiosk.py).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _BOOKED_SESSION_NEAR,
+            [
+                member.pk,
+                BookingStatus.BOOKED,
+                SessionStatus.SCHEDULED,
+                entered_at - timedelta(minutes=15),
+                entered_at + ATTENDANCE_OPENS_BEFORE,
+            ],
         )
-        .order_by("session__starts_at")
-        .first()
-    )
-    if booking is None:
+        row = cursor.fetchone()
+    if row is None:
         return None
+    booking = Booking.objects.get(pk=row[0])
     return booking_mark_attendance(
         booking=booking, attended=True, by=None, now=max(entered_at, timezone.now())
     )
