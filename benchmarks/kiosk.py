@@ -186,6 +186,9 @@ def start_server(db_url: str, workers: int, logdir: Path):
     args = ["uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
     args += ["--workers", str(workers)] if workers > 1 else []
     args += ["--backlog", "2048", "--log-level", "warning", "--no-access-log"]
+    # As docker/entrypoint.sh serves /ws/: door messages are a few hundred bytes, and
+    # compressing each one for each dashboard cost more CPU than it saved bytes.
+    args += ["--ws-per-message-deflate", "false"]
     proc = subprocess.Popen(
         [sys.executable, "-m", *args],
         cwd=ROOT,

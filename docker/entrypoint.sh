@@ -105,10 +105,13 @@ ws)
     wait_for_services
     # Django's ASGI handler has no lifespan support; DB connections must not be
     # persistent here (compose sets DATABASE_CONN_MAX_AGE=0 for this service).
+    # Socket messages are a few hundred bytes of JSON: compressing each one for each
+    # dashboard cost more CPU than it saved bytes (benchmarks/kiosk.py), so no deflate.
     exec uvicorn config.asgi:application \
         --host 0.0.0.0 \
         --port 8001 \
         --workers "${WS_WORKERS:-1}" \
+        --ws-per-message-deflate false \
         --lifespan off \
         --proxy-headers \
         --forwarded-allow-ips '*' \

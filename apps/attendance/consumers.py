@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -44,18 +46,41 @@ HEARTBEAT_WRITE_SECONDS = 30
 MAX_KEY_LENGTH = 100
 
 
+# Channels' database_sync_to_async runs Django's request-end upkeep around every call:
+# the connection's age check, then a health-check `SELECT 1` before the next query, one
+# more round trip for each scan. Door threads do that upkeep every few seconds instead,
+# and at once after a database error (CONN_MAX_AGE and CONN_HEALTH_CHECKS still apply).
+UPKEEP_SECONDS = 5.0
+_upkeep = threading.local()
+
+
+def _connection_upkeep() -> None:
+    now = time.monotonic()
+    if now >= getattr(_upkeep, "due", 0.0):
+        close_old_connections()
+        _upkeep.due = now + UPKEEP_SECONDS
+
+
 class KioskConsumer(TenantJsonConsumer):
     kiosk_id: int | None = None
 
     async def db(self, fn, *args, **kwargs):
-        # Scans of different kiosks run in parallel threads (each with its own database
-        # connection); Channels' default runs every socket's database work in one thread,
-        # which caps a server at one scan's round trips at a time.
-        def run():
-            with tenant_context(self.tenant):
-                return fn(*args, **kwargs)
+        # Scans of different kiosks run in parallel threads (the event loop's bounded
+        # default pool, each thread with its own database connection); Channels' default
+        # runs every socket's database work in one thread, which caps a server at one
+        # scan's round trips at a time.
+        tenant = self.tenant
 
-        return await database_sync_to_async(run, thread_sensitive=False)()
+        def run():
+            _connection_upkeep()
+            try:
+                with tenant_context(tenant):
+                    return fn(*args, **kwargs)
+            except DatabaseError:
+                _upkeep.due = 0.0  # a broken connection is replaced before the next call
+                raise
+
+        return await sync_to_async(run, thread_sensitive=False)()
 
     async def connect(self):
         self.kiosk_id = None
@@ -226,9 +251,6 @@ class OccupancyConsumer(TenantJsonConsumer):
                     "message": "Only 'ping' is understood here.",
                 }
             )
-
-    async def deliver(self, event):
-        await self.send_json({"type": event["event"], "payload": event["payload"]})
 
     async def disconnect(self, code):
         hub = getattr(self, "hub", None)

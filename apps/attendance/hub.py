@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 
@@ -60,9 +61,11 @@ class _Hub:
                 logger.warning("Occupancy hub %s could not receive", self.group, exc_info=True)
                 await asyncio.sleep(1)
                 continue
+            # Encoded once for all of this gym's dashboards in the process.
+            text = json.dumps({"type": message["event"], "payload": message["payload"]})
             for consumer in list(self.sockets):
                 try:
-                    await consumer.deliver(message)
+                    await consumer.send(text_data=text)
                 except Exception:  # noqa: BLE001 - one broken socket must not stop others
                     logger.info("Occupancy event not delivered to one socket", exc_info=True)
             if time.monotonic() - joined > REJOIN_SECONDS:

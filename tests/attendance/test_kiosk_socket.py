@@ -188,20 +188,20 @@ def test_malformed_and_unknown_messages_get_errors_and_the_socket_stays_up(
         sock = kiosk_socket("gym-a.localhost")
         await hello(sock, token)
         await sock.send_to(text_data="{not json")
-        assert (await sock.receive_json_from())["code"] == "malformed"
+        assert (await sock.receive_json_from(timeout=5))["code"] == "malformed"
         await sock.send_to(bytes_data=b"\x00\x01")
-        assert (await sock.receive_json_from())["code"] == "malformed"
+        assert (await sock.receive_json_from(timeout=5))["code"] == "malformed"
         await sock.send_json_to({"type": "dance"})
-        error = await sock.receive_json_from()
+        error = await sock.receive_json_from(timeout=5)
         assert error["type"] == "error" and error["code"] == "unknown_message"
         await sock.send_json_to(["scan"])
-        assert (await sock.receive_json_from())["code"] == "unknown_message"
+        assert (await sock.receive_json_from(timeout=5))["code"] == "unknown_message"
         await sock.send_json_to({"type": "scan", "code": "", "idempotency_key": "k"})
-        assert (await sock.receive_json_from())["code"] == "invalid_scan"
+        assert (await sock.receive_json_from(timeout=5))["code"] == "invalid_scan"
         await sock.send_json_to({"type": "scan", "code": "R1.1.x", "idempotency_key": "k" * 101})
-        assert (await sock.receive_json_from())["code"] == "invalid_scan"
+        assert (await sock.receive_json_from(timeout=5))["code"] == "invalid_scan"
         await sock.send_json_to({"type": "heartbeat"})
-        beat = await sock.receive_json_from()
+        beat = await sock.receive_json_from(timeout=5)
         assert beat["type"] == "heartbeat" and "server_time" in beat
         await sock.disconnect()
 
@@ -217,7 +217,7 @@ def test_bad_or_missing_token_closes_with_4401(door_committed, first_message):
         sock = kiosk_socket("gym-a.localhost")
         assert (await sock.connect())[0]
         await sock.send_json_to(first_message)
-        error = await sock.receive_json_from()
+        error = await sock.receive_json_from(timeout=5)
         assert error["type"] == "error"
         assert await closed_with(sock) == 4401
 
@@ -254,12 +254,12 @@ def test_revoking_a_kiosk_closes_its_open_socket(door_committed, make_kiosk):
         assert (await sock.receive_json_from(timeout=5))["code"] == "revoked"
         assert await closed_with(sock) == 4401
         await other.send_json_to({"type": "heartbeat"})  # the other kiosk stays connected
-        assert (await other.receive_json_from())["type"] == "heartbeat"
+        assert (await other.receive_json_from(timeout=5))["type"] == "heartbeat"
         await other.disconnect()
         again = kiosk_socket("gym-a.localhost")
         await again.connect()
         await again.send_json_to({"type": "hello", "token": token})
-        assert (await again.receive_json_from())["code"] == "invalid_token"
+        assert (await again.receive_json_from(timeout=5))["code"] == "invalid_token"
         assert await closed_with(again) == 4401
 
     async_to_sync(scenario)()
@@ -292,7 +292,7 @@ def test_token_of_gym_a_is_unknown_on_gym_b(door_committed, make_kiosk):
         sock = kiosk_socket("gym-b.localhost")
         await sock.connect()
         await sock.send_json_to({"type": "hello", "token": token})
-        assert (await sock.receive_json_from())["code"] == "invalid_token"
+        assert (await sock.receive_json_from(timeout=5))["code"] == "invalid_token"
         assert await closed_with(sock) == 4401
 
     async_to_sync(scenario)()
@@ -309,7 +309,7 @@ def test_a_flooding_kiosk_is_throttled_and_stays_connected(door_committed, make_
     async def burst(sock, n):
         for _ in range(n):
             await sock.send_json_to({"type": "heartbeat"})
-        return [await sock.receive_json_from() for _ in range(n)]
+        return [await sock.receive_json_from(timeout=5) for _ in range(n)]
 
     async def scenario():
         sock = kiosk_socket("gym-a.localhost")
