@@ -15,6 +15,7 @@ import threading
 import time
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.layers import get_channel_layer
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
@@ -22,6 +23,7 @@ from django_tenants.utils import tenant_context
 
 from apps.attendance.hub import hub_for
 from apps.attendance.services import (
+    DOOR_LAYER,
     KIOSKS_GROUP,
     OCCUPANCY_GROUP,
     kiosk_authenticate,
@@ -81,6 +83,15 @@ class KioskConsumer(TenantJsonConsumer):
                 raise
 
         return await sync_to_async(run, thread_sensitive=False)()
+
+    async def dispatch(self, message):
+        # Channels runs close_old_connections in its one shared sync thread before each
+        # message: a thread hop per scan, queued behind every other socket's. Door work
+        # runs in pool threads that keep their own connections fresh (see db()).
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self):
         self.kiosk_id = None
@@ -197,7 +208,7 @@ class KioskConsumer(TenantJsonConsumer):
         # loses nothing (dashboards re-read REST after reconnecting).
         for name, event, payload in events:
             try:
-                await self.channel_layer.group_send(
+                await get_channel_layer(DOOR_LAYER).group_send(
                     tenant_group(name, self.tenant.schema_name),
                     {"type": "event.message", "event": event, "payload": payload},
                 )
@@ -236,7 +247,8 @@ class OccupancyConsumer(TenantJsonConsumer):
             return
         await self.accept()
         # Not a group member of its own: the process's hub for this gym hands it events.
-        self.hub = hub_for(get_channel_layer(), OCCUPANCY_GROUP, self.tenant.schema_name)
+        layer = get_channel_layer(DOOR_LAYER)
+        self.hub = hub_for(layer, OCCUPANCY_GROUP, self.tenant.schema_name)
         await self.hub.add(self)
         await self.send_json({"type": "hello", "count": await self.db(occupancy_count)})
 

@@ -45,6 +45,8 @@ from apps.tenants.models import Gym
 from apps.tenants.opening_hours import validate_opening_hours
 
 OCCUPANCY_GROUP = "occupancy"
+# The channel layer of OCCUPANCY_GROUP's events (pub/sub: see settings.CHANNEL_LAYERS).
+DOOR_LAYER = "door"
 KIOSKS_GROUP = "kiosks"
 # A kiosk may timestamp a buffered scan this far back; older ones count as now.
 MAX_REPLAY_AGE = timedelta(hours=24)
@@ -428,7 +430,7 @@ def _announce(event: str, payload: dict) -> None:
     if deferred is not None:
         deferred.append((OCCUPANCY_GROUP, event, payload))
     else:
-        broadcast_on_commit(OCCUPANCY_GROUP, event, payload)
+        broadcast_on_commit(OCCUPANCY_GROUP, event, payload, layer=DOOR_LAYER)
 
 
 def _deny(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from asgiref.sync import async_to_sync
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
@@ -16,8 +17,11 @@ def tenant_group(name: str, schema_name: str | None = None) -> str:
     return f"{schema_name or connection.schema_name}.{name}"
 
 
-def broadcast_on_commit(name: str, event: str, payload: dict) -> None:
-    """Send `event` to the current gym's group `name` once the transaction commits.
+def broadcast_on_commit(
+    name: str, event: str, payload: dict, *, layer: str = DEFAULT_CHANNEL_LAYER
+) -> None:
+    """Send `event` to the current gym's group `name` (on channel layer `layer`) once the
+    transaction commits.
 
     The socket is the fast path and REST the source of truth: a failed send is logged and
     never turns a saved change into an error (a client would retry and save it twice).
@@ -26,7 +30,7 @@ def broadcast_on_commit(name: str, event: str, payload: dict) -> None:
 
     def send() -> None:
         try:
-            async_to_sync(get_channel_layer().group_send)(
+            async_to_sync(get_channel_layer(layer).group_send)(
                 group, {"type": "event.message", "event": event, "payload": payload}
             )
         except Exception:  # noqa: BLE001 - see docstring

@@ -144,7 +144,20 @@ CHANNEL_LAYERS = {
             # (measured, benchmarks/kiosk.py). Late beats lost; messages still expire at 60 s.
             "capacity": 1000,
         },
-    }
+    },
+    # Door events for the occupancy dashboards (apps.attendance), 50 a second at peak:
+    # Redis pub/sub costs one PUBLISH per event and one delivery per subscribed process,
+    # where the default layer's queues took 4-5 Redis round trips per event and process
+    # (benchmarks/kiosk.py). At most once, like any socket push here: a dashboard that
+    # misses one (Redis restart) corrects its counter with the next event and re-reads
+    # REST when its socket reconnects.
+    "door": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            "prefix": "gymdoor",
+        },
+    },
 }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
