@@ -10,8 +10,9 @@ Redis channel layer, then, from one asyncio process using the `websockets` clien
     (/ws/occupancy/, session cookie): 5 kiosks and 10 dashboards per gym;
   * measures the server's RSS before and after they connect (memory per idle socket);
   * drives 50 scans/s for 60 s, round robin over the kiosks, a random member each time;
-  * meanwhile measures the floor: a bare channel-layer group_send to a group of one
-    channel, received by this process (Redis round trip + channels-redis, no Django).
+  * meanwhile measures the floor: a bare group_send on the door's channel layer (Redis
+    pub/sub, settings.CHANNEL_LAYERS["door"]) to a group of one channel, received by
+    this process (Redis round trip + channels-redis, no Django).
 
 It prints p50/p95/p99 of scan->result (kiosk sends scan .. result frame arrives) and of
 scan->dashboard (.. the visit event arrives at each of the gym's 10 dashboards), messages
@@ -22,7 +23,7 @@ processes took). The database keeps persistent connections (CONN_MAX_AGE 600): a
 server's database threads are few and long-lived, unlike an HTTP worker's requests.
 Dashboards of one gym share one channel-layer subscription per server process
 (apps/attendance/hub.py), so a scan costs the layer one delivery per process, not one
-per dashboard.
+per dashboard; occupancy events go over Redis pub/sub (the "door" channel layer).
 
     .venv/bin/python -m config.devstack exec -- .venv/bin/python benchmarks/kiosk.py
 
@@ -299,10 +300,13 @@ async def _staff_reader(ws, slug: str, run: Run):
 
 
 async def floor_probe(stop: asyncio.Event, samples: list[float], interval: float = 0.05):
-    """Round trip of a bare group_send to a group of one channel (this process)."""
+    """Round trip of a bare group_send to a group of one channel (this process), on the
+    layer the door's dashboard events use."""
     from channels.layers import get_channel_layer
 
-    layer = get_channel_layer()
+    from apps.attendance.services import DOOR_LAYER
+
+    layer = get_channel_layer(DOOR_LAYER)
     channel = await layer.new_channel()
     group = f"bench.floor.{uuid.uuid4().hex[:8]}"
     await layer.group_add(group, channel)
@@ -465,13 +469,13 @@ def report(args, out: dict) -> bool:
     rows = [
         ["scan -> result (kiosk)", *stats(run.result_ms)],
         ["scan -> dashboard (each staff socket)", *stats(out["dashboard_ms"])],
-        ["floor: group_send round trip, idle", *stats(out["floor_idle"])],
-        ["floor: group_send round trip, under load", *stats(out["floor_load"])],
+        ["floor: door-layer group_send, idle", *stats(out["floor_idle"])],
+        ["floor: door-layer group_send, under load", *stats(out["floor_load"])],
     ]
     print()
     print(
         f"Door sockets: {out['kiosks']} kiosks + {out['staff']} staff dashboards over "
-        f"{args.gyms} gyms, uvicorn x{args.workers}, Redis channel layer"
+        f"{args.gyms} gyms, uvicorn x{args.workers}, Redis channel layers (door events: pub/sub)"
     )
     print(
         f"{out['scans']} scans at {args.rate:g}/s for {args.duration:g} s "
