@@ -44,6 +44,7 @@ class DoorSettingsForm(forms.ModelForm):
             "anti_passback",
             "auto_checkout_hours",
             "capacity",
+            "refuse_when_full",
             "busy_percent",
             "very_busy_percent",
             "kiosk_message",

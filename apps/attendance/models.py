@@ -144,6 +144,7 @@ class DenyReason(models.TextChoices):
     CLOSED = "closed", _("Outside opening hours")
     ALREADY_INSIDE = "already_inside", _("Already inside")
     TIER_NOT_ALLOWED = "tier_not_allowed", _("Not included in the membership")
+    FULL = "full", _("Gym full")
 
 
 class DeniedAttempt(models.Model):
@@ -209,6 +210,11 @@ class DoorSettings(models.Model):
     )
     capacity = models.PositiveIntegerField(
         _("capacity"), default=0, help_text=_("People allowed inside at once; 0 if not set.")
+    )
+    refuse_when_full = models.BooleanField(
+        _("refuse entries when full"),
+        default=False,
+        help_text=_("Once capacity people are inside, the door lets nobody else in."),
     )
     busy_percent = models.PositiveSmallIntegerField(
         _("busy from (% of capacity)"),

@@ -68,6 +68,7 @@ def _deny_messages() -> dict[str, str]:
         DenyReason.CLOSED: _("The gym is closed now."),
         DenyReason.ALREADY_INSIDE: _("Already checked in."),
         DenyReason.TIER_NOT_ALLOWED: _("The membership does not include this area or time."),
+        DenyReason.FULL: _("The gym is full right now. Please try again in a few minutes."),
     }
 
 
@@ -473,6 +474,19 @@ def _deny(
     return result
 
 
+_LOCK_DOOR = f"SELECT id FROM {DoorSettings._meta.db_table} WHERE id = 1 FOR UPDATE"  # noqa: S608
+_INSIDE = f"SELECT count(*) FROM {_V} WHERE exited_at IS NULL"  # noqa: S608
+
+
+def _full(capacity: int) -> str | None:
+    """DenyReason.FULL when `capacity` people are inside. Entries of the gym queue on the
+    settings row while the rule is on, so two people cannot take the last place at once
+    (a capacity limit is usually a safety rule)."""
+    _fetch(_LOCK_DOOR, [])
+    (inside,) = _fetch(_INSIDE, [])
+    return DenyReason.FULL if inside >= capacity else None
+
+
 def _exit(*, visit_id: int, member: Member, at: datetime, how: str, kiosk: Kiosk | None) -> int:
     """End the open visit `visit_id` of `member`; returns the people inside afterwards."""
     exited_at, count = _fetch(_EXIT, [at, how, visit_id])
@@ -541,6 +555,8 @@ def _decide(
     reason = _member_rules(member, at, kiosk, door)
     if reason is None and open_visit is not None and door.anti_passback:
         reason = DenyReason.ALREADY_INSIDE
+    if reason is None and open_visit is None and door.refuse_when_full and door.capacity:
+        reason = _full(door.capacity)
     if reason:
         return _deny(reason=reason, member=member, kiosk=kiosk, by=by, code=code, at=at)
     if open_id is not None:

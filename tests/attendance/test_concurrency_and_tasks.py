@@ -64,6 +64,39 @@ def test_same_scan_replayed_in_parallel_counts_once(door_committed):
         assert Visit.objects.filter(member=member).count() == 1
 
 
+def test_the_last_place_goes_to_one_of_four_people_at_once(door_committed):
+    from apps.attendance.services import door_cache_clear, door_settings_update
+
+    gym_a, _ = door_committed
+    with tenant_context(gym_a):
+        door_settings_update(data={"capacity": 3, "refuse_when_full": True})
+        inside = [member_create(data={"first_name": f"In {n}", "status": "active"}) for n in (1, 2)]
+        for member in inside:
+            check_in(member=member)
+        waiting = [
+            member_create(data={"first_name": f"W {n}", "status": "active"}) for n in range(4)
+        ]
+        kiosks = [kiosk_register(name=f"Door {n}", mode="entry")[0] for n in range(4)]
+    door_cache_clear()
+    codes = [code_for(gym_a, member) for member in waiting]
+    barrier = threading.Barrier(4)
+
+    def scan(n):
+        try:
+            with tenant_context(gym_a):
+                barrier.wait(timeout=10)
+                return check_in(kiosk=kiosks[n], code=codes[n], idempotency_key=f"k{n}")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(scan, range(4)))
+    assert sorted(r["reason"] for r in results) == ["full"] * 3 + ["granted"]
+    with tenant_context(gym_a):
+        assert Visit.objects.filter(exited_at__isnull=True).count() == 3
+        Visit.objects.filter(member__in=inside + waiting).delete()
+
+
 def test_beat_auto_checkout_fans_out_to_every_gym(door_committed):
     gym_a, gym_b = door_committed
     long_ago = timezone.now() - timedelta(hours=30)

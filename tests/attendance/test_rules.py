@@ -377,3 +377,28 @@ def test_counts_in_the_answer_match_the_visits_table(open_gyms, make_member, mak
         again = check_in(member=ben)
     assert again["granted"] and again["occupancy"] == inside() == 2
     assert again["visits_this_month"] == 2
+
+
+def test_a_full_gym_refuses_entries_only_when_the_rule_is_on(open_gyms, make_member, make_kiosk):
+    gym_a, _ = open_gyms
+    ana, ben, eva = (make_member(gym_a, first_name=n) for n in ("Ana", "Ben", "Eva"))
+    door, _ = make_kiosk(gym_a, mode="both")
+    with tenant_context(gym_a):
+        door_settings_update(data={"capacity": 2, "anti_passback": False})
+    assert scan(gym_a, door, code_for(gym_a, ana), key="a", direction="in")["granted"]
+    assert scan(gym_a, door, code_for(gym_a, ben), key="b", direction="in")["granted"]
+    # Capacity alone only informs (busy level): a third person still gets in.
+    assert scan(gym_a, door, code_for(gym_a, eva), key="e", direction="in")["granted"]
+    assert scan(gym_a, door, code_for(gym_a, eva), key="e2", direction="out")["granted"]
+    with tenant_context(gym_a):
+        door_settings_update(data={"refuse_when_full": True})
+    full = scan(gym_a, door, code_for(gym_a, eva), key="e3", direction="in")
+    assert full["granted"] is False and full["reason"] == "full" and "full" in full["message"]
+    # Someone already inside re-entering (anti-passback off) takes no new place.
+    assert scan(gym_a, door, code_for(gym_a, ana), key="a2", direction="in")["granted"]
+    # Leaving frees the place.
+    assert scan(gym_a, door, code_for(gym_a, ben), key="b2", direction="out")["granted"]
+    assert scan(gym_a, door, code_for(gym_a, eva), key="e4", direction="in")["granted"]
+    with tenant_context(gym_a):
+        assert DeniedAttempt.objects.filter(reason="full", member=eva).count() == 1
+        assert Visit.objects.filter(exited_at__isnull=True).count() == 2

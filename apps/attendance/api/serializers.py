@@ -52,7 +52,7 @@ class CheckInResultSerializer(serializers.Serializer):
     granted = serializers.BooleanField()
     reason = serializers.CharField(
         help_text="granted, exit, or a deny reason: unknown_code, expired_code, revoked_code, "
-        "member_not_active, payment_overdue, closed, already_inside, tier_not_allowed"
+        "member_not_active, payment_overdue, closed, already_inside, tier_not_allowed, full"
     )
     message = serializers.CharField()
     direction = serializers.ChoiceField(choices=["in", "out"])
