@@ -136,11 +136,44 @@ def test_member_page_shows_attendance_and_pass_card_can_be_issued(
     client.post(f"/dashboard/check-ins/members/{member.pk}/pass/", {"action": "issue"})
     page = client.get(f"/dashboard/check-ins/members/{member.pk}/pass/")
     assert f"C1.{member.pk}.1.".encode() in page.content
+    # The card's QR code, drawn inline for printing.
+    assert b'id="card-qr"><svg' in page.content and b'class="segno"' in page.content
     client.post(f"/dashboard/check-ins/members/{member.pk}/pass/", {"action": "revoke"})
     with tenant_context(gym_a):
         assert MemberPass.objects.get(member=member).card_revoked_at is not None
     page = client.get(f"/dashboard/check-ins/members/{member.pk}/pass/")
-    assert b"C1." not in page.content
+    assert b"C1." not in page.content and b"<svg" not in page.content
+
+
+def test_card_qr_code_reads_back_as_the_card_code():
+    """The filter's QR, rasterised from its own SVG path, decodes to the code a kiosk
+    expects (OpenCV's reader, as a camera would)."""
+    import re
+
+    import cv2
+    import numpy as np
+
+    from apps.attendance.templatetags.attendance import qr_svg
+
+    code = "C1.123456.7.0123456789abcdef01234567"
+    svg = str(qr_svg(code))
+    scale = 5
+    path = re.search(r' d="([^"]+)"', svg)[1]
+    size = int(re.search(r'width="(\d+)"', svg)[1]) // scale
+    image = np.full((size * 10, size * 10), 255, np.uint8)
+    x = y = 0.0
+    # segno draws each dark run as a horizontal line: "M x y" / "m dx dy" move, "h n" draws.
+    for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path):
+        if op == "M":
+            x, y = float(a), float(b)
+        elif op == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            row = int(y - 0.5)
+            image[row * 10 : row * 10 + 10, int(x) * 10 : int(x + float(a)) * 10] = 0
+            x += float(a)
+    decoded, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    assert decoded == code
 
 
 def test_csv_with_bad_filters_is_400_not_everything(gym_a, make_user, web):
