@@ -2,6 +2,7 @@
 door settings, a member's pass."""
 
 import csv
+import math
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -10,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
@@ -21,6 +23,7 @@ from apps.attendance.selectors import (
     kiosk_list,
     member_attendance,
     occupancy_now,
+    typical_occupancy,
     visit_list,
 )
 from apps.attendance.services import (
@@ -56,6 +59,7 @@ class OccupancyPageView(StaffRequiredMixin, PermissionRequiredMixin, View):
             "attendance/occupancy.html",
             {
                 "occupancy": occupancy_now(),
+                "typical": _heatmap(typical_occupancy()),
                 "recent": visit_list()[:20],
                 "denied": denied_list(limit=10),
                 "search": search,
@@ -63,6 +67,26 @@ class OccupancyPageView(StaffRequiredMixin, PermissionRequiredMixin, View):
                 "found": found,
             },
         )
+
+
+def _heatmap(typical: dict) -> dict | None:
+    """Typical occupancy as rows of (hour, average, shade 0-4) for the hours that saw
+    anyone; None until there are visits."""
+    hours = [h for h in range(24) if any(day["hours"][h] for day in typical["days"])]
+    if not hours:
+        return None
+    span = range(hours[0], hours[-1] + 1)
+    peak = max(max(day["hours"]) for day in typical["days"])
+    rows = [
+        {
+            "label": WEEKDAYS_ABBR[i],
+            "cells": [
+                (h, day["hours"][h], min(4, math.ceil(4 * day["hours"][h] / peak))) for h in span
+            ],
+        }
+        for i, day in enumerate(typical["days"])
+    ]
+    return {"hours": list(span), "rows": rows, "weeks": typical["weeks"], "peak": peak}
 
 
 class DeskCheckInView(StaffRequiredMixin, PermissionRequiredMixin, View):

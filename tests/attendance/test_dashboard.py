@@ -193,3 +193,29 @@ def test_check_out_does_not_redirect_off_site(gym_a, make_user, make_member, web
     assert response.status_code == 302 and "evil.example" not in response["Location"]
     with tenant_context(gym_a):
         assert Visit.objects.get(pk=visit_id).exited_at is not None
+
+
+def test_occupancy_page_shows_a_typical_week(open_gyms, make_user, make_member, web):
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    gym_a, _ = open_gyms
+    client = web(gym_a, make_user(gym_a, Role.FRONT_DESK))
+    cache.clear()
+    empty = client.get("/dashboard/check-ins/")
+    assert b"Not enough visits yet" in empty.content and b'id="typical-week"' not in empty.content
+    member = make_member(gym_a)
+    start = (timezone.now() - timedelta(days=2)).replace(minute=10, second=0, microsecond=0)
+    with tenant_context(gym_a):
+        Visit.objects.create(
+            member=member, entered_at=start, exited_at=start + timedelta(minutes=30), method="qr"
+        )
+    cache.clear()
+    page = client.get("/dashboard/check-ins/")
+    assert b'id="typical-week"' in page.content
+    # One visit over four weeks: 0.2 on average (one decimal), the busiest cell, so the
+    # darkest shade; the hours nobody came are not drawn.
+    assert page.content.count(b'class="s4"') == 1 and b">0.2</td>" in page.content
+    assert page.content.count(b"<tr><th") == 1 + 7  # the hours, then a row per day
