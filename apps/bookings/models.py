@@ -238,6 +238,11 @@ class ClassSession(models.Model):
     cancelled_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
     no_shows_marked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Places taken (booked, attended, no-show) and members waiting. Kept by a database
+    # trigger on bookings_booking (migration 0003) in the same transaction as every
+    # booking write, whoever makes it; never written from Python (see save()).
+    booked_count = models.PositiveIntegerField(_("booked"), default=0, editable=False)
+    waitlist_count = models.PositiveIntegerField(_("on the waitlist"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("class session")
@@ -254,6 +259,24 @@ class ClassSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.class_type} {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+    def save(self, *args, **kwargs):
+        # The counters belong to the trigger: an update never writes back the (possibly
+        # stale) values this instance loaded, e.g. an admin form opened before a booking.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in SESSION_COUNTERS
+            ]
+        elif kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = [
+                f for f in kwargs["update_fields"] if f not in SESSION_COUNTERS
+            ]
+        super().save(*args, **kwargs)
+
+
+SESSION_COUNTERS = ("booked_count", "waitlist_count")
 
 
 class BookingStatus(models.TextChoices):

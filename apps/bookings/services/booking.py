@@ -105,8 +105,9 @@ def booking_create(
             session = _lock_session(session.pk)
             member = _lock_member(member.pk)
             policy = BookingPolicy.load()
-            booked = Booking.objects.filter(session=session, status__in=PLACE_STATUSES).count()
-            full = booked >= session.capacity
+            # The locked row's counter is current: the trigger that keeps it updates this
+            # row, so no other transaction can change it while we hold the lock.
+            full = session.booked_count >= session.capacity
             problems = booking_problems(
                 member=member, session=session, policy=policy, gym=gym, now=now, waitlist=full
             )
