@@ -339,7 +339,7 @@ LOGGING = {
 DEFAULT_NOT_FOUND_TENANT_VIEW = "apps.tenants.views.unknown_gym"
 # Classes: seconds the shared part of a timetable may be served from the cache (0: off).
 # Every booking or class change invalidates it at once; see apps/bookings/cache.py.
-BOOKINGS_TIMETABLE_CACHE_SECONDS = env.int("BOOKINGS_TIMETABLE_CACHE_SECONDS", default=0)
+BOOKINGS_TIMETABLE_CACHE_SECONDS = env.int("BOOKINGS_TIMETABLE_CACHE_SECONDS", default=60)
 # How long a process may serve a gym's settings (branding, active flag) from memory.
 TENANT_CACHE_SECONDS = env.int("TENANT_CACHE_SECONDS", default=30)
 

@@ -155,7 +155,7 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
             gym=gym,
             first=first,
             last=last,
-            member=member_for_user(user=request.user),
+            user=request.user,
             class_type_id=_id_param(request, "type"),
             instructor_id=_id_param(request, "instructor"),
         )
