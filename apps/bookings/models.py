@@ -296,6 +296,16 @@ PLACE_STATUSES = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO
 HOLDING_STATUSES = (*PLACE_STATUSES, BookingStatus.WAITLISTED)
 
 
+class CreditState(models.TextChoices):
+    """The class credit a booking holds (members whose plan pays classes with credits;
+    the ledger itself is billing's CreditEntry, source `booking:<id>:...`)."""
+
+    NONE = "", _("No credit")
+    SPENT = "spent", _("Credit spent")
+    RETURNED = "returned", _("Credit returned")
+    FORFEITED = "forfeited", _("Credit forfeited")
+
+
 class Booking(models.Model):
     """A member's place (or place in the queue) in one session. The waitlist is ordered
     by id: ids are taken while the session row is locked, so in arrival order."""
@@ -320,6 +330,9 @@ class Booking(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    credit = models.CharField(
+        _("class credit"), max_length=10, choices=CreditState.choices, default="", blank=True
+    )
 
     class Meta:
         verbose_name = _("booking")
