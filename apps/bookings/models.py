@@ -256,6 +256,14 @@ class ClassSession(models.Model):
                 condition=models.Q(ends_at__gt=models.F("starts_at")), name="session_ends_after"
             ),
         ]
+        indexes = [
+            # The waitlist tidy job's scan: only sessions someone still waits for.
+            models.Index(
+                fields=["starts_at"],
+                condition=models.Q(waitlist_count__gt=0),
+                name="session_waiting_starts",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.class_type} {self.starts_at:%Y-%m-%d %H:%M} UTC"

@@ -187,6 +187,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60,
         "args": ["apps.bookings.tasks.mark_no_shows"],
     },
+    "bookings-close-waitlists": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 5 * 60,
+        "args": ["apps.bookings.tasks.close_waitlists"],
+    },
     # Members past the grace period after a failed payment get the door flag.
     "billing-enforce-grace": {
         "task": "apps.tenants.tasks.fan_out",

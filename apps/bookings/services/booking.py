@@ -430,6 +430,39 @@ def no_shows_mark_due(*, now: datetime | None = None, grace: timedelta = timedel
     return count
 
 
+def waitlists_close_due(*, now: datetime | None = None) -> int:
+    """Past the waitlist cutoff nobody is promoted any more: the entries still waiting are
+    cancelled and their members told. Sessions are found by their waitlist counter (kept
+    by the booking trigger, so the scan reads no booking), each locked like every other
+    booking write; a second run finds nothing left to do."""
+    now = now or timezone.now()
+    policy = BookingPolicy.load()
+    gym = current_gym()
+    cutoff = now + timedelta(minutes=policy.waitlist_closes_minutes_before)
+    due = ClassSession.objects.filter(waitlist_count__gt=0, starts_at__lte=cutoff).values_list(
+        "id", flat=True
+    )
+    count = 0
+    for session_id in list(due[:500]):
+        with transaction.atomic():
+            session = _lock_session(session_id)
+            waiting = list(
+                Booking.objects.filter(session=session, status=BookingStatus.WAITLISTED)
+                .select_related("member")
+                .order_by("id")
+            )
+            notice = session_notice_context(session, gym)
+            for booking in waiting:
+                booking.status = BookingStatus.CANCELLED
+                booking.cancelled_at = now
+                booking.save(update_fields=["status", "cancelled_at"])
+                if session.status == SessionStatus.SCHEDULED and session.starts_at > now:
+                    notify(booking.member, "waitlist_closed", notice)
+            count += len(waiting)
+            timetable_changed()
+    return count
+
+
 def reminders_send_due(*, now: datetime | None = None) -> int:
     """Email a reminder for each booked place whose class starts within the policy's
     reminder lead time. The marker is set in the same transaction as the send is queued
