@@ -38,7 +38,7 @@ from apps.bookings.services.booking import (
     policy_update,
 )
 from apps.bookings.services.schedule import session_cancel, session_update
-from apps.bookings.services.training import pt_decide, trainer_hours_set
+from apps.bookings.services.training import pt_decide, pt_mark_attendance, trainer_hours_set
 from apps.common.errors import ApplicationError
 from apps.dashboard.mixins import StaffRequiredMixin
 
@@ -230,21 +230,39 @@ class TrainingListView(StaffRequiredMixin, PermissionRequiredMixin, View):
     def get(self, request):
         zone = gym_zone(request.tenant)
         page = Paginator(self._bookings(request), 50).get_page(request.GET.get("page"))
+        now = timezone.now()
         for booking in page:
             booking.local_start = booking.starts_at.astimezone(zone).replace(tzinfo=None)
+            booking.markable = booking.starts_at <= now and booking.status in (
+                "confirmed",
+                "attended",
+                "no_show",
+            )
         return render(request, "bookings/training.html", {"page": page})
 
     def post(self, request):
         if not request.user.has_perm("bookings.change_ptbooking"):
             raise PermissionDenied
         booking = get_object_or_404(self._bookings(request), pk=_posted_id(request, "booking"))
+        action = request.POST.get("action")
+        if action in ("attended", "no_show"):
+            # The session's trainer, or a manager, takes attendance.
+            if booking.trainer.user_id != request.user.pk and not request.user.has_perm(
+                "bookings.change_classsession"
+            ):
+                raise PermissionDenied
+            try:
+                pt_mark_attendance(booking=booking, attended=action == "attended", by=request.user)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Attendance saved."))
+            return redirect("class-training")
         if booking.trainer.user_id != request.user.pk:
             messages.error(request, _("Only the trainer answers a request."))
             return redirect("class-training")
         try:
-            pt_decide(
-                booking=booking, confirm=request.POST.get("action") == "confirm", by=request.user
-            )
+            pt_decide(booking=booking, confirm=action == "confirm", by=request.user)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:

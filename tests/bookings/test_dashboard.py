@@ -342,3 +342,66 @@ def test_hours_page_needs_a_trainer_profile_and_a_staff_login(gym_a, make_user, 
         member = new_member()
     assert web(gym_a, member.user).get("/dashboard/classes/my-hours/").status_code == 403
     assert web(gym_a).get("/dashboard/classes/my-hours/").status_code == 302  # to login
+
+
+def test_trainer_marks_personal_training_no_shows_with_the_policy(gym_a, make_user, web, policy):
+    from django.utils import timezone
+
+    policy(gym_a, no_show_strike=True, no_show_fee=1500)
+    trainer_user = make_user(gym_a, Role.TRAINER)
+    with tenant_context(gym_a):
+        trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Pia")
+        kind = PTSessionType.objects.create(trainer=trainer, name="Strength hour")
+        member = new_member(first_name="Absent")
+
+        def pt(starts_at, status="confirmed"):
+            return PTBooking.objects.create(
+                member=member,
+                trainer=trainer,
+                session_type=kind,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=1),
+                price=4000,
+                status=status,
+            )
+
+        started = pt(timezone.now() - timedelta(minutes=20))
+        later = pt(timezone.now() + timedelta(hours=3))
+        requested = pt(timezone.now() - timedelta(hours=2), status="requested")
+    client = web(gym_a, trainer_user)
+    page = client.get("/dashboard/classes/training/").content
+    assert page.count(b'value="no_show"') == 1  # only the confirmed session that started
+
+    def mark(booking, action):
+        return client.post(
+            "/dashboard/classes/training/", {"booking": booking.pk, "action": action}
+        )
+
+    assert mark(started, "no_show").status_code == 302
+    assert mark(later, "no_show").status_code == 302  # refused: not started (message)
+    assert mark(requested, "no_show").status_code == 302  # refused: not confirmed
+    with tenant_context(gym_a):
+        started.refresh_from_db(), later.refresh_from_db(), requested.refresh_from_db()
+        assert started.status == "no_show" and started.attendance_marked_by == trainer_user
+        assert (later.status, requested.status) == ("confirmed", "requested")
+        kinds = sorted(
+            Penalty.objects.filter(pt_booking=started, waived_at__isnull=True).values_list(
+                "kind", "amount"
+            )
+        )
+        assert kinds == [("fee", 1500), ("strike", 0)]
+    # Corrected: they were there after all; the penalties are waived, not deleted.
+    assert mark(started, "attended").status_code == 302
+    with tenant_context(gym_a):
+        started.refresh_from_db()
+        assert started.status == "attended"
+        assert not Penalty.objects.filter(pt_booking=started, waived_at__isnull=True).exists()
+        assert Penalty.objects.filter(pt_booking=started).count() == 2
+    # Another trainer may not mark Pia's sessions (they do not even see them).
+    other = web(gym_a, make_user(gym_a, Role.TRAINER))
+    assert (
+        other.post(
+            "/dashboard/classes/training/", {"booking": started.pk, "action": "no_show"}
+        ).status_code
+        == 404
+    )

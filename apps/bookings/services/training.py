@@ -260,6 +260,52 @@ def pt_cancel(*, booking: PTBooking, by=None, now: datetime | None = None) -> PT
     return booking
 
 
+def pt_mark_attendance(
+    *, booking: PTBooking, attended: bool, by, now: datetime | None = None
+) -> PTBooking:
+    """The trainer marks a confirmed session attended or a no-show, once it has started.
+    A no-show gets the policy's no-show penalties (strike, fee), as for classes; correcting
+    a no-show to attended waives them ("Attendance corrected.")."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = PTBooking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status not in (PTStatus.CONFIRMED, PTStatus.ATTENDED, PTStatus.NO_SHOW):
+            raise ApplicationError(
+                _("Only confirmed sessions can be marked."), code="not_markable", status_code=409
+            )
+        if now < booking.starts_at:
+            raise ApplicationError(
+                _("Attendance can be marked once the session has started."),
+                code="too_early",
+                status_code=409,
+            )
+        new = PTStatus.ATTENDED if attended else PTStatus.NO_SHOW
+        if booking.status == new:
+            return booking
+        previous = booking.status
+        booking.status = new
+        booking.attendance_marked_at, booking.attendance_marked_by = now, by
+        booking.save(update_fields=["status", "attendance_marked_at", "attendance_marked_by"])
+        if new == PTStatus.NO_SHOW:
+            policy = BookingPolicy.load()
+            penalties = []
+            if policy.no_show_strike:
+                penalties.append(Penalty(kind=PenaltyKind.STRIKE))
+            if policy.no_show_fee:
+                penalties.append(Penalty(kind=PenaltyKind.FEE, amount=policy.no_show_fee))
+            for penalty in penalties:
+                penalty.member_id = booking.member_id
+                penalty.pt_booking = booking
+                penalty.reason = PenaltyReason.NO_SHOW
+                penalty.created_at = now
+            Penalty.objects.bulk_create(penalties)
+        elif previous == PTStatus.NO_SHOW:
+            Penalty.objects.filter(
+                pt_booking=booking, reason=PenaltyReason.NO_SHOW, waived_at__isnull=True
+            ).update(waived_at=now, waived_by=by, waiver_reason=str(_("Attendance corrected.")))
+    return booking
+
+
 MAX_WEEKLY_HOURS_ROWS = 50
 
 
