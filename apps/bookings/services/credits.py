@@ -21,15 +21,23 @@ def _source(booking: Booking, step: str) -> str:
     return f"booking:{booking.pk}:{done + 1}:{step}"
 
 
+def _uses_credits(member) -> bool:
+    """member_uses_credits, asked once per member instance (the rule check and the spend
+    in one booking ask twice; each service loads its member afresh under its lock)."""
+    if "_uses_credits" not in member.__dict__:
+        member.__dict__["_uses_credits"] = member_uses_credits(member)
+    return member.__dict__["_uses_credits"]
+
+
 def can_pay(member) -> bool:
     """False only for a member who pays with credits and has none left."""
-    return not member_uses_credits(member) or credit_balance(member) >= 1
+    return not _uses_credits(member) or credit_balance(member) >= 1
 
 
 def credit_take(booking: Booking, member) -> None:
     """The member got a place: spend one credit if they pay with credits (the caller holds
     the member lock and checked `can_pay`; raises `no_credits` otherwise)."""
-    if not member_uses_credits(member):
+    if not _uses_credits(member):
         return
     credit_spend(member=member, reason="class_booking", source=_source(booking, "spend"))
     booking.credit = CreditState.SPENT
