@@ -606,3 +606,42 @@ def test_assessment_lists_and_video_links_of_gym_a_do_not_work_in_gym_b(
     assert refused.status_code == 403 and b"secret A clip" not in refused.content
     with tenant_context(gym_a):
         attempt.video.delete(save=False)
+
+
+def test_a_trainers_hours_page_shows_and_changes_only_their_own_gym(gym_a, gym_b, make_user, web):
+    """Trainers edit their weekly hours on the dashboard: gym B's trainer sees and replaces
+    only B's hours; A's trainer has no login at B."""
+    from datetime import time
+
+    from apps.bookings.models import TrainerAvailability, TrainerProfile
+
+    trainer_a_user = make_user(gym_a, Role.TRAINER)
+    trainer_b_user = make_user(gym_b, Role.TRAINER)
+    with tenant_context(gym_a):
+        trainer_a = TrainerProfile.objects.create(user=trainer_a_user, display_name="A trainer")
+        TrainerAvailability.objects.create(
+            trainer=trainer_a, weekday=4, start_time=time(5, 45), end_time=time(6, 15)
+        )
+    with tenant_context(gym_b):
+        TrainerProfile.objects.create(user=trainer_b_user, display_name="B trainer")
+    page = web(gym_b, trainer_b_user).get("/dashboard/classes/my-hours/")
+    assert page.status_code == 200 and b"05:45" not in page.content
+    assert b"05:45" in web(gym_a, trainer_a_user).get("/dashboard/classes/my-hours/").content
+    web(gym_b, trainer_b_user).post(
+        "/dashboard/classes/my-hours/",
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "0",
+            "form-0-weekday": "4",
+            "form-0-start_time": "05:00",
+            "form-0-end_time": "06:00",
+        },
+    )
+    with tenant_context(gym_a):
+        assert list(TrainerAvailability.objects.values_list("start_time", flat=True)) == [
+            time(5, 45)
+        ]
+    # A's trainer on B's address is not logged in there.
+    client = web(gym_a, trainer_a_user)
+    client.defaults["HTTP_HOST"] = "gym-b.localhost"
+    assert client.get("/dashboard/classes/my-hours/").status_code == 302

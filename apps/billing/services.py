@@ -579,14 +579,35 @@ def credit_balance(member: Member) -> int:
     return CreditEntry.objects.filter(member=member).aggregate(n=Sum("delta"))["n"] or 0
 
 
-def credit_spend(*, member: Member, credits: int = 1, reason: str, source: str) -> int:
-    """For bookings: take credits if the balance allows, once per source."""
+def credit_spend(
+    *, member: Member, credits: int = 1, reason: str, source: str, allow_negative: bool = False
+) -> int:
+    """For bookings: take credits if the balance allows, once per source. `allow_negative`:
+    take them anyway (a class the member attended after all)."""
     with transaction.atomic():
         Member.objects.select_for_update().filter(pk=member.pk).first()
-        if credit_balance(member) < credits:
+        if not allow_negative and credit_balance(member) < credits:
             raise ApplicationError(_("Not enough class credits."), code="no_credits")
         _credit(member, -credits, reason, source)
     return credit_balance(member)
+
+
+def credit_grant(*, member: Member, credits: int = 1, reason: str, source: str) -> bool:
+    """For bookings: give credits back (a cancellation in time, a waived forfeit), once per
+    source. False when this source already granted."""
+    if credits <= 0:
+        raise ValueError("credit_grant gives credits; use credit_spend to take them")
+    return _credit(member, credits, reason, source)
+
+
+def member_uses_credits(member: Member) -> bool:
+    """Whether this member's classes are paid with credits: their live subscription's plan
+    gives a number of class credits per period, or, with no live subscription, they hold
+    credits from a pack. A plan with class_credits 0 is unlimited (no credits spent)."""
+    subscription = member_live_subscription(member)
+    if subscription is not None:
+        return bool(subscription.plan.class_credits)
+    return CreditEntry.objects.filter(member=member).exists()
 
 
 def _checkout_completed(data: dict, client) -> None:

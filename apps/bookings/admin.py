@@ -180,8 +180,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Booking)
 class BookingAdmin(ReadOnlyAdmin):
-    list_display = ["member", "session", "status", "created_at"]
-    list_filter = ["status"]
+    list_display = ["member", "session", "status", "credit", "created_at"]
+    list_filter = ["status", "credit"]
     search_fields = ["member__first_name", "member__last_name", "member__email"]
     list_select_related = ["member", "session__class_type"]
 

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class BookingsConfig(AppConfig):
     name = "apps.bookings"
     verbose_name = _("Classes and bookings")
+
+    def ready(self):
+        from apps.bookings import signals
+
+        signals.connect()

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.bookings.models import BookingPolicy, Room, TrainerProfile
+from apps.bookings.models import WEEKDAY_CHOICES, BookingPolicy, Room, TrainerProfile
 from apps.bookings.services.booking import POLICY_FIELDS
 
 
@@ -27,3 +27,28 @@ class SessionChangeForm(forms.Form):
 
 class WaiveForm(forms.Form):
     reason = forms.CharField(label=_("Reason for waiving"), max_length=300)
+
+
+class HoursRowForm(forms.Form):
+    """One row of a trainer's weekly hours (empty rows are ignored)."""
+
+    weekday = forms.TypedChoiceField(
+        label=_("Day"),
+        choices=[("", "—"), *WEEKDAY_CHOICES],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    start_time = forms.TimeField(label=_("From"), required=False)
+    end_time = forms.TimeField(label=_("Until"), required=False)
+    DELETE = forms.BooleanField(label=_("Remove"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        given = [data.get(f) is not None for f in ("weekday", "start_time", "end_time")]
+        if any(given) and not all(given) and not data.get("DELETE"):
+            raise forms.ValidationError(_("Give the day, the start and the end."))
+        return data
+
+
+HoursFormSet = forms.formset_factory(HoursRowForm, extra=3, max_num=50, absolute_max=60)

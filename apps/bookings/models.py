@@ -238,6 +238,11 @@ class ClassSession(models.Model):
     cancelled_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
     no_shows_marked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Places taken (booked, attended, no-show) and members waiting. Kept by a database
+    # trigger on bookings_booking (migration 0003) in the same transaction as every
+    # booking write, whoever makes it; never written from Python (see save()).
+    booked_count = models.PositiveIntegerField(_("booked"), default=0, editable=False)
+    waitlist_count = models.PositiveIntegerField(_("on the waitlist"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("class session")
@@ -251,9 +256,35 @@ class ClassSession(models.Model):
                 condition=models.Q(ends_at__gt=models.F("starts_at")), name="session_ends_after"
             ),
         ]
+        indexes = [
+            # The waitlist tidy job's scan: only sessions someone still waits for.
+            models.Index(
+                fields=["starts_at"],
+                condition=models.Q(waitlist_count__gt=0),
+                name="session_waiting_starts",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.class_type} {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+    def save(self, *args, **kwargs):
+        # The counters belong to the trigger: an update never writes back the (possibly
+        # stale) values this instance loaded, e.g. an admin form opened before a booking.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in SESSION_COUNTERS
+            ]
+        elif kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = [
+                f for f in kwargs["update_fields"] if f not in SESSION_COUNTERS
+            ]
+        super().save(*args, **kwargs)
+
+
+SESSION_COUNTERS = ("booked_count", "waitlist_count")
 
 
 class BookingStatus(models.TextChoices):
@@ -271,6 +302,16 @@ LIVE_STATUSES = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
 PLACE_STATUSES = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
 # What counts towards a member's limits (this class, upcoming, per day).
 HOLDING_STATUSES = (*PLACE_STATUSES, BookingStatus.WAITLISTED)
+
+
+class CreditState(models.TextChoices):
+    """The class credit a booking holds (members whose plan pays classes with credits;
+    the ledger itself is billing's CreditEntry, source `booking:<id>:...`)."""
+
+    NONE = "", _("No credit")
+    SPENT = "spent", _("Credit spent")
+    RETURNED = "returned", _("Credit returned")
+    FORFEITED = "forfeited", _("Credit forfeited")
 
 
 class Booking(models.Model):
@@ -297,6 +338,9 @@ class Booking(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    credit = models.CharField(
+        _("class credit"), max_length=10, choices=CreditState.choices, default="", blank=True
+    )
 
     class Meta:
         verbose_name = _("booking")
@@ -600,6 +644,10 @@ class PTBooking(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    attendance_marked_at = models.DateTimeField(null=True, blank=True)
+    attendance_marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("personal training session")

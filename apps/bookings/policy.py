@@ -28,6 +28,7 @@ from apps.bookings.models import (
     PenaltyKind,
     SessionStatus,
 )
+from apps.bookings.services.credits import can_pay
 from apps.members.models import Member, MemberStatus
 
 TIER_ORDER = [Tier.FREE, Tier.BASIC, Tier.PRO, Tier.PRO_PLUS]
@@ -167,6 +168,18 @@ def booking_problems(
                     policy.max_per_day,
                 )
                 % {"n": policy.max_per_day},
+            )
+        )
+    # Class credits (plans that pay classes with credits): spent on getting a place, so
+    # joining a waitlist is free and the promotion checks again.
+    if not waitlist and not can_pay(member):
+        problems.append(
+            Problem(
+                "no_credits",
+                _(
+                    "You have no class credits left. Buy a class pack, or book when your "
+                    "next credits arrive."
+                ),
             )
         )
     return problems

@@ -3,7 +3,11 @@ each then runs once per gym with that gym's schema in its headers. All are idemp
 
 from celery import shared_task
 
-from apps.bookings.services.booking import no_shows_mark_due, reminders_send_due
+from apps.bookings.services.booking import (
+    no_shows_mark_due,
+    reminders_send_due,
+    waitlists_close_due,
+)
 from apps.bookings.services.schedule import sessions_generate
 
 
@@ -23,3 +27,9 @@ def send_reminders() -> int:
 def mark_no_shows() -> int:
     """Where the gym opted in, unmarked places of finished classes become no-shows."""
     return no_shows_mark_due()
+
+
+@shared_task
+def close_waitlists() -> int:
+    """Past the waitlist cutoff, members still waiting are taken off it and told."""
+    return waitlists_close_due()

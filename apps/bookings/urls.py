@@ -7,6 +7,7 @@ from apps.bookings.views import (
     PenaltyWaiveView,
     PolicySettingsView,
     SessionRosterView,
+    TrainerHoursView,
     TrainingListView,
     WeekView,
 )
@@ -18,4 +19,5 @@ dashboard_urls = [
     path("penalties/", PenaltyListView.as_view(), name="class-penalties"),
     path("penalties/<int:pk>/waive/", PenaltyWaiveView.as_view(), name="class-penalty-waive"),
     path("training/", TrainingListView.as_view(), name="class-training"),
+    path("my-hours/", TrainerHoursView.as_view(), name="class-my-hours"),
 ]

@@ -9,13 +9,27 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from apps.bookings.forms import BookingPolicyForm, SessionCancelForm, SessionChangeForm, WaiveForm
-from apps.bookings.models import Booking, BookingPolicy, ClassSession, Penalty, PTBooking
+from apps.bookings.forms import (
+    BookingPolicyForm,
+    HoursFormSet,
+    SessionCancelForm,
+    SessionChangeForm,
+    WaiveForm,
+)
+from apps.bookings.models import (
+    Booking,
+    BookingPolicy,
+    ClassSession,
+    Penalty,
+    PTBooking,
+    TrainerProfile,
+)
 from apps.bookings.policy import gym_zone, policy_summary
 from apps.bookings.selectors import penalty_list, session_roster, session_timetable
 from apps.bookings.services.booking import (
@@ -24,7 +38,7 @@ from apps.bookings.services.booking import (
     policy_update,
 )
 from apps.bookings.services.schedule import session_cancel, session_update
-from apps.bookings.services.training import pt_decide
+from apps.bookings.services.training import pt_decide, pt_mark_attendance, trainer_hours_set
 from apps.common.errors import ApplicationError
 from apps.dashboard.mixins import StaffRequiredMixin
 
@@ -216,23 +230,86 @@ class TrainingListView(StaffRequiredMixin, PermissionRequiredMixin, View):
     def get(self, request):
         zone = gym_zone(request.tenant)
         page = Paginator(self._bookings(request), 50).get_page(request.GET.get("page"))
+        now = timezone.now()
         for booking in page:
             booking.local_start = booking.starts_at.astimezone(zone).replace(tzinfo=None)
+            booking.markable = booking.starts_at <= now and booking.status in (
+                "confirmed",
+                "attended",
+                "no_show",
+            )
         return render(request, "bookings/training.html", {"page": page})
 
     def post(self, request):
         if not request.user.has_perm("bookings.change_ptbooking"):
             raise PermissionDenied
         booking = get_object_or_404(self._bookings(request), pk=_posted_id(request, "booking"))
+        action = request.POST.get("action")
+        if action in ("attended", "no_show"):
+            # The session's trainer, or a manager, takes attendance.
+            if booking.trainer.user_id != request.user.pk and not request.user.has_perm(
+                "bookings.change_classsession"
+            ):
+                raise PermissionDenied
+            try:
+                pt_mark_attendance(booking=booking, attended=action == "attended", by=request.user)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Attendance saved."))
+            return redirect("class-training")
         if booking.trainer.user_id != request.user.pk:
             messages.error(request, _("Only the trainer answers a request."))
             return redirect("class-training")
         try:
-            pt_decide(
-                booking=booking, confirm=request.POST.get("action") == "confirm", by=request.user
-            )
+            pt_decide(booking=booking, confirm=action == "confirm", by=request.user)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Answer sent."))
         return redirect("class-training")
+
+
+class TrainerHoursView(StaffRequiredMixin, View):
+    """A trainer sets their own weekly hours for personal training (no admin needed)."""
+
+    def _trainer(self, request):
+        trainer = TrainerProfile.objects.filter(user=request.user).first()
+        if trainer is None:
+            raise Http404(_("You have no trainer profile. Ask a manager to create one."))
+        return trainer
+
+    def _render(self, request, trainer, formset, status=200):
+        return render(
+            request,
+            "bookings/hours.html",
+            {"trainer": trainer, "formset": formset},
+            status=status,
+        )
+
+    def get(self, request):
+        trainer = self._trainer(request)
+        initial = [
+            {"weekday": h.weekday, "start_time": h.start_time, "end_time": h.end_time}
+            for h in trainer.availability.order_by("weekday", "start_time")
+        ]
+        return self._render(request, trainer, HoursFormSet(initial=initial))
+
+    def post(self, request):
+        trainer = self._trainer(request)
+        formset = HoursFormSet(request.POST)
+        if not formset.is_valid():
+            return self._render(request, trainer, formset, status=400)
+        hours = [
+            (row["weekday"], row["start_time"], row["end_time"])
+            for row in formset.cleaned_data
+            if row.get("weekday") is not None and not row.get("DELETE")
+        ]
+        try:
+            trainer_hours_set(trainer=trainer, hours=hours)
+        except ApplicationError as exc:
+            for problem in exc.details.get("hours", [exc.message]):
+                messages.error(request, problem)
+            return self._render(request, trainer, formset, status=400)
+        messages.success(request, _("Hours saved."))
+        return redirect("class-my-hours")

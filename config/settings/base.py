@@ -200,6 +200,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60,
         "args": ["apps.bookings.tasks.mark_no_shows"],
     },
+    "bookings-close-waitlists": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 5 * 60,
+        "args": ["apps.bookings.tasks.close_waitlists"],
+    },
     # Members past the grace period after a failed payment get the door flag.
     "billing-enforce-grace": {
         "task": "apps.tenants.tasks.fan_out",
@@ -352,7 +357,7 @@ LOGGING = {
 DEFAULT_NOT_FOUND_TENANT_VIEW = "apps.tenants.views.unknown_gym"
 # Classes: seconds the shared part of a timetable may be served from the cache (0: off).
 # Every booking or class change invalidates it at once; see apps/bookings/cache.py.
-BOOKINGS_TIMETABLE_CACHE_SECONDS = env.int("BOOKINGS_TIMETABLE_CACHE_SECONDS", default=0)
+BOOKINGS_TIMETABLE_CACHE_SECONDS = env.int("BOOKINGS_TIMETABLE_CACHE_SECONDS", default=60)
 # How long a process may serve a gym's settings (branding, active flag) from memory.
 TENANT_CACHE_SECONDS = env.int("TENANT_CACHE_SECONDS", default=30)
 

@@ -77,3 +77,17 @@ def _no_ai_unless_asked(settings):
     """Matching uses the weighted score unless a test configures the embeddings stand-in
     (a developer's OPENAI_API_KEY must not reach a real endpoint from the suite)."""
     settings.OPENAI_API_KEY = ""
+
+
+@pytest.fixture(autouse=True)
+def _fresh_timetable_cache():
+    """The timetable cache is on (as in production). Rows cached by an earlier test were
+    of rows rolled back since: start each test on a new version, with no rows in memory.
+    (Bumped straight in Redis: no database, so committed-data tests stay outside a
+    transaction.)"""
+    from apps.bookings.cache import _bump, local_rows, version_key
+    from apps.tenants.validators import schema_name_for
+
+    local_rows.clear()
+    for slug in ("gym-a", "gym-b"):
+        _bump(version_key(schema_name_for(slug)))

@@ -77,6 +77,9 @@ def test_100_concurrent_bookings_fill_10_places_and_queue_90_in_arrival_order(
         assert [waitlist_position(b) for b in rows[PLACES:]] == list(
             range(1, REQUESTS - PLACES + 1)
         )
+        # The stored counters (kept by the booking trigger) saw every concurrent write.
+        session.refresh_from_db()
+        assert (session.booked_count, session.waitlist_count) == (PLACES, REQUESTS - PLACES)
     # What each request was told matches what was stored.
     told = {booking_id: (status, pos) for _m, booking_id, status, pos in results}
     for rank, row in enumerate(rows[PLACES:], start=1):

@@ -241,3 +241,167 @@ def test_roster_answers_404_for_a_garbled_booking_id(gym_a, make_user, web, garb
     url = f"/dashboard/classes/sessions/{session.pk}/"
     response = web(gym_a, trainer).post(url, {"action": "attended", "booking": garbled})
     assert response.status_code == 404
+
+
+def _hours_post(rows, extra=0):
+    data = {
+        "form-TOTAL_FORMS": str(len(rows) + extra),
+        "form-INITIAL_FORMS": "0",
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "50",
+    }
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"form-{i}-{key}"] = value
+    return data
+
+
+def test_trainer_edits_their_own_weekly_hours(gym_a, make_user, web):
+    from datetime import time
+
+    from apps.bookings.models import TrainerAvailability
+
+    user = make_user(gym_a, Role.TRAINER)
+    with tenant_context(gym_a):
+        trainer = TrainerProfile.objects.create(user=user, display_name="Tess")
+        other = TrainerProfile.objects.create(
+            user=make_user(gym_a, Role.TRAINER), display_name="Otto"
+        )
+        TrainerAvailability.objects.create(
+            trainer=trainer, weekday=0, start_time=time(9), end_time=time(12)
+        )
+        TrainerAvailability.objects.create(
+            trainer=other, weekday=0, start_time=time(7), end_time=time(8)
+        )
+    client = web(gym_a, user)
+    page = client.get("/dashboard/classes/my-hours/")
+    assert page.status_code == 200 and b'value="09:00"' in page.content
+    assert b'value="07:00"' not in page.content  # Otto's hours are not on Tess's page
+    assert b"/dashboard/classes/my-hours/" in client.get("/dashboard/classes/training/").content
+    saved = client.post(
+        "/dashboard/classes/my-hours/",
+        _hours_post(
+            [
+                {"weekday": "0", "start_time": "09:00", "end_time": "12:00", "DELETE": "on"},
+                {"weekday": "1", "start_time": "17:00", "end_time": "20:00"},
+                {"weekday": "3", "start_time": "06:30", "end_time": "08:00"},
+            ],
+            extra=1,  # an empty row: ignored
+        ),
+    )
+    assert saved.status_code == 302
+    with tenant_context(gym_a):
+        mine = list(
+            TrainerAvailability.objects.filter(trainer=trainer).values_list(
+                "weekday", "start_time", "end_time"
+            )
+        )
+        assert mine == [(1, time(17), time(20)), (3, time(6, 30), time(8))]
+        assert TrainerAvailability.objects.filter(trainer=other).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([{"weekday": "2", "start_time": "10:00", "end_time": "09:00"}], b"ends before"),
+        (
+            [
+                {"weekday": "2", "start_time": "08:00", "end_time": "10:00"},
+                {"weekday": "2", "start_time": "09:30", "end_time": "11:00"},
+            ],
+            b"overlap",
+        ),
+        ([{"weekday": "2", "start_time": "08:00"}], b"Give the day, the start and the end"),
+        ([{"weekday": "9", "start_time": "08:00", "end_time": "09:00"}], b"valid choice"),
+        ([{"weekday": "2", "start_time": "8 o'clock", "end_time": "09:00"}], b"valid time"),
+    ],
+)
+def test_bad_hours_are_refused_and_nothing_changes(gym_a, make_user, web, rows, message):
+    from datetime import time
+
+    from apps.bookings.models import TrainerAvailability
+
+    user = make_user(gym_a, Role.TRAINER)
+    with tenant_context(gym_a):
+        trainer = TrainerProfile.objects.create(user=user, display_name="Tess")
+        TrainerAvailability.objects.create(
+            trainer=trainer, weekday=0, start_time=time(9), end_time=time(12)
+        )
+    response = web(gym_a, user).post("/dashboard/classes/my-hours/", _hours_post(rows))
+    assert response.status_code == 400 and message in response.content
+    with tenant_context(gym_a):
+        assert list(
+            TrainerAvailability.objects.filter(trainer=trainer).values_list("weekday", flat=True)
+        ) == [0]
+
+
+def test_hours_page_needs_a_trainer_profile_and_a_staff_login(gym_a, make_user, web):
+    front_desk = make_user(gym_a, Role.FRONT_DESK)
+    assert web(gym_a, front_desk).get("/dashboard/classes/my-hours/").status_code == 404
+    with tenant_context(gym_a):
+        member = new_member()
+    assert web(gym_a, member.user).get("/dashboard/classes/my-hours/").status_code == 403
+    assert web(gym_a).get("/dashboard/classes/my-hours/").status_code == 302  # to login
+
+
+def test_trainer_marks_personal_training_no_shows_with_the_policy(gym_a, make_user, web, policy):
+    from django.utils import timezone
+
+    policy(gym_a, no_show_strike=True, no_show_fee=1500)
+    trainer_user = make_user(gym_a, Role.TRAINER)
+    with tenant_context(gym_a):
+        trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Pia")
+        kind = PTSessionType.objects.create(trainer=trainer, name="Strength hour")
+        member = new_member(first_name="Absent")
+
+        def pt(starts_at, status="confirmed"):
+            return PTBooking.objects.create(
+                member=member,
+                trainer=trainer,
+                session_type=kind,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=1),
+                price=4000,
+                status=status,
+            )
+
+        started = pt(timezone.now() - timedelta(minutes=20))
+        later = pt(timezone.now() + timedelta(hours=3))
+        requested = pt(timezone.now() - timedelta(hours=2), status="requested")
+    client = web(gym_a, trainer_user)
+    page = client.get("/dashboard/classes/training/").content
+    assert page.count(b'value="no_show"') == 1  # only the confirmed session that started
+
+    def mark(booking, action):
+        return client.post(
+            "/dashboard/classes/training/", {"booking": booking.pk, "action": action}
+        )
+
+    assert mark(started, "no_show").status_code == 302
+    assert mark(later, "no_show").status_code == 302  # refused: not started (message)
+    assert mark(requested, "no_show").status_code == 302  # refused: not confirmed
+    with tenant_context(gym_a):
+        started.refresh_from_db(), later.refresh_from_db(), requested.refresh_from_db()
+        assert started.status == "no_show" and started.attendance_marked_by == trainer_user
+        assert (later.status, requested.status) == ("confirmed", "requested")
+        kinds = sorted(
+            Penalty.objects.filter(pt_booking=started, waived_at__isnull=True).values_list(
+                "kind", "amount"
+            )
+        )
+        assert kinds == [("fee", 1500), ("strike", 0)]
+    # Corrected: they were there after all; the penalties are waived, not deleted.
+    assert mark(started, "attended").status_code == 302
+    with tenant_context(gym_a):
+        started.refresh_from_db()
+        assert started.status == "attended"
+        assert not Penalty.objects.filter(pt_booking=started, waived_at__isnull=True).exists()
+        assert Penalty.objects.filter(pt_booking=started).count() == 2
+    # Another trainer may not mark Pia's sessions (they do not even see them).
+    other = web(gym_a, make_user(gym_a, Role.TRAINER))
+    assert (
+        other.post(
+            "/dashboard/classes/training/", {"booking": started.pk, "action": "no_show"}
+        ).status_code
+        == 404
+    )

@@ -92,3 +92,46 @@ def test_reminders_speak_the_gyms_language(gym_a, django_capture_on_commit_callb
             reminders_send_due()
     assert mail.outbox[0].subject.startswith("[Gym A] Recordatorio:")
     assert "Hola Lucía" in mail.outbox[0].body
+
+
+def test_waitlists_past_their_cutoff_are_closed_once_and_members_told(
+    gym_a, gym_b, policy, django_capture_on_commit_callbacks
+):
+    policy(gym_a, waitlist_closes_minutes_before=30)
+    with tenant_context(gym_a):
+        closing = new_session(capacity=1, starts_in=timedelta(minutes=45))
+        later = new_session(capacity=1, starts_in=timedelta(hours=3))
+        past = new_session(capacity=1, starts_in=timedelta(hours=2))
+        for session in (closing, later, past):
+            booking_create(member=new_member(), session=session)
+            booking_create(member=new_member(), session=session)  # waitlisted
+        ClassSession.objects.filter(pk=past.pk).update(
+            starts_at=timezone.now() - timedelta(days=1),
+            ends_at=timezone.now() - timedelta(days=1) + timedelta(hours=1),
+        )
+    with tenant_context(gym_b):
+        b_session = new_session(capacity=1, starts_in=timedelta(minutes=10))
+        booking_create(member=new_member(), session=b_session, now=timezone.now())
+    connection.set_schema_to_public()
+    # 20 minutes on, `closing` is inside its 30-minute cutoff; `later` is not.
+    with django_capture_on_commit_callbacks(execute=True):
+        fan_out("apps.bookings.tasks.close_waitlists")
+    with tenant_context(gym_a):
+        from apps.bookings.services.booking import waitlists_close_due
+
+        with django_capture_on_commit_callbacks(execute=True):
+            assert waitlists_close_due(now=timezone.now() + timedelta(minutes=20)) == 1
+            assert waitlists_close_due(now=timezone.now() + timedelta(minutes=20)) == 0
+        statuses = dict(
+            Booking.objects.filter(session__in=[closing, later, past])
+            .exclude(status="booked")
+            .values_list("session_id", "status")
+        )
+        assert statuses == {closing.pk: "cancelled", later.pk: "waitlisted", past.pk: "cancelled"}
+        closing.refresh_from_db()
+        assert (closing.booked_count, closing.waitlist_count) == (1, 0)
+        name = closing.class_type.name
+    # One email: the member taken off the waitlist of the class still to come (the past
+    # class's leftover was tidied without one; gym B had nobody waiting).
+    assert len(mail.outbox) == 1
+    assert name in mail.outbox[0].subject

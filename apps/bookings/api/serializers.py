@@ -1,7 +1,7 @@
 from zoneinfo import available_timezones
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from apps.bookings.models import (
@@ -133,6 +133,16 @@ class BookingCheckSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["book", "waitlist", "none"])
     problems = ProblemSerializer(many=True)
     policy = serializers.ListField(child=serializers.CharField())
+    credits = inline_serializer(
+        "BookingCheckCredits",
+        {
+            "uses_credits": serializers.BooleanField(),
+            "balance": serializers.IntegerField(),
+            "cost": serializers.IntegerField(),
+        },
+        allow_null=True,
+        help_text="Plans that pay classes with credits: the balance and what booking costs.",
+    )
 
 
 class SessionDetailSerializer(SessionSerializer):

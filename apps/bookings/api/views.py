@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.billing.services import credit_balance, member_uses_credits
 from apps.bookings.api.serializers import (
     BookingSerializer,
     BookRequestSerializer,
@@ -101,11 +102,16 @@ def _booking_check(*, member, session, gym) -> dict:
     problems = booking_problems(
         member=member, session=session, policy=policy, gym=gym, waitlist=full
     )
+    credits = None
+    if member_uses_credits(member):
+        # A place costs one credit; the waitlist costs it only on promotion.
+        credits = {"uses_credits": True, "balance": credit_balance(member), "cost": 1}
     return {
         "allowed": not problems,
         "outcome": "none" if problems else ("waitlist" if full else "book"),
         "problems": [{"code": p.code, "message": p.message} for p in problems],
         "policy": policy_summary(policy),
+        "credits": credits,
     }
 
 
@@ -155,7 +161,7 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
             gym=gym,
             first=first,
             last=last,
-            member=member_for_user(user=request.user),
+            user=request.user,
             class_type_id=_id_param(request, "type"),
             instructor_id=_id_param(request, "instructor"),
         )

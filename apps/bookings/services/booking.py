@@ -35,6 +35,13 @@ from apps.bookings.policy import (
     gym_zone,
     tier_allows,
 )
+from apps.bookings.services.credits import (
+    can_pay,
+    credit_forfeit,
+    credit_give_back,
+    credit_take,
+    credit_use_again,
+)
 from apps.common.errors import ApplicationError
 from apps.common.notifications import notify
 from apps.members.models import Member
@@ -105,8 +112,9 @@ def booking_create(
             session = _lock_session(session.pk)
             member = _lock_member(member.pk)
             policy = BookingPolicy.load()
-            booked = Booking.objects.filter(session=session, status__in=PLACE_STATUSES).count()
-            full = booked >= session.capacity
+            # The locked row's counter is current: the trigger that keeps it updates this
+            # row, so no other transaction can change it while we hold the lock.
+            full = session.booked_count >= session.capacity
             problems = booking_problems(
                 member=member, session=session, policy=policy, gym=gym, now=now, waitlist=full
             )
@@ -123,6 +131,8 @@ def booking_create(
                 raise ApplicationError(_("This class is full."), code="class_full", status_code=409)
             status = BookingStatus.WAITLISTED if full else BookingStatus.BOOKED
             booking = Booking.objects.create(member=member, session=session, status=status)
+            if status == BookingStatus.BOOKED:
+                credit_take(booking, member)  # checked by booking_problems, under our lock
             timetable_changed()
             return booking
     except IntegrityError:
@@ -162,6 +172,8 @@ def booking_cancel(
         booking.save(update_fields=["status", "cancelled_at"])
         if late and not waive_penalty:
             _apply_penalties(booking, PenaltyReason.LATE_CANCEL, policy, now)
+        elif was_booked:
+            credit_give_back(booking, "class_cancelled")
         if was_booked:
             _promote_waitlisted(session=session, policy=policy, gym=gym, now=now)
         timetable_changed()
@@ -186,8 +198,13 @@ def _apply_penalties(booking: Booking, reason: str, policy: BookingPolicy, now) 
         penalties.append(Penalty(kind=PenaltyKind.STRIKE))
     if fee:
         penalties.append(Penalty(kind=PenaltyKind.FEE, amount=fee))
+    # The class credit: forfeited when the policy says so (a penalty staff can waive,
+    # which gives it back), returned otherwise. Only bookings that spent one.
     if credit:
-        penalties.append(Penalty(kind=PenaltyKind.CREDIT_FORFEIT))
+        if credit_forfeit(booking):
+            penalties.append(Penalty(kind=PenaltyKind.CREDIT_FORFEIT))
+    else:
+        credit_give_back(booking, reason)
     for penalty in penalties:
         penalty.member_id = booking.member_id
         penalty.booking = booking
@@ -219,12 +236,14 @@ def _promote_waitlisted(*, session: ClassSession, policy: BookingPolicy, gym, no
             member.status in BOOKABLE_MEMBER_STATUSES
             and tier_allows(member.tier, session.class_type.required_tier)
             and blocked_until(member=member, policy=policy, now=now) is None
+            and can_pay(member)  # the credit is spent now, not when joining the waitlist
         )
         if not eligible:
             continue
         candidate.status = BookingStatus.BOOKED
         candidate.promoted_at = now
         candidate.save(update_fields=["status", "promoted_at"])
+        credit_take(candidate, member)
         notify(member, "booking_promoted", session_notice_context(session, gym))
         promoted.append(candidate)
         if len(promoted) >= free:
@@ -263,6 +282,7 @@ def booking_mark_attendance(
             Penalty.objects.filter(
                 booking=booking, reason=PenaltyReason.NO_SHOW, waived_at__isnull=True
             ).update(waived_at=now, waived_by=by, waiver_reason=str(_("Attendance corrected.")))
+            credit_use_again(booking)  # they came: the class used its credit
     return booking
 
 
@@ -376,6 +396,12 @@ def penalty_waive(*, penalty: Penalty, by, reason: str, now: datetime | None = N
             details={"reason": [_("This field is required.")]},
         )
     with transaction.atomic():
+        booking = None
+        if penalty.booking_id is not None:  # locks in the usual order: session, booking
+            _lock_session(
+                Booking.objects.values_list("session_id", flat=True).get(pk=penalty.booking_id)
+            )
+            booking = Booking.objects.select_for_update().get(pk=penalty.booking_id)
         penalty = Penalty.objects.select_for_update().get(pk=penalty.pk)
         if penalty.waived_at is not None:
             raise ApplicationError(_("This penalty was already waived."), code="already_waived")
@@ -383,6 +409,8 @@ def penalty_waive(*, penalty: Penalty, by, reason: str, now: datetime | None = N
         penalty.waived_by = by
         penalty.waiver_reason = reason
         penalty.save(update_fields=["waived_at", "waived_by", "waiver_reason"])
+        if penalty.kind == PenaltyKind.CREDIT_FORFEIT and booking is not None:
+            credit_give_back(booking, "penalty_waived")
     logger.info("Penalty %s waived by %s: %s", penalty.pk, getattr(by, "pk", None), reason)
     return penalty
 
@@ -411,6 +439,39 @@ def no_shows_mark_due(*, now: datetime | None = None, grace: timedelta = timedel
                 count += 1
             session.no_shows_marked_at = now
             session.save(update_fields=["no_shows_marked_at"])
+    return count
+
+
+def waitlists_close_due(*, now: datetime | None = None) -> int:
+    """Past the waitlist cutoff nobody is promoted any more: the entries still waiting are
+    cancelled and their members told. Sessions are found by their waitlist counter (kept
+    by the booking trigger, so the scan reads no booking), each locked like every other
+    booking write; a second run finds nothing left to do."""
+    now = now or timezone.now()
+    policy = BookingPolicy.load()
+    gym = current_gym()
+    cutoff = now + timedelta(minutes=policy.waitlist_closes_minutes_before)
+    due = ClassSession.objects.filter(waitlist_count__gt=0, starts_at__lte=cutoff).values_list(
+        "id", flat=True
+    )
+    count = 0
+    for session_id in list(due[:500]):
+        with transaction.atomic():
+            session = _lock_session(session_id)
+            waiting = list(
+                Booking.objects.filter(session=session, status=BookingStatus.WAITLISTED)
+                .select_related("member")
+                .order_by("id")
+            )
+            notice = session_notice_context(session, gym)
+            for booking in waiting:
+                booking.status = BookingStatus.CANCELLED
+                booking.cancelled_at = now
+                booking.save(update_fields=["status", "cancelled_at"])
+                if session.status == SessionStatus.SCHEDULED and session.starts_at > now:
+                    notify(booking.member, "waitlist_closed", notice)
+            count += len(waiting)
+            timetable_changed()
     return count
 
 

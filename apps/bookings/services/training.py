@@ -10,6 +10,7 @@ then checking for overlaps: the second one sees the first and is refused.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from apps.billing.entitlements import entitlements
 from apps.bookings.models import (
     PT_HOLDING,
+    WEEKDAY_CHOICES,
     BookingPolicy,
     Penalty,
     PenaltyKind,
@@ -256,3 +258,96 @@ def pt_cancel(*, booking: PTBooking, by=None, now: datetime | None = None) -> PT
         context = _context(booking, gym_zone(current_gym()))
         notify(booking.trainer.user if by_member else booking.member, "pt_cancelled", context)
     return booking
+
+
+def pt_mark_attendance(
+    *, booking: PTBooking, attended: bool, by, now: datetime | None = None
+) -> PTBooking:
+    """The trainer marks a confirmed session attended or a no-show, once it has started.
+    A no-show gets the policy's no-show penalties (strike, fee), as for classes; correcting
+    a no-show to attended waives them ("Attendance corrected.")."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = PTBooking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status not in (PTStatus.CONFIRMED, PTStatus.ATTENDED, PTStatus.NO_SHOW):
+            raise ApplicationError(
+                _("Only confirmed sessions can be marked."), code="not_markable", status_code=409
+            )
+        if now < booking.starts_at:
+            raise ApplicationError(
+                _("Attendance can be marked once the session has started."),
+                code="too_early",
+                status_code=409,
+            )
+        new = PTStatus.ATTENDED if attended else PTStatus.NO_SHOW
+        if booking.status == new:
+            return booking
+        previous = booking.status
+        booking.status = new
+        booking.attendance_marked_at, booking.attendance_marked_by = now, by
+        booking.save(update_fields=["status", "attendance_marked_at", "attendance_marked_by"])
+        if new == PTStatus.NO_SHOW:
+            policy = BookingPolicy.load()
+            penalties = []
+            if policy.no_show_strike:
+                penalties.append(Penalty(kind=PenaltyKind.STRIKE))
+            if policy.no_show_fee:
+                penalties.append(Penalty(kind=PenaltyKind.FEE, amount=policy.no_show_fee))
+            for penalty in penalties:
+                penalty.member_id = booking.member_id
+                penalty.pt_booking = booking
+                penalty.reason = PenaltyReason.NO_SHOW
+                penalty.created_at = now
+            Penalty.objects.bulk_create(penalties)
+        elif previous == PTStatus.NO_SHOW:
+            Penalty.objects.filter(
+                pt_booking=booking, reason=PenaltyReason.NO_SHOW, waived_at__isnull=True
+            ).update(waived_at=now, waived_by=by, waiver_reason=str(_("Attendance corrected.")))
+    return booking
+
+
+MAX_WEEKLY_HOURS_ROWS = 50
+
+
+def trainer_hours_set(*, trainer: TrainerProfile, hours: list[tuple[int, object, object]]):
+    """Replace a trainer's weekly hours (weekday 0-6, from, until; gym's local time) with
+    `hours`. All or nothing: a row ending before it starts, or two rows overlapping on one
+    day, refuse the whole change with the rows named. Booked sessions stay as they are
+    (hours only decide which new slots are offered)."""
+    if len(hours) > MAX_WEEKLY_HOURS_ROWS:
+        raise ApplicationError(
+            _("At most %(n)s rows.") % {"n": MAX_WEEKLY_HOURS_ROWS}, code="too_many_rows"
+        )
+    problems = []
+    days = dict(WEEKDAY_CHOICES)
+    ordered = sorted(hours, key=lambda row: (row[0], row[1]))
+    for weekday, start, end in ordered:
+        if weekday not in days:
+            problems.append(_("Unknown day."))
+        elif end <= start:
+            problems.append(
+                _("%(day)s %(start)s: it ends before it starts.")
+                % {"day": days[weekday], "start": f"{start:%H:%M}"}
+            )
+    for (day_a, start_a, end_a), (day_b, start_b, end_b) in pairwise(ordered):
+        if day_a == day_b and start_b < end_a and day_a in days:
+            problems.append(
+                _("%(day)s: %(a)s and %(b)s overlap.")
+                % {
+                    "day": days[day_a],
+                    "a": f"{start_a:%H:%M}-{end_a:%H:%M}",
+                    "b": f"{start_b:%H:%M}-{end_b:%H:%M}",
+                }
+            )
+    if problems:
+        raise ApplicationError(
+            problems[0], code="invalid_hours", details={"hours": [str(p) for p in problems]}
+        )
+    with transaction.atomic():
+        TrainerProfile.objects.select_for_update().get(pk=trainer.pk)  # like PT requests
+        TrainerAvailability.objects.filter(trainer=trainer).delete()
+        TrainerAvailability.objects.bulk_create(
+            TrainerAvailability(trainer=trainer, weekday=d, start_time=s, end_time=e)
+            for d, s, e in ordered
+        )
+    return list(TrainerAvailability.objects.filter(trainer=trainer))
