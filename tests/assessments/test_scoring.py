@@ -163,3 +163,17 @@ def test_a_second_person_in_a_third_of_the_checks_is_refused(tracks):
     second[checked] = 0.0
     second[checked[0]] = 0.9
     assert gates.check(TESTS[4], _altered(track, second_pose=second)).passed
+
+
+def test_a_clip_starting_a_frame_into_the_first_descent_counts_that_rep():
+    from apps.assessments.scoring.common import count_cycles  # noqa: PLC0415
+    from apps.assessments.scoring.squat import ENTER, LEAVE, START  # noqa: PLC0415
+
+    reps = [0.8, 0.5, 0.4, 0.6, 0.97, 0.99, 0.7, 0.45, 0.96]  # two reps
+
+    def count(first: float) -> int:
+        signal = np.array([first, *reps])
+        return len(count_cycles(signal, enter=ENTER, leave=LEAVE, start=START))
+
+    assert count(0.93) == 2  # standing, already sinking a little: counted
+    assert count(0.74) == 1  # mid-rep at the start: that half rep is not
