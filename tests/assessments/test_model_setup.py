@@ -37,6 +37,7 @@ def test_missing_model_is_downloaded_checked_and_installed(settings, tmp_path):
     out, _err = _run("--url", SHARED_MODEL.as_uri(), "--strict")
     assert "downloaded" in out
     assert target.read_bytes() == SHARED_MODEL.read_bytes()
+    assert target.stat().st_mode & 0o777 == 0o644  # readable by a worker of another user
     assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temp file left
 
 

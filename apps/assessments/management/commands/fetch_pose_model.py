@@ -85,6 +85,9 @@ class Command(BaseCommand):
                         raise ValueError("download larger than any pose bundle")
                     out.write(chunk)
             check_bundle(Path(temp))
+            # mkstemp makes it owner-only; workers may run as another user (the image
+            # downloads as root, runs as `app`).
+            os.chmod(temp, 0o644)
             os.replace(temp, target)
         finally:
             if os.path.exists(temp):
