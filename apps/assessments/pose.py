@@ -29,8 +29,9 @@ from apps.assessments import video
 from apps.assessments.track import Track
 
 GAP_BETWEEN_CLIPS_MS = 10_000
-# How often the people check runs, in clip time. A second person present for more than a
-# quarter of the clip (the gate's limit) is in several checks even on a 2 s clip.
+# How often the people check runs, in clip time (the first sampled frame is always
+# checked). Its grain is a second: someone crossing the frame in under a second may fall
+# between checks; anyone there for a quarter of the clip (the gate's limit) is seen.
 PEOPLE_CHECK_EVERY_MS = 1000
 
 _lock = threading.Lock()
