@@ -30,8 +30,9 @@ from apps.assessments.track import Track
 
 GAP_BETWEEN_CLIPS_MS = 10_000
 # How often the people check runs, in clip time (the first sampled frame is always
-# checked). Its grain is a second: someone crossing the frame in under a second may fall
-# between checks; anyone there for a quarter of the clip (the gate's limit) is seen.
+# checked). Its grain is a second: someone in view for under a second may fall between
+# checks; anyone there for a second or more is in at least one, and the gate refuses the
+# clip when more than a quarter of the checks see a second person.
 PEOPLE_CHECK_EVERY_MS = 1000
 
 _lock = threading.Lock()
