@@ -7,15 +7,20 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 REQS := requirements/base.txt requirements/test.txt requirements/dev.txt requirements/constraints.txt requirements/pose.txt
 
-.PHONY: run test install lint format messages clean bench lock
+.PHONY: run test install model lint format messages clean bench lock
 
-run: $(STAMP)
+run: $(STAMP) model
 	@$(PY) -m config.devstack run
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) model
 	@$(PY) -m config.devstack test $(ARGS)
 
 install: $(STAMP)
+
+# The pose model: nothing to do (no network) when POSE_MODEL_PATH exists, as with the
+# shared copy offline; otherwise the official bundle is downloaded to var/models/.
+model: $(STAMP)
+	@$(PY) manage.py fetch_pose_model
 
 # The browser test drives Debian's chromium (Playwright downloads no browser here): install
 # it once when missing (we are root on CI and dev machines).

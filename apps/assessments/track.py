@@ -61,13 +61,15 @@ FORMAT_VERSION = 1
 @dataclass
 class Track:
     """Per sampled frame: time, the first pose's landmarks, whether a second person was
-    there, and the frame's brightness. NaN landmarks: no pose in that frame."""
+    there (where checked), and the frame's brightness. NaN landmarks: no pose in that
+    frame."""
 
     t_ms: np.ndarray  # (F,) int32, from the start of the clip
     frame_index: np.ndarray  # (F,) int32, index in the source video
     image: np.ndarray  # (F, 33, 5) x, y (0..1 of width/height), z, visibility, presence
     world: np.ndarray  # (F, 33, 3) metres, hip-centred
-    second_pose: np.ndarray  # (F,) mean visibility of a second person, 0 if none
+    second_pose: np.ndarray  # (F,) mean visibility of a second person, 0 if none, NaN in
+    #                         frames the people check skipped (it runs about once a second)
     luma: np.ndarray  # (F,) mean brightness 0..255
     width: int  # analysed frame size, for angles in pixels
     height: int

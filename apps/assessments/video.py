@@ -146,29 +146,35 @@ def analysis_size(width: int, height: int, max_side: int = ANALYSIS_MAX_SIDE) ->
 
 
 def sample_frames(path: str, *, target_fps: float) -> Iterator[tuple[int, int, np.ndarray]]:
-    """Yield (frame index, timestamp ms, RGB frame) at about `target_fps`, downscaled.
+    """Yield (frame index, timestamp ms, RGB frame) at `target_fps` on average, downscaled.
 
-    Skipped frames are only grabbed (decoded, never converted), the cheapest way through
-    a compressed stream.
+    Frames are picked by time, not by a whole-number step: a 24 f/s clip sampled at 10
+    gives 10 frames a second (every 2nd or 3rd), not 12 (every 2nd), so the catalogue's
+    rate is the rate the model runs at whatever the phone recorded. Skipped frames are
+    only grabbed (FFmpeg still decodes them, but they are never converted or resized),
+    and sampled ones are downscaled before the colour conversion.
     """
     cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
     try:
         if not cap.isOpened():
             raise VideoError("unreadable", "The video could not be opened.")
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 30.0)
-        step = max(1, round(fps / target_fps))
+        frame_ms, interval_ms = 1000.0 / fps, 1000.0 / target_fps
         width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         size = analysis_size(width, height)
-        index = 0
+        index, due_ms = 0, 0.0
         while cap.grab():
-            if index % step == 0:
+            stamp_ms = index * frame_ms
+            # The frame nearest each due time: within half a source frame of it.
+            if stamp_ms + frame_ms / 2 >= due_ms:
+                due_ms = max(due_ms + interval_ms, stamp_ms + frame_ms / 2)
                 ok, frame = cap.retrieve()
                 if not ok:
                     break
                 if (frame.shape[1], frame.shape[0]) != size:
                     frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-                yield index, round(index * 1000.0 / fps), cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                yield index, round(stamp_ms), cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
             index += 1
     finally:
         cap.release()

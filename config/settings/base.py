@@ -324,9 +324,10 @@ STORAGES = {
 MAX_IMAGE_UPLOAD_BYTES = 5 * 1024 * 1024
 
 # --- Assessments (pose pipeline) -----------------------------------------------------
-# The MediaPipe pose bundle is configuration (a path); nothing downloads it, at setup or at
-# request time. Offline machines use the shared copy in `../shared` next to the checkout
-# (a nested worktree looks further up); elsewhere set POSE_MODEL_PATH to the official file.
+# The MediaPipe pose bundle is configuration (a path), never downloaded at request time.
+# Offline machines use the shared copy in `../shared` next to the checkout (a nested
+# worktree looks further up); without one, setup (`manage.py fetch_pose_model`, run by
+# `make run`/`make test` and the image build) downloads the official file to var/models/.
 SHARED_DIR = Path(
     env(
         "SHARED_DIR",
@@ -336,8 +337,14 @@ SHARED_DIR = Path(
         ),
     )
 )
+_SHARED_POSE_MODEL = SHARED_DIR / "models/pose_landmarker_full.task"
 POSE_MODEL_PATH = env(
-    "POSE_MODEL_PATH", default=str(SHARED_DIR / "models/pose_landmarker_full.task")
+    "POSE_MODEL_PATH",
+    default=str(
+        _SHARED_POSE_MODEL
+        if _SHARED_POSE_MODEL.is_file()
+        else BASE_DIR / "var/models/pose_landmarker_full.task"
+    ),
 )
 ASSESSMENT_MAX_UPLOAD_BYTES = env.int("ASSESSMENT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 ASSESSMENT_MAX_SECONDS = 45

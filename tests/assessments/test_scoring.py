@@ -139,3 +139,41 @@ def test_a_person_in_only_a_few_frames_is_no_person(tracks):
     image = track.image.copy()
     image[track.frames // 20 :] = np.nan
     assert gates.check(TESTS[4], _altered(track, image=image)).code == "no_person"
+
+
+def test_the_people_check_runs_about_once_a_second_and_sees_nobody_else(tracks):
+    for name, track in tracks.items():
+        checked = ~np.isnan(track.second_pose)
+        seconds = (track.t_ms[-1] - track.t_ms[0]) / 1000
+        assert abs(int(checked.sum()) - seconds) <= 1.5, name
+        assert checked[0], name  # the first frame is always checked
+        assert np.all(track.second_pose[checked] < gates.SECOND_PERSON_VISIBILITY), name
+
+
+def test_a_second_person_in_a_third_of_the_checks_is_refused(tracks):
+    track = tracks["squat_front_1.mp4"]
+    second = track.second_pose.copy()
+    checked = np.flatnonzero(~np.isnan(second))
+    second[checked[: len(checked) // 3 + 1]] = 0.9
+    gate = gates.check(TESTS[4], _altered(track, second_pose=second))
+    assert gate.code == "multiple_people"
+    assert gate.stats["people_checks"] == len(checked)
+    # One check in the whole clip is not enough; frames never checked do not count.
+    second = np.full_like(track.second_pose, np.nan)
+    second[checked] = 0.0
+    second[checked[0]] = 0.9
+    assert gates.check(TESTS[4], _altered(track, second_pose=second)).passed
+
+
+def test_a_clip_starting_a_frame_into_the_first_descent_counts_that_rep():
+    from apps.assessments.scoring.common import count_cycles  # noqa: PLC0415
+    from apps.assessments.scoring.squat import ENTER, LEAVE, START  # noqa: PLC0415
+
+    reps = [0.8, 0.5, 0.4, 0.6, 0.97, 0.99, 0.7, 0.45, 0.96]  # two reps
+
+    def count(first: float) -> int:
+        signal = np.array([first, *reps])
+        return len(count_cycles(signal, enter=ENTER, leave=LEAVE, start=START))
+
+    assert count(0.93) == 2  # standing, already sinking a little: counted
+    assert count(0.74) == 1  # mid-rep at the start: that half rep is not

@@ -82,15 +82,19 @@ def smooth(values: np.ndarray, width: int = 3) -> np.ndarray:
         return np.nanmedian(windows, axis=1)
 
 
-def count_cycles(signal: np.ndarray, *, enter: float, leave: float) -> list[int]:
+def count_cycles(
+    signal: np.ndarray, *, enter: float, leave: float, start: float | None = None
+) -> list[int]:
     """Reps of a signal that dips below `enter` and comes back above `leave` (hysteresis).
-    A rep counts only when it starts from above `leave` (a clip that begins mid-rep does
-    not count the half rep). Returns the frame of the lowest point of each rep."""
+    A rep counts only when it starts from above `start` (default `leave`): a clip that
+    begins mid-rep does not count the half rep. Returns the frame of the lowest point of
+    each rep."""
+    start = leave if start is None else start
     reps, inside, armed, low_at = [], False, False, -1
     for i, value in enumerate(signal):
         if np.isnan(value):
             continue
-        if not inside and value > leave:
+        if not inside and (value > leave or (not armed and value > start)):
             armed = True
         elif not inside and armed and value < enter:
             inside, low_at = True, i

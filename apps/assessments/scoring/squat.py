@@ -22,6 +22,11 @@ from apps.assessments.scoring.common import (
 # back above LEAVE. Measured on the shared clips: standing 0.95-1.0, parallel squats
 # 0.35-0.6, the deliberately shallow ones 0.6-0.7.
 ENTER, LEAVE = 0.85, 0.93
+# A clip's first rep counts if the clip starts above START: clips often begin a frame or
+# two into the first descent (squat_side_rendered: 0.93-0.94 at its first sample, which
+# flipped its first rep in and out with the sampling rate). One that begins mid-rep
+# (squat_front_faulty: 0.74) does not count that half rep.
+START = 0.90
 
 
 def hip_height(track) -> np.ndarray:
@@ -66,7 +71,7 @@ def heel_lift_pct(track, bottoms: list[int], standing: np.ndarray) -> float:
 
 def overhead_squat(track, gate) -> Score:
     height = hip_height(track)
-    bottoms = count_cycles(height, enter=ENTER, leave=LEAVE)
+    bottoms = count_cycles(height, enter=ENTER, leave=LEAVE, start=START)
     if not bottoms:
         raise NotMeasurable("not_measurable", "No complete squat was seen.")
     standing = height >= LEAVE
