@@ -184,3 +184,61 @@ def test_consumer_database_calls_run_in_the_sockets_gym(committed_gym_a, committ
         assert await count_on("gym-b.localhost") == 0
 
     async_to_sync(scenario)()
+
+
+@pytest.mark.parametrize("path", ["/ws/staff/", "/ws/occupancy/", "/ws/assessments/"])
+@pytest.mark.parametrize("change", ["deactivated", "demoted", "logged_out", "nothing"])
+def test_open_socket_closes_once_its_session_no_longer_lets_in(
+    committed_gym_a, monkeypatch, path, change
+):
+    """Access is checked at connect and again every ACCESS_RECHECK_SECONDS: a fired or
+    demoted employee, or one who logged out, stops getting the gym's live events."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from apps.common import channels as common_channels
+
+    monkeypatch.setattr(common_channels, "ACCESS_RECHECK_SECONDS", 0.2)
+    client = Client(HTTP_HOST=f"{committed_gym_a.slug}.localhost")
+    with tenant_context(committed_gym_a):
+        user = UserFactory(role=Role.FRONT_DESK)
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    cookie = client.cookies["sessionid"].value
+    host = "gym-a.localhost"
+    sock = WebsocketCommunicator(
+        application,
+        path,
+        headers=[
+            (b"host", host.encode()),
+            (b"origin", f"http://{host}".encode()),
+            (b"cookie", f"sessionid={cookie}".encode()),
+        ],
+    )
+
+    def apply_change():
+        with tenant_context(committed_gym_a):
+            if change == "deactivated":
+                type(user).objects.filter(pk=user.pk).update(is_active=False)
+            elif change == "demoted":
+                type(user).objects.filter(pk=user.pk).update(role=Role.MEMBER)
+            elif change == "logged_out":
+                SessionStore(cookie).delete()
+
+    async def scenario():
+        assert (await sock.connect())[0]
+        hello = await sock.receive_json_from(timeout=5)
+        assert hello["type"] == "hello"
+        await asyncio.get_running_loop().run_in_executor(None, apply_change)
+        # A member may keep following their own assessments after a demotion.
+        stays = change == "nothing" or (change == "demoted" and path == "/ws/assessments/")
+        if stays:
+            assert await sock.receive_nothing(timeout=1)
+            await sock.disconnect()
+        else:
+            closed = await sock.receive_output(timeout=5)
+            assert closed == {"type": "websocket.close", "code": 4403}
+
+    try:
+        async_to_sync(scenario)()
+    finally:
+        with tenant_context(committed_gym_a):
+            type(user).objects.filter(pk=user.pk).delete()
