@@ -14,6 +14,7 @@ class AssessmentStatusConsumer(TenantJsonConsumer):
             return
         await self.join(user_group(user.pk))
         await self.accept()
+        self.keep_checking(lambda user: True)  # signed in as the same user
         await self.send_json({"type": "hello", "gym": self.tenant.slug})
 
     async def receive_json(self, content, **kwargs):

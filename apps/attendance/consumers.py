@@ -230,6 +230,10 @@ class KioskConsumer(TenantJsonConsumer):
                 await self.send_json({"type": "config", **config})
 
 
+def _may_watch(user) -> bool:
+    return user.is_gym_staff and user.has_perm("attendance.view_visit")
+
+
 class OccupancyConsumer(TenantJsonConsumer):
     """Staff who may see visits get `hello` (with the count) and then every door event."""
 
@@ -240,12 +244,12 @@ class OccupancyConsumer(TenantJsonConsumer):
 
     async def connect(self):
         user = self.scope.get("user")
-        allowed = bool(user and user.is_authenticated and user.is_gym_staff)
         # has_perm may fall through to a database lookup: run it in the gym's schema.
-        if not (allowed and await self.db(user.has_perm, "attendance.view_visit")):
+        if not (user and user.is_authenticated and await self.db(_may_watch, user)):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.accept()
+        self.keep_checking(_may_watch)
         # Not a group member of its own: the process's hub for this gym hands it events.
         layer = get_channel_layer(DOOR_LAYER)
         self.hub = hub_for(layer, OCCUPANCY_GROUP, self.tenant.schema_name)

@@ -7,6 +7,8 @@ here touches the database without `tenant_context`.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from types import SimpleNamespace
 from urllib.parse import urlparse
 
@@ -24,6 +26,8 @@ from django_tenants.utils import get_public_schema_name, tenant_context
 from apps.common.realtime import tenant_group
 from apps.tenants.models import Domain
 
+logger = logging.getLogger(__name__)
+
 # WebSocket close codes (4000-4999 are ours to define).
 CLOSE_UNKNOWN_GYM = 4404
 CLOSE_FORBIDDEN = 4403
@@ -37,6 +41,17 @@ def _header(scope, name: bytes) -> str:
     return ""
 
 
+def _session_user(session_key: str | None):
+    """The user signed in with `session_key` in the current gym's schema, or anonymous
+    (expired, logged out, deactivated, or the password changed since)."""
+    if not session_key:
+        return AnonymousUser()
+    user = get_user(SimpleNamespace(session=SessionStore(session_key)))
+    # Touch what consumers need while still inside the gym's schema.
+    _ = user.is_authenticated and user.role
+    return user
+
+
 @database_sync_to_async
 def _resolve(host: str, session_key: str | None):
     # Pool threads are reused: start from the public schema, where domains live.
@@ -47,14 +62,8 @@ def _resolve(host: str, session_key: str | None):
     if domain is None or domain.tenant.schema_name == get_public_schema_name():
         return None, AnonymousUser()
     tenant = domain.tenant
-    if not session_key:
-        return tenant, AnonymousUser()
     with tenant_context(tenant):
-        request = SimpleNamespace(session=SessionStore(session_key))
-        user = get_user(request)
-        # Touch what consumers need while still inside the gym's schema.
-        _ = user.is_authenticated and user.role
-    return tenant, user
+        return tenant, _session_user(session_key)
 
 
 class SameHostOriginValidator:
@@ -82,16 +91,25 @@ class TenantAuthMiddleware:
         host = _header(scope, b"host").split(":")[0].lower()
         # Django's own parser: SimpleCookie stops at the first cookie it dislikes.
         cookies = parse_cookie(_header(scope, b"cookie"))
-        tenant, user = await _resolve(host, cookies.get(settings.SESSION_COOKIE_NAME))
-        scope = dict(scope, tenant=tenant, user=user)
+        session_key = cookies.get(settings.SESSION_COOKIE_NAME)
+        tenant, user = await _resolve(host, session_key)
+        scope = dict(scope, tenant=tenant, user=user, session_key=session_key)
         return await self.inner(scope, receive, send)
+
+
+# A socket outlives the checks made when it opened. Sockets of signed-in users look at
+# their session again this often and close once it no longer lets them in, so staff who
+# are deactivated, lose the role or log out stop receiving the gym's events.
+ACCESS_RECHECK_SECONDS = 60.0
 
 
 class TenantJsonConsumer(AsyncJsonWebsocketConsumer):
     """Base consumer: refuses unknown hosts; `self.db(fn, ...)` runs fn in the gym's schema;
-    `self.join(name)` joins the gym's own group."""
+    `self.join(name)` joins the gym's own group; `self.keep_checking(allowed)` closes the
+    socket once its user no longer passes `allowed`."""
 
     groups_joined: list[str]
+    _access_task: asyncio.Task | None = None
 
     async def websocket_connect(self, message):
         self.groups_joined = []
@@ -116,7 +134,33 @@ class TenantJsonConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
 
+    def keep_checking(self, allowed) -> None:
+        """Every ACCESS_RECHECK_SECONDS, read the socket's session again and close the
+        socket (4403) unless it still signs in the same user and `allowed(user)` holds.
+        `allowed` runs in the gym's schema (it may look up permissions)."""
+        self._access_task = asyncio.create_task(self._check_access(allowed))
+
+    async def _check_access(self, allowed) -> None:
+        user_id, session_key = self.scope["user"].pk, self.scope.get("session_key")
+
+        def still_allowed() -> bool:
+            user = _session_user(session_key)
+            return user.is_authenticated and user.pk == user_id and bool(allowed(user))
+
+        while True:
+            await asyncio.sleep(ACCESS_RECHECK_SECONDS)
+            try:
+                ok = await self.db(still_allowed)
+            except Exception:  # noqa: BLE001 - a database hiccup: look again next time
+                logger.warning("Socket access re-check failed", exc_info=True)
+                continue
+            if not ok:
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+
     async def disconnect(self, code):
+        if self._access_task is not None:
+            self._access_task.cancel()
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 

@@ -13,6 +13,7 @@ class StaffEventsConsumer(TenantJsonConsumer):
             return
         await self.join("staff")
         await self.accept()
+        self.keep_checking(lambda user: user.is_gym_staff)
         await self.send_json({"type": "hello", "gym": self.tenant.slug})
 
     async def receive_json(self, content, **kwargs):

@@ -49,7 +49,7 @@ def staff_socket(gym, role=Role.FRONT_DESK) -> WebsocketCommunicator:
 
 
 async def hello(sock, token) -> dict:
-    connected, _ = await sock.connect()
+    connected, _ = await sock.connect(timeout=5)
     assert connected
     await sock.send_json_to({"type": "hello", "token": token})
     return await sock.receive_json_from(timeout=5)
@@ -82,7 +82,7 @@ def test_granted_scan_answers_the_kiosk_and_updates_staff_dashboards(door_commit
     staff_a, staff_b = staff_socket(gym_a), staff_socket(gym_b)
 
     async def scenario():
-        assert (await staff_a.connect())[0] and (await staff_b.connect())[0]
+        assert (await staff_a.connect(timeout=5))[0] and (await staff_b.connect(timeout=5))[0]
         assert (await staff_a.receive_json_from(timeout=5)) == {"type": "hello", "count": 0}
         await staff_b.receive_json_from(timeout=5)
         sock = kiosk_socket("gym-a.localhost")
@@ -215,7 +215,7 @@ def test_malformed_and_unknown_messages_get_errors_and_the_socket_stays_up(
 def test_bad_or_missing_token_closes_with_4401(door_committed, first_message):
     async def scenario():
         sock = kiosk_socket("gym-a.localhost")
-        assert (await sock.connect())[0]
+        assert (await sock.connect(timeout=5))[0]
         await sock.send_json_to(first_message)
         error = await sock.receive_json_from(timeout=5)
         assert error["type"] == "error"
@@ -229,7 +229,7 @@ def test_silent_socket_is_closed_after_the_auth_timeout(door_committed, monkeypa
 
     async def scenario():
         sock = kiosk_socket("gym-a.localhost")
-        assert (await sock.connect())[0]
+        assert (await sock.connect(timeout=5))[0]
         assert (await sock.receive_json_from(timeout=3))["code"] == "auth_timeout"
         assert await closed_with(sock) == 4401
 
@@ -257,7 +257,7 @@ def test_revoking_a_kiosk_closes_its_open_socket(door_committed, make_kiosk):
         assert (await other.receive_json_from(timeout=5))["type"] == "heartbeat"
         await other.disconnect()
         again = kiosk_socket("gym-a.localhost")
-        await again.connect()
+        await again.connect(timeout=5)
         await again.send_json_to({"type": "hello", "token": token})
         assert (await again.receive_json_from(timeout=5))["code"] == "invalid_token"
         assert await closed_with(again) == 4401
@@ -290,7 +290,7 @@ def test_token_of_gym_a_is_unknown_on_gym_b(door_committed, make_kiosk):
 
     async def scenario():
         sock = kiosk_socket("gym-b.localhost")
-        await sock.connect()
+        await sock.connect(timeout=5)
         await sock.send_json_to({"type": "hello", "token": token})
         assert (await sock.receive_json_from(timeout=5))["code"] == "invalid_token"
         assert await closed_with(sock) == 4401
@@ -352,7 +352,7 @@ def test_occupancy_socket_is_for_staff(door_committed, role, allowed):
     sock = staff_socket(gym_a, role)
 
     async def scenario():
-        connected, code = await sock.connect()
+        connected, code = await sock.connect(timeout=5)
         assert connected is allowed
         if connected:
             await sock.disconnect()
@@ -374,7 +374,7 @@ def test_every_dashboard_of_a_gym_gets_each_event_and_leaving_stops_none(
 
     async def scenario():
         for sock in (first, second, third):
-            assert (await sock.connect())[0]
+            assert (await sock.connect(timeout=5))[0]
             await sock.receive_json_from(timeout=5)
         kiosk = kiosk_socket("gym-a.localhost")
         await hello(kiosk, token)
@@ -389,7 +389,7 @@ def test_every_dashboard_of_a_gym_gets_each_event_and_leaving_stops_none(
         await second.disconnect()
         await third.disconnect()
         # All gone: a new dashboard subscribes again and still hears the door.
-        await fourth.connect()
+        await fourth.connect(timeout=5)
         assert (await fourth.receive_json_from(timeout=5))["count"] == 2
         await scan(kiosk, code_ana, "hub-3")  # Ana is inside: a both-way door lets her out
         event = await fourth.receive_json_from(timeout=5)

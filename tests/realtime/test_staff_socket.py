@@ -45,9 +45,9 @@ def test_staff_socket_gets_member_created_in_own_gym_only(committed_gym_a, commi
     async def scenario():
         sock_a = _socket("gym-a.localhost", cookie_a)
         sock_b = _socket("gym-b.localhost", cookie_b)
-        assert (await sock_a.connect())[0] and (await sock_b.connect())[0]
-        assert (await sock_a.receive_json_from())["gym"] == "gym-a"
-        assert (await sock_b.receive_json_from())["gym"] == "gym-b"
+        assert (await sock_a.connect(timeout=5))[0] and (await sock_b.connect(timeout=5))[0]
+        assert (await sock_a.receive_json_from(timeout=5))["gym"] == "gym-a"
+        assert (await sock_b.receive_json_from(timeout=5))["gym"] == "gym-b"
         await asyncio.get_running_loop().run_in_executor(None, _create_in_a)
         event = await sock_a.receive_json_from(timeout=5)
         assert event["type"] == "member.created"
@@ -68,7 +68,7 @@ def test_socket_of_gym_a_session_is_refused_on_gym_b(committed_gym_a):
 
     async def scenario():
         sock = _socket("gym-b.localhost", cookie)
-        connected, code = await sock.connect()
+        connected, code = await sock.connect(timeout=5)
         assert not connected and code == 4403
 
     async_to_sync(scenario)()
@@ -80,7 +80,7 @@ def test_staff_socket_needs_a_staff_role(committed_gym_a, role, allowed):
 
     async def scenario():
         sock = _socket("gym-a.localhost", cookie)
-        connected, code = await sock.connect()
+        connected, code = await sock.connect(timeout=5)
         assert connected is allowed
         if connected:
             await sock.disconnect()
@@ -93,10 +93,10 @@ def test_staff_socket_needs_a_staff_role(committed_gym_a, role, allowed):
 def test_unknown_host_and_anonymous_are_refused(committed_gym_a):
     async def scenario():
         unknown = _socket("nowhere.localhost")
-        connected, code = await unknown.connect()
+        connected, code = await unknown.connect(timeout=5)
         assert not connected and code == 4404
         anonymous = _socket("gym-a.localhost")
-        connected, code = await anonymous.connect()
+        connected, code = await anonymous.connect(timeout=5)
         assert not connected and code == 4403
 
     async_to_sync(scenario)()
@@ -107,14 +107,14 @@ def test_malformed_frames_get_an_error_and_the_socket_stays_up(committed_gym_a):
 
     async def scenario():
         sock = _socket("gym-a.localhost", cookie)
-        assert (await sock.connect())[0]
-        await sock.receive_json_from()
+        assert (await sock.connect(timeout=5))[0]
+        await sock.receive_json_from(timeout=5)
         await sock.send_to(text_data="{not json")
-        assert (await sock.receive_json_from())["code"] == "malformed"
+        assert (await sock.receive_json_from(timeout=5))["code"] == "malformed"
         await sock.send_to(text_data=json.dumps({"type": "dance"}))
-        assert (await sock.receive_json_from())["code"] == "unknown_message"
+        assert (await sock.receive_json_from(timeout=5))["code"] == "unknown_message"
         await sock.send_json_to({"type": "ping"})
-        assert (await sock.receive_json_from())["type"] == "pong"
+        assert (await sock.receive_json_from(timeout=5))["type"] == "pong"
         await sock.disconnect()
 
     async_to_sync(scenario)()
@@ -126,8 +126,8 @@ def test_idle_socket_survives_longer_than_redis_read_timeout(committed_gym_a):
 
     async def scenario():
         sock = _socket("gym-a.localhost", cookie)
-        assert (await sock.connect())[0]
-        await sock.receive_json_from()
+        assert (await sock.connect(timeout=5))[0]
+        await sock.receive_json_from(timeout=5)
         await asyncio.sleep(6)
         await asyncio.get_running_loop().run_in_executor(None, _create)
         event = await sock.receive_json_from(timeout=5)
@@ -146,10 +146,10 @@ def test_a_page_of_gym_b_cannot_open_a_socket_to_gym_a(committed_gym_a):
 
     async def scenario():
         sock = _socket("gym-a.localhost", cookie, origin="http://gym-b.localhost")
-        connected, _code = await sock.connect()
+        connected, _code = await sock.connect(timeout=5)
         assert not connected
         same = _socket("gym-a.localhost", cookie)
-        assert (await same.connect())[0]
+        assert (await same.connect(timeout=5))[0]
         await same.disconnect()
 
     async_to_sync(scenario)()
@@ -173,7 +173,7 @@ def test_consumer_database_calls_run_in_the_sockets_gym(committed_gym_a, committ
 
     async def count_on(host: str) -> int:
         sock = WebsocketCommunicator(app, "/ws/count/", headers=[(b"host", host.encode())])
-        assert (await sock.connect())[0]
+        assert (await sock.connect(timeout=5))[0]
         await sock.send_json_to({})
         answer = (await sock.receive_json_from(timeout=5))["count"]
         await sock.disconnect()
@@ -184,3 +184,61 @@ def test_consumer_database_calls_run_in_the_sockets_gym(committed_gym_a, committ
         assert await count_on("gym-b.localhost") == 0
 
     async_to_sync(scenario)()
+
+
+@pytest.mark.parametrize("path", ["/ws/staff/", "/ws/occupancy/", "/ws/assessments/"])
+@pytest.mark.parametrize("change", ["deactivated", "demoted", "logged_out", "nothing"])
+def test_open_socket_closes_once_its_session_no_longer_lets_in(
+    committed_gym_a, monkeypatch, path, change
+):
+    """Access is checked at connect and again every ACCESS_RECHECK_SECONDS: a fired or
+    demoted employee, or one who logged out, stops getting the gym's live events."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from apps.common import channels as common_channels
+
+    monkeypatch.setattr(common_channels, "ACCESS_RECHECK_SECONDS", 0.2)
+    client = Client(HTTP_HOST=f"{committed_gym_a.slug}.localhost")
+    with tenant_context(committed_gym_a):
+        user = UserFactory(role=Role.FRONT_DESK)
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    cookie = client.cookies["sessionid"].value
+    host = "gym-a.localhost"
+    sock = WebsocketCommunicator(
+        application,
+        path,
+        headers=[
+            (b"host", host.encode()),
+            (b"origin", f"http://{host}".encode()),
+            (b"cookie", f"sessionid={cookie}".encode()),
+        ],
+    )
+
+    def apply_change():
+        with tenant_context(committed_gym_a):
+            if change == "deactivated":
+                type(user).objects.filter(pk=user.pk).update(is_active=False)
+            elif change == "demoted":
+                type(user).objects.filter(pk=user.pk).update(role=Role.MEMBER)
+            elif change == "logged_out":
+                SessionStore(cookie).delete()
+
+    async def scenario():
+        assert (await sock.connect(timeout=5))[0]
+        hello = await sock.receive_json_from(timeout=5)
+        assert hello["type"] == "hello"
+        await asyncio.get_running_loop().run_in_executor(None, apply_change)
+        # A member may keep following their own assessments after a demotion.
+        stays = change == "nothing" or (change == "demoted" and path == "/ws/assessments/")
+        if stays:
+            assert await sock.receive_nothing(timeout=1)
+            await sock.disconnect()
+        else:
+            closed = await sock.receive_output(timeout=5)
+            assert closed == {"type": "websocket.close", "code": 4403}
+
+    try:
+        async_to_sync(scenario)()
+    finally:
+        with tenant_context(committed_gym_a):
+            type(user).objects.filter(pk=user.pk).delete()
