@@ -124,7 +124,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's RedisCache, keeping its redis-py client (apps/common/cache.py).
+        "BACKEND": "apps.common.cache.RedisCache",
         "LOCATION": REDIS_URL,
         # Every cache key carries the schema name, so gyms never share entries.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
