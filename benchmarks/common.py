@@ -139,7 +139,7 @@ def server_cpu(pgrp: int, database: str) -> tuple[float, float]:
     return app, db
 
 
-def _steal_seconds() -> float:
+def steal_seconds() -> float:
     """CPU time the hypervisor gave to other guests (all CPUs), from /proc/stat."""
     try:
         with open("/proc/stat") as f:
@@ -159,7 +159,7 @@ class OtherCpu:
         self.database = database
         self.root = os.getppid()
         self.start = _processes()
-        self.steal = _steal_seconds()
+        self.steal = steal_seconds()
         self.began = time.monotonic()
 
     def _ours(self, table: dict) -> set[int]:
@@ -199,7 +199,7 @@ class OtherCpu:
     def steal_percent(self) -> float:
         """CPU stolen by the hypervisor, in % of one CPU, since this object was made."""
         wall = max(time.monotonic() - self.began, 1e-9)
-        return 100 * (_steal_seconds() - self.steal) / wall
+        return 100 * (steal_seconds() - self.steal) / wall
 
     def top(self, n: int = 3) -> str:
         """The biggest other users, in % of one CPU since this object was made."""
