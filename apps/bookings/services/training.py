@@ -244,20 +244,31 @@ def pt_cancel(*, booking: PTBooking, by=None, now: datetime | None = None) -> PT
         booking.cancelled_at = now
         booking.save(update_fields=["status", "cancelled_at"])
         if late:
-            penalties = []
-            if policy.late_cancel_strike:
-                penalties.append(Penalty(kind=PenaltyKind.STRIKE))
-            if policy.late_cancel_fee:
-                penalties.append(Penalty(kind=PenaltyKind.FEE, amount=policy.late_cancel_fee))
-            for penalty in penalties:
-                penalty.member_id = booking.member_id
-                penalty.pt_booking = booking
-                penalty.reason = PenaltyReason.LATE_CANCEL
-                penalty.created_at = now
-            Penalty.objects.bulk_create(penalties)
+            _pt_penalties(booking, PenaltyReason.LATE_CANCEL, policy, now)
         context = _context(booking, gym_zone(current_gym()))
         notify(booking.trainer.user if by_member else booking.member, "pt_cancelled", context)
     return booking
+
+
+def _pt_penalties(booking: PTBooking, reason: str, policy: BookingPolicy, now) -> None:
+    """The policy's strike and fee for a late cancel or no-show of a PT session (PT has
+    its own price: no class credit is involved)."""
+    late = reason == PenaltyReason.LATE_CANCEL
+    strike = policy.late_cancel_strike if late else policy.no_show_strike
+    fee = policy.late_cancel_fee if late else policy.no_show_fee
+    kinds = [(PenaltyKind.STRIKE, 0)] if strike else []
+    kinds += [(PenaltyKind.FEE, fee)] if fee else []
+    Penalty.objects.bulk_create(
+        Penalty(
+            kind=kind,
+            amount=amount,
+            member_id=booking.member_id,
+            pt_booking=booking,
+            reason=reason,
+            created_at=now,
+        )
+        for kind, amount in kinds
+    )
 
 
 def pt_mark_attendance(
@@ -287,18 +298,7 @@ def pt_mark_attendance(
         booking.attendance_marked_at, booking.attendance_marked_by = now, by
         booking.save(update_fields=["status", "attendance_marked_at", "attendance_marked_by"])
         if new == PTStatus.NO_SHOW:
-            policy = BookingPolicy.load()
-            penalties = []
-            if policy.no_show_strike:
-                penalties.append(Penalty(kind=PenaltyKind.STRIKE))
-            if policy.no_show_fee:
-                penalties.append(Penalty(kind=PenaltyKind.FEE, amount=policy.no_show_fee))
-            for penalty in penalties:
-                penalty.member_id = booking.member_id
-                penalty.pt_booking = booking
-                penalty.reason = PenaltyReason.NO_SHOW
-                penalty.created_at = now
-            Penalty.objects.bulk_create(penalties)
+            _pt_penalties(booking, PenaltyReason.NO_SHOW, BookingPolicy.load(), now)
         elif previous == PTStatus.NO_SHOW:
             Penalty.objects.filter(
                 pt_booking=booking, reason=PenaltyReason.NO_SHOW, waived_at__isnull=True
