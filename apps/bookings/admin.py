@@ -23,7 +23,12 @@ from apps.bookings.models import (
     TrainerProfile,
     TrainerTimeOff,
 )
-from apps.bookings.services.schedule import closure_create, rrule_validate, sessions_generate
+from apps.bookings.services.schedule import (
+    closure_create,
+    rrule_validate,
+    session_update,
+    sessions_generate,
+)
 from apps.common.errors import ApplicationError
 
 
@@ -147,6 +152,19 @@ class ClassSessionAdmin(TimetableAdmin):
     raw_id_fields = ["schedule"]
     # Cancelling tells booked members: do it from the dashboard roster (the service).
     readonly_fields = ["status", "cancelled_reason", "occurrence", "no_shows_marked_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not (change and "capacity" in form.changed_data):
+            return super().save_model(request, obj, form, change)
+        # A capacity change goes through the service, as on the dashboard: it refuses fewer
+        # places than members booked and hands new places to the waitlist.
+        capacity, obj.capacity = obj.capacity, form.initial["capacity"]
+        super().save_model(request, obj, form, change)
+        try:
+            session_update(session=obj, capacity=capacity, by=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        obj.refresh_from_db()
 
 
 @admin.register(Closure)

@@ -358,3 +358,38 @@ def test_taking_attendance_before_class_does_not_free_places(gym_a, policy):
         with pytest.raises(ApplicationError) as exc:
             booking_create(member=member, session=session)
         assert "already_booked" in codes(exc)
+
+
+def test_admin_capacity_change_promotes_the_waitlist_and_refuses_too_few(
+    gym_a, make_user, web, django_capture_on_commit_callbacks
+):
+    with tenant_context(gym_a):
+        session = new_session(capacity=1, starts_in=timedelta(days=2))
+        booking_create(member=new_member(), session=session)
+        waiting = booking_create(member=new_member(), session=session)
+    client = web(gym_a, make_user(gym_a, Role.OWNER))
+    path = f"/admin/bookings/classsession/{session.pk}/change/"
+    form = client.get(path).context["adminform"].form
+    data = {
+        name: ("" if value is None else value)
+        for name, value in form.initial.items()
+        if name in form.fields
+    }
+    for name in ("starts_at", "ends_at"):
+        moment = timezone.localtime(form.initial[name])
+        data[f"{name}_0"], data[f"{name}_1"] = moment.date(), moment.time()
+        data.pop(name, None)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(path, {**data, "capacity": 2}, follow=True)
+    assert response.status_code == 200
+    with tenant_context(gym_a):
+        waiting.refresh_from_db()
+        assert waiting.status == BookingStatus.BOOKED and waiting.promoted_at is not None
+        session.refresh_from_db()
+        assert session.capacity == 2
+    refused = client.post(path, {**data, "capacity": 1}, follow=True)
+    assert b"2 members are already booked" in refused.content
+    with tenant_context(gym_a):
+        session.refresh_from_db()
+        assert session.capacity == 2
+        assert Booking.objects.filter(session=session, status=BookingStatus.BOOKED).count() == 2
