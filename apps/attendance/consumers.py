@@ -256,18 +256,6 @@ class OccupancyConsumer(TenantJsonConsumer):
         await self.hub.add(self)
         await self.send_json({"type": "hello", "count": await self.db(occupancy_count)})
 
-    async def receive_json(self, content, **kwargs):
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-        else:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": "unknown_message",
-                    "message": "Only 'ping' is understood here.",
-                }
-            )
-
     async def disconnect(self, code):
         hub = getattr(self, "hub", None)
         if hub is not None:

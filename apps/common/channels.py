@@ -164,6 +164,23 @@ class TenantJsonConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def receive_json(self, content, **kwargs):
+        """Sockets that only listen understand `ping`; anything else gets an error frame."""
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "unknown_message",
+                    "message": "Only 'ping' is understood here.",
+                }
+            )
+
+    async def event_message(self, event):
+        """A group event (apps.common.realtime.broadcast_on_commit) passed on as is."""
+        await self.send_json({"type": event["event"], "payload": event["payload"]})
+
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # A malformed frame gets an error frame; the connection stays up.
         if text_data is None:

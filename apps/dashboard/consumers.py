@@ -15,18 +15,3 @@ class StaffEventsConsumer(TenantJsonConsumer):
         await self.accept()
         self.keep_checking(lambda user: user.is_gym_staff)
         await self.send_json({"type": "hello", "gym": self.tenant.slug})
-
-    async def receive_json(self, content, **kwargs):
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-        else:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": "unknown_message",
-                    "message": "Only 'ping' is understood here.",
-                }
-            )
-
-    async def event_message(self, event):
-        await self.send_json({"type": event["event"], "payload": event["payload"]})
