@@ -475,7 +475,6 @@ def _deny(
 
 
 _LOCK_DOOR = f"SELECT id FROM {DoorSettings._meta.db_table} WHERE id = 1 FOR UPDATE"  # noqa: S608
-_INSIDE = f"SELECT count(*) FROM {_V} WHERE exited_at IS NULL"  # noqa: S608
 
 
 def _full(capacity: int) -> str | None:
@@ -483,8 +482,7 @@ def _full(capacity: int) -> str | None:
     settings row while the rule is on, so two people cannot take the last place at once
     (a capacity limit is usually a safety rule)."""
     _fetch(_LOCK_DOOR, [])
-    (inside,) = _fetch(_INSIDE, [])
-    return DenyReason.FULL if inside >= capacity else None
+    return DenyReason.FULL if occupancy_count() >= capacity else None
 
 
 def _exit(*, visit_id: int, member: Member, at: datetime, how: str, kiosk: Kiosk | None) -> int:
