@@ -90,6 +90,15 @@ class _Refusal:
     details: dict
 
 
+def _block(member: Member, reason: str, until, message: str) -> _Refusal:
+    """Block the member's submissions until `until` (audited) and say so."""
+    block = QuotaBlock.objects.create(member=member, reason=reason, until=until)
+    _audit(AuditEvent.BLOCKED, member=member, reason=block.reason, until=block.until.isoformat())
+    return _Refusal(
+        "submissions_blocked", message, {"reason": block.reason, "until": block.until.isoformat()}
+    )
+
+
 def _quota_refusal(*, member: Member, test_id: int, now: datetime) -> _Refusal | None:
     """Decide (with the member row locked) whether one more submission is allowed; create
     a block when a limit that blocks is crossed. Returns the refusal, or None."""
@@ -125,29 +134,19 @@ def _quota_refusal(*, member: Member, test_id: int, now: datetime) -> _Refusal |
         member=member, event=AuditEvent.SUBMISSION_REFUSED, created_at__gte=since
     ).count()
     if today + refused_today + 1 > ABUSE_PER_DAY:
-        block = QuotaBlock.objects.create(
-            member=member, reason=BlockReason.ABUSE, until=now + ABUSE_BLOCK
-        )
-        _audit(
-            AuditEvent.BLOCKED, member=member, reason=block.reason, until=block.until.isoformat()
-        )
-        return _Refusal(
-            "submissions_blocked",
+        return _block(
+            member,
+            BlockReason.ABUSE,
+            now + ABUSE_BLOCK,
             _("Too many submissions today: new clips are blocked for 7 days."),
-            {"reason": block.reason, "until": block.until.isoformat()},
         )
     if today >= ent.assessment_daily_cap:
-        block = QuotaBlock.objects.create(
-            member=member, reason=BlockReason.DAILY_CAP, until=now + DAILY_CAP_BLOCK
-        )
-        _audit(
-            AuditEvent.BLOCKED, member=member, reason=block.reason, until=block.until.isoformat()
-        )
-        return _Refusal(
-            "submissions_blocked",
+        return _block(
+            member,
+            BlockReason.DAILY_CAP,
+            now + DAILY_CAP_BLOCK,
             _("You reached today's limit of %(cap)d clips: new clips are blocked for 24 hours.")
             % {"cap": ent.assessment_daily_cap},
-            {"reason": block.reason, "until": block.until.isoformat()},
         )
     month_tests = set(counted.filter(created_at__gte=month_start).values_list("test_id", flat=True))
     if test_id not in month_tests and len(month_tests) >= ent.assessment_tests_per_month:
