@@ -144,9 +144,9 @@ def sessions_generate(*, today: date | None = None, weeks: int | None = None) ->
     return len(new)
 
 
-def session_cancel(*, session: ClassSession, reason: str, by=None) -> ClassSession:
-    """Cancel one session: every live booking is cancelled without penalty and the
-    members (booked and waitlisted) are told why."""
+def _reason_for_members(reason: str | None) -> str:
+    """The reason members will read in their cancellation email: one line, at most 200
+    characters, and required."""
     reason = " ".join((reason or "").split())[:200]
     if not reason:
         raise ApplicationError(
@@ -154,6 +154,13 @@ def session_cancel(*, session: ClassSession, reason: str, by=None) -> ClassSessi
             code="reason_required",
             details={"reason": [_("This field is required.")]},
         )
+    return reason
+
+
+def session_cancel(*, session: ClassSession, reason: str, by=None) -> ClassSession:
+    """Cancel one session: every live booking is cancelled without penalty and the
+    members (booked and waitlisted) are told why."""
+    reason = _reason_for_members(reason)
     gym = current_gym()
     with transaction.atomic():
         session = _lock_session(session.pk)
@@ -231,13 +238,7 @@ def closure_create(*, starts_on: date, ends_on: date, reason: str, by=None) -> C
         )
     if (ends_on - starts_on).days > 366:
         raise ApplicationError(_("A closure can last at most a year."), code="invalid_dates")
-    reason = " ".join((reason or "").split())[:200]
-    if not reason:
-        raise ApplicationError(
-            _("Give a reason; members will read it."),
-            code="reason_required",
-            details={"reason": [_("This field is required.")]},
-        )
+    reason = _reason_for_members(reason)
     zone = gym_zone(current_gym())
     start = datetime.combine(starts_on, datetime.min.time(), tzinfo=zone)
     end = datetime.combine(ends_on + timedelta(days=1), datetime.min.time(), tzinfo=zone)
