@@ -120,6 +120,7 @@ class Account:
         self.objects: dict[str, dict] = {}
         self.events: list[dict] = []
         self.failing_customers: set[str] = set()
+        self.idempotent: dict[str, tuple] = {}
 
 
 class StripeStandin:
@@ -207,36 +208,65 @@ class StripeStandin:
         return event
 
     # -- API: dispatch ---------------------------------------------------------------------
-    def handle(self, method: str, path: str, key: str | None, params: dict) -> dict:
+    def handle(
+        self, method: str, path: str, key: str | None, params: dict, idempotency_key=None
+    ) -> dict:
         with self.lock:
             acct = self.account(key)
-            routes = [
-                ("GET", r"/v1/account", self.account_retrieve),
-                ("POST", r"/v1/products", self.product_create),
-                ("GET", r"/v1/products/([^/]+)", self.product_retrieve),
-                ("POST", r"/v1/products/([^/]+)", self.product_update),
-                ("POST", r"/v1/prices", self.price_create),
-                ("GET", r"/v1/prices/([^/]+)", self.price_retrieve),
-                ("POST", r"/v1/prices/([^/]+)", self.price_update),
-                ("POST", r"/v1/customers", self.customer_create),
-                ("GET", r"/v1/customers/([^/]+)", self.customer_retrieve),
-                ("POST", r"/v1/checkout/sessions", self.checkout_create),
-                ("GET", r"/v1/checkout/sessions/([^/]+)", self.checkout_retrieve),
-                ("GET", r"/v1/subscriptions/([^/]+)", self.subscription_retrieve),
-                ("POST", r"/v1/subscriptions/([^/]+)", self.subscription_update),
-                ("DELETE", r"/v1/subscriptions/([^/]+)", self.subscription_cancel),
-                ("GET", r"/v1/invoices", self.invoice_list),
-                ("GET", r"/v1/invoices/([^/]+)", self.invoice_retrieve),
-                ("POST", r"/v1/billing_portal/sessions", self.portal_create),
-                ("GET", r"/v1/events/([^/]+)", self.event_retrieve),
-            ]
-            for verb, pattern, func in routes:
-                match = re.fullmatch(pattern, path)
-                if verb == method and match:
-                    return public(func(acct, params, *match.groups()))
-            raise StripeError(
-                404, f"Unrecognized request URL ({method}: {path}).", code="resource_missing"
-            )
+            if method == "POST" and idempotency_key:
+                # Stripe replays the first result of a key (24 h) and refuses the key with
+                # other parameters.
+                seen = acct.idempotent.get(idempotency_key)
+                if seen is not None:
+                    if seen[0] != (path, params):
+                        raise StripeError(
+                            400,
+                            "Keys for idempotent requests can only be used with the same "
+                            "parameters they were first used with.",
+                            code="idempotency_key_in_use",
+                        )
+                    return seen[1]
+                result = self._route(acct, method, path, params)
+                acct.idempotent[idempotency_key] = ((path, params), result)
+                return result
+            return self._route(acct, method, path, params)
+
+    def _route(self, acct: Account, method: str, path: str, params: dict) -> dict:
+        routes = [
+            ("GET", r"/v1/account", self.account_retrieve),
+            ("POST", r"/v1/products", self.product_create),
+            ("GET", r"/v1/products/([^/]+)", self.product_retrieve),
+            ("POST", r"/v1/products/([^/]+)", self.product_update),
+            ("POST", r"/v1/prices", self.price_create),
+            ("GET", r"/v1/prices/([^/]+)", self.price_retrieve),
+            ("POST", r"/v1/prices/([^/]+)", self.price_update),
+            ("POST", r"/v1/customers", self.customer_create),
+            ("GET", r"/v1/customers/([^/]+)", self.customer_retrieve),
+            ("POST", r"/v1/checkout/sessions", self.checkout_create),
+            ("GET", r"/v1/checkout/sessions/([^/]+)", self.checkout_retrieve),
+            ("GET", r"/v1/subscriptions/([^/]+)", self.subscription_retrieve),
+            ("POST", r"/v1/subscriptions/([^/]+)", self.subscription_update),
+            ("DELETE", r"/v1/subscriptions/([^/]+)", self.subscription_cancel),
+            ("GET", r"/v1/invoices", self.invoice_list),
+            ("POST", r"/v1/invoices", self.invoice_create),
+            ("GET", r"/v1/invoices/([^/]+)", self.invoice_retrieve),
+            ("DELETE", r"/v1/invoices/([^/]+)", self.invoice_delete),
+            ("POST", r"/v1/invoices/([^/]+)/finalize", self.invoice_finalize),
+            ("POST", r"/v1/invoiceitems", self.invoiceitem_create),
+            ("GET", r"/v1/invoiceitems", self.invoiceitem_list),
+            ("GET", r"/v1/invoiceitems/([^/]+)", self.invoiceitem_retrieve),
+            ("DELETE", r"/v1/invoiceitems/([^/]+)", self.invoiceitem_delete),
+            ("POST", r"/v1/credit_notes", self.credit_note_create),
+            ("POST", r"/v1/billing_portal/sessions", self.portal_create),
+            ("GET", r"/v1/events/([^/]+)", self.event_retrieve),
+        ]
+        for verb, pattern, func in routes:
+            match = re.fullmatch(pattern, path)
+            if verb == method and match:
+                return public(func(acct, params, *match.groups()))
+        raise StripeError(
+            404, f"Unrecognized request URL ({method}: {path}).", code="resource_missing"
+        )
 
     # -- account, products, prices ---------------------------------------------------------
     def account_retrieve(self, acct, params):
@@ -555,6 +585,8 @@ class StripeStandin:
 
     # -- invoices ----------------------------------------------------------------------------
     def _invoice(self, acct, sub, lines, reason, *, pay: bool) -> dict:
+        # The customer's pending invoice items ride on their next subscription invoice.
+        lines = lines + self._take_pending(acct, sub["customer"], sub["currency"])
         total = sum(line["amount"] for line in lines)
         item = sub["items"]["data"][0]
         invoice_id = _new_id("in")
@@ -599,6 +631,8 @@ class StripeStandin:
                 "total": total,
             },
         )
+        for line in lines:
+            self._attach(acct, line, invoice_id)
         self._event(acct, "invoice.finalized", invoice)
         if total < 0:
             # A credit goes to the customer's balance, as Stripe does.
@@ -611,7 +645,7 @@ class StripeStandin:
         return invoice
 
     def _attempt(self, acct, sub, invoice, *, pay: bool) -> None:
-        if sub["customer"] in acct.failing_customers and invoice["amount_due"] > 0:
+        if invoice["customer"] in acct.failing_customers and invoice["amount_due"] > 0:
             pay = False
         invoice["attempted"] = True
         if invoice["amount_due"] > 0:
@@ -636,7 +670,8 @@ class StripeStandin:
             and (not params.get("customer") or o["customer"] == params["customer"])
             and (
                 not params.get("subscription")
-                or o["parent"]["subscription_details"]["subscription"] == params["subscription"]
+                or (o["parent"] or {}).get("subscription_details", {}).get("subscription")
+                == params["subscription"]
             )
             and (not params.get("status") or o["status"] == params["status"])
         ]
@@ -653,6 +688,315 @@ class StripeStandin:
 
     def invoice_retrieve(self, acct, params, obj_id):
         return self._get(acct, obj_id, "invoice")
+
+    # -- invoice items, one-off invoices, credit notes --------------------------------------
+    def invoiceitem_create(self, acct, params):
+        if not params.get("customer"):
+            raise _missing("customer")
+        customer = self._get(acct, params["customer"], "customer", param="customer")
+        amount = _int(params, "amount", required=True, minimum=-99999999)
+        currency = (params.get("currency") or "").lower()
+        if not currency:
+            raise _missing("currency")
+        if currency not in CURRENCIES:
+            raise StripeError(400, f"Invalid currency: {currency}.", param="currency")
+        invoice = None
+        if params.get("invoice"):
+            invoice = self._get(acct, params["invoice"], "invoice", param="invoice")
+            if invoice["status"] != "draft":
+                raise StripeError(
+                    400,
+                    "You can only add invoice items to draft invoices.",
+                    param="invoice",
+                    code="invoice_not_editable",
+                )
+            if invoice["customer"] != customer["id"]:
+                raise StripeError(400, "The invoice belongs to another customer.", param="invoice")
+        item = self._store(
+            acct,
+            {
+                "id": _new_id("ii"),
+                "object": "invoiceitem",
+                "amount": amount,
+                "currency": currency,
+                "customer": customer["id"],
+                "date": self.now(),
+                "description": params.get("description"),
+                "discountable": True,
+                "invoice": None,
+                "livemode": False,
+                "metadata": params.get("metadata") or {},
+                "period": {"start": self.now(), "end": self.now()},
+                "proration": False,
+                "quantity": 1,
+            },
+        )
+        if invoice is not None:
+            line = self._item_line(item)
+            invoice["lines"]["data"].append(line)
+            self._attach(acct, line, invoice["id"])
+            self._total(invoice)
+        return item
+
+    def invoiceitem_list(self, acct, params):
+        found = [
+            o
+            for o in acct.objects.values()
+            if o["object"] == "invoiceitem"
+            and (not params.get("customer") or o["customer"] == params["customer"])
+            and (not params.get("invoice") or o["invoice"] == params["invoice"])
+            and (not _bool(params.get("pending", "false")) or o["invoice"] is None)
+        ]
+        found.sort(key=lambda o: o["date"], reverse=True)
+        limit = _int(params, "limit", minimum=1) or 10
+        return {
+            "object": "list",
+            "data": found[:limit],
+            "has_more": len(found) > limit,
+            "url": "/v1/invoiceitems",
+        }
+
+    def invoiceitem_retrieve(self, acct, params, obj_id):
+        return self._get(acct, obj_id, "invoiceitem")
+
+    def invoiceitem_delete(self, acct, params, obj_id):
+        item = self._get(acct, obj_id, "invoiceitem")
+        if item["invoice"]:
+            invoice = acct.objects[item["invoice"]]
+            if invoice["status"] != "draft":
+                raise StripeError(
+                    400,
+                    "Invoice items on a finalized invoice cannot be deleted.",
+                    code="invoice_not_editable",
+                )
+            invoice["lines"]["data"] = [
+                line
+                for line in invoice["lines"]["data"]
+                if line["parent"].get("invoice_item_details", {}).get("invoice_item") != obj_id
+            ]
+            self._total(invoice)
+        del acct.objects[obj_id]
+        return {"id": obj_id, "object": "invoiceitem", "deleted": True}
+
+    def _item_line(self, item) -> dict:
+        return {
+            "id": _new_id("il"),
+            "object": "line_item",
+            "amount": item["amount"],
+            "currency": item["currency"],
+            "description": item["description"],
+            "metadata": dict(item["metadata"]),
+            "parent": {
+                "type": "invoice_item_details",
+                "invoice_item_details": {
+                    "invoice_item": item["id"],
+                    "proration": False,
+                    "subscription": None,
+                },
+            },
+            "period": dict(item["period"]),
+            "pricing": None,
+            "quantity": 1,
+        }
+
+    def _take_pending(self, acct, customer: str, currency: str) -> list[dict]:
+        return [
+            self._item_line(o)
+            for o in list(acct.objects.values())
+            if o["object"] == "invoiceitem"
+            and o["customer"] == customer
+            and o["invoice"] is None
+            and o["currency"] == currency
+        ]
+
+    def _attach(self, acct, line, invoice_id: str) -> None:
+        details = line["parent"].get("invoice_item_details")
+        if details:
+            acct.objects[details["invoice_item"]]["invoice"] = invoice_id
+
+    def _total(self, invoice) -> None:
+        total = sum(line["amount"] for line in invoice["lines"]["data"])
+        invoice.update(subtotal=total, total=total, amount_due=max(total, 0))
+        invoice["amount_remaining"] = max(total, 0)
+
+    def invoice_create(self, acct, params):
+        if not params.get("customer"):
+            raise _missing("customer")
+        customer = self._get(acct, params["customer"], "customer", param="customer")
+        method = params.get("collection_method", "charge_automatically")
+        if method not in ("charge_automatically", "send_invoice"):
+            raise StripeError(400, "Invalid collection_method", param="collection_method")
+        due_days = _int(params, "days_until_due")
+        if method == "send_invoice" and due_days is None and not params.get("due_date"):
+            raise StripeError(
+                400,
+                "Invoices with `send_invoice` collection need `days_until_due` or `due_date`.",
+                param="days_until_due",
+            )
+        if method == "send_invoice" and not customer["email"]:
+            raise StripeError(
+                400,
+                "Missing email. In order to create invoices that are sent to the customer, "
+                "the customer must have a valid email.",
+                param="customer",
+                code="customer_email_missing",
+            )
+        invoice_id = _new_id("in")
+        invoice = self._store(
+            acct,
+            {
+                "id": invoice_id,
+                "object": "invoice",
+                "amount_due": 0,
+                "amount_paid": 0,
+                "amount_remaining": 0,
+                "attempt_count": 0,
+                "attempted": False,
+                "auto_advance": _bool(params.get("auto_advance", "true")),
+                "billing_reason": "manual",
+                "collection_method": method,
+                "created": self.now(),
+                "currency": (params.get("currency") or "eur").lower(),
+                "customer": customer["id"],
+                "description": params.get("description"),
+                "due_date": self.now() + 86400 * (due_days or 0) if due_days else None,
+                "hosted_invoice_url": None,
+                "invoice_pdf": None,
+                "lines": {
+                    "object": "list",
+                    "data": [],
+                    "has_more": False,
+                    "url": f"/v1/invoices/{invoice_id}/lines",
+                },
+                "livemode": False,
+                "metadata": params.get("metadata") or {},
+                "next_payment_attempt": None,
+                "number": None,
+                "parent": None,
+                "period_start": self.now(),
+                "period_end": self.now(),
+                "status": "draft",
+                "status_transitions": {"finalized_at": None, "paid_at": None},
+                "subtotal": 0,
+                "total": 0,
+            },
+        )
+        if params.get("pending_invoice_items_behavior", "exclude") == "include":
+            lines = self._take_pending(acct, customer["id"], invoice["currency"])
+            invoice["lines"]["data"].extend(lines)
+            for line in lines:
+                self._attach(acct, line, invoice_id)
+            self._total(invoice)
+        self._event(acct, "invoice.created", invoice)
+        return invoice
+
+    def invoice_finalize(self, acct, params, obj_id):
+        invoice = self._get(acct, obj_id, "invoice")
+        if invoice["status"] != "draft":
+            raise StripeError(
+                400, "This invoice is already finalized.", code="invoice_not_editable"
+            )
+        if "auto_advance" in params:
+            invoice["auto_advance"] = _bool(params["auto_advance"])
+        if invoice["lines"]["data"]:
+            invoice["currency"] = invoice["lines"]["data"][0]["currency"]
+        invoice["status"] = "open"
+        invoice["number"] = f"{acct.id[-6:].upper()}-{len(acct.objects):04d}"
+        invoice["hosted_invoice_url"] = f"https://invoice.stripe.com/i/{acct.id}/{obj_id}"
+        invoice["invoice_pdf"] = f"https://pay.stripe.com/invoice/{acct.id}/{obj_id}/pdf"
+        invoice["status_transitions"]["finalized_at"] = self.now()
+        self._event(acct, "invoice.finalized", invoice)
+        if invoice["amount_due"] == 0:
+            self._attempt(acct, None, invoice, pay=True)
+        elif invoice["collection_method"] == "charge_automatically":
+            self._attempt(acct, None, invoice, pay=True)
+        elif invoice["auto_advance"]:
+            self._event(acct, "invoice.sent", invoice)
+        return invoice
+
+    def invoice_delete(self, acct, params, obj_id):
+        invoice = self._get(acct, obj_id, "invoice")
+        if invoice["status"] != "draft":
+            raise StripeError(
+                400, "You can only delete draft invoices.", code="invoice_not_editable"
+            )
+        for line in invoice["lines"]["data"]:
+            details = line["parent"].get("invoice_item_details")
+            if details:
+                acct.objects[details["invoice_item"]]["invoice"] = None
+        del acct.objects[obj_id]
+        return {"id": obj_id, "object": "invoice", "deleted": True}
+
+    def credit_note_create(self, acct, params):
+        if not params.get("invoice"):
+            raise _missing("invoice")
+        invoice = self._get(acct, params["invoice"], "invoice", param="invoice")
+        if invoice["status"] not in ("open", "paid"):
+            raise StripeError(
+                400,
+                "You can only create credit notes on open or paid invoices, "
+                f"not {invoice['status']}.",
+                param="invoice",
+                code="invoice_not_editable",
+            )
+        amount = _int(params, "amount", required=True, minimum=1)
+        credited = sum(
+            o["amount"]
+            for o in acct.objects.values()
+            if o["object"] == "credit_note" and o["invoice"] == invoice["id"]
+        )
+        if amount + credited > invoice["total"]:
+            raise StripeError(
+                400,
+                "The sum of credit amounts must not exceed the invoice total.",
+                param="amount",
+            )
+        outside = sum(
+            _int(params, name) or 0
+            for name in ("credit_amount", "refund_amount", "out_of_band_amount")
+        )
+        if invoice["status"] == "paid" and outside != amount:
+            raise StripeError(
+                400,
+                "For paid invoices the sum of credit_amount, refund_amount and "
+                "out_of_band_amount must equal the credit note amount.",
+                param="amount",
+            )
+        if invoice["status"] == "open" and outside:
+            raise StripeError(
+                400,
+                "Credit notes on open invoices reduce the amount due; do not pass "
+                "credit_amount, refund_amount or out_of_band_amount.",
+                param="credit_amount",
+            )
+        if invoice["status"] == "open":
+            invoice["amount_due"] -= amount
+            invoice["amount_remaining"] = invoice["amount_due"]
+            if invoice["amount_due"] == 0:
+                self._attempt(acct, None, invoice, pay=True)
+        else:
+            customer = self._get(acct, invoice["customer"], "customer")
+            customer["balance"] -= _int(params, "credit_amount") or 0
+        note = self._store(
+            acct,
+            {
+                "id": _new_id("cn"),
+                "object": "credit_note",
+                "amount": amount,
+                "created": self.now(),
+                "currency": invoice["currency"],
+                "customer": invoice["customer"],
+                "invoice": invoice["id"],
+                "livemode": False,
+                "memo": params.get("memo"),
+                "metadata": params.get("metadata") or {},
+                "reason": params.get("reason"),
+                "status": "issued",
+                "type": "pre_payment" if invoice["status"] == "open" else "post_payment",
+            },
+        )
+        self._event(acct, "credit_note.created", note)
+        return note
 
     def portal_create(self, acct, params):
         if not params.get("customer"):
@@ -816,9 +1160,10 @@ class StripeStandin:
                 raise StripeError(400, "Invoice is already paid.", code="invoice_not_open")
             if pay:
                 acct.failing_customers.discard(invoice["customer"])
-            sub = acct.objects[invoice["parent"]["subscription_details"]["subscription"]]
+            parent = (invoice["parent"] or {}).get("subscription_details") or {}
+            sub = acct.objects.get(parent.get("subscription") or "")
             self._attempt(acct, sub, invoice, pay=pay)
-            if invoice["status"] == "paid" and sub["status"] in ("past_due", "unpaid"):
+            if sub and invoice["status"] == "paid" and sub["status"] in ("past_due", "unpaid"):
                 before = {"status": sub["status"]}
                 sub["status"] = "active"
                 sub["_version"] += 1
@@ -862,7 +1207,12 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         key = auth[7:] if auth.startswith("Bearer ") else None
         try:
-            status, payload = 200, self.standin.handle(method, url.path, key, params)
+            status, payload = (
+                200,
+                self.standin.handle(
+                    method, url.path, key, params, self.headers.get("Idempotency-Key")
+                ),
+            )
         except StripeError as exc:
             status, payload = exc.status, exc.body()
         data = json.dumps(payload).encode()

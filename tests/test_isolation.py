@@ -474,12 +474,13 @@ BILLING_LIST_URLS = [
     ("api", "/api/v1/billing/failed-payments/"),
     ("web", "/dashboard/billing/"),
     ("web", "/admin/billing/membershipplan/"),
+    ("web", "/admin/billing/membercharge/"),
 ]
 
 
 @pytest.mark.parametrize(("kind", "url"), BILLING_LIST_URLS)
 def test_billing_lists_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, make_user, web, api):
-    from apps.billing.models import Invoice
+    from apps.billing.models import Invoice, MemberCharge
 
     _plan(gym_a, "Aonly plan")
     member_a = None
@@ -487,6 +488,13 @@ def test_billing_lists_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, make_
         from tests.factories import MemberFactory
 
         member_a = MemberFactory(first_name="Aonly", last_name="Debtor")
+        MemberCharge.objects.create(
+            member=member_a,
+            source="test:aonly",
+            description="Aonly fee",
+            amount_minor=700,
+            currency="eur",
+        )
         Invoice.objects.create(
             member=member_a,
             stripe_invoice_id="in_aonly",
@@ -645,3 +653,27 @@ def test_a_trainers_hours_page_shows_and_changes_only_their_own_gym(gym_a, gym_b
     client = web(gym_a, trainer_a_user)
     client.defaults["HTTP_HOST"] = "gym-b.localhost"
     assert client.get("/dashboard/classes/my-hours/").status_code == 302
+
+
+def test_a_members_fees_are_not_listed_to_a_member_of_gym_b(gym_a, gym_b, api):
+    from apps.billing.models import MemberCharge
+    from tests.bookings.conftest import new_member
+
+    with tenant_context(gym_a):
+        member_a = new_member(first_name="Aonly")
+        MemberCharge.objects.create(
+            member=member_a,
+            source="test:a",
+            description="Aonly fee",
+            amount_minor=700,
+            currency="eur",
+        )
+    with tenant_context(gym_b):
+        member_b = new_member()
+    listed = api(gym_b, member_b.user).get("/api/v1/billing/charges/")
+    assert listed.status_code == 200 and listed.json()["results"] == []
+    # A's member on B's address is not logged in there.
+    client = api(gym_a, member_a.user)
+    client.defaults["HTTP_HOST"] = "gym-b.localhost"
+    assert client.get("/api/v1/billing/charges/").status_code in (401, 403)
+    assert b"Aonly fee" in api(gym_a, member_a.user).get("/api/v1/billing/charges/").content

@@ -81,6 +81,7 @@ _BILLING_READ = [
     "billing.view_membershipplan",
     "billing.view_membersubscription",
     "billing.view_invoice",
+    "billing.view_membercharge",
 ]
 _BILLING_ALL = [
     *_BILLING_READ,
@@ -89,6 +90,7 @@ _BILLING_ALL = [
     "billing.view_webhookevent",
     "billing.view_creditentry",
     "billing.view_billing_reports",
+    "billing.change_membercharge",  # send a refused charge to Stripe again
 ]
 # Assessments: trainers see clients' results and blocks; owners and managers also lift blocks.
 _ASSESSMENTS_VIEW = ["assessments.view_attempt", "assessments.view_quotablock"]

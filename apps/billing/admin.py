@@ -8,11 +8,19 @@ from apps.billing.models import (
     CheckoutRequest,
     CreditEntry,
     Invoice,
+    MemberCharge,
     MembershipPlan,
     MemberSubscription,
     WebhookEvent,
 )
-from apps.billing.services import PLAN_FIELDS, billing_settings_update, plan_create, plan_update
+from apps.billing.services import (
+    PLAN_FIELDS,
+    billing_settings_update,
+    charge_retry,
+    format_money,
+    plan_create,
+    plan_update,
+)
 from apps.common.admin import app_has_tables_here
 from apps.common.errors import ApplicationError
 
@@ -133,3 +141,36 @@ class BillingCustomerAdmin(admin.ModelAdmin):
 class CheckoutRequestAdmin(admin.ModelAdmin):
     list_display = ["stripe_session_id", "member", "plan", "completed_at", "created_at"]
     raw_id_fields = ["member", "created_by"]
+
+
+@admin.register(MemberCharge)
+class MemberChargeAdmin(admin.ModelAdmin):
+    """Fees billed through Stripe. Made by the services that cause them (a penalty) and
+    cancelled by waiving that cause; here staff see where each one is and send a refused
+    one again once its cause is fixed (e.g. the member's email)."""
+
+    list_display = ["description", "member", "amount", "status", "stripe_invoice_id", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["description", "source", "member__first_name", "member__last_name"]
+    raw_id_fields = ["member"]
+    actions = ["send_again"]
+
+    @admin.display(description=_("amount"), ordering="amount_minor")
+    def amount(self, obj):
+        return format_money(obj.amount_minor, obj.currency)
+
+    @admin.action(description=_("Send refused charges to Stripe again"), permissions=["send"])
+    def send_again(self, request, queryset):
+        sent = 0
+        for charge in queryset:
+            sent += charge_retry(charge=charge).status == "queued"
+        self.message_user(request, _("%(count)d charge(s) sent again.") % {"count": sent})
+
+    def has_send_permission(self, request):
+        return request.user.has_perm("billing.change_membercharge")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -292,3 +292,58 @@ class CheckoutRequest(models.Model):
 
     def __str__(self) -> str:
         return self.stripe_session_id
+
+
+class ChargeStatus(models.TextChoices):
+    QUEUED = "queued", _("Being sent to Stripe")
+    PENDING = "pending", _("On the next invoice")
+    INVOICED = "invoiced", _("Invoiced")
+    NOT_BILLED = "not_billed", _("Not billed: Stripe is not connected")
+    CANCELLED = "cancelled", _("Cancelled")
+    CREDITED = "credited", _("Credited back")
+    FAILED = "failed", _("Refused by Stripe")
+
+
+class MemberCharge(models.Model):
+    """A one-off amount a member owes (a late-cancel or no-show fee, ...), billed through
+    the gym's Stripe account as an invoice item: it rides on the member's next subscription
+    invoice, or on an invoice of its own when the member has no live subscription.
+
+    The row is written in the transaction that caused it and pushed to Stripe by a task
+    afterwards, so nothing is lost while Stripe is unreachable. `source` is unique: one
+    cause is charged once. Cancelling deletes the item while it waits for an invoice and
+    issues a credit note once it is on one.
+    """
+
+    member = models.ForeignKey(
+        "members.Member",
+        on_delete=models.CASCADE,
+        related_name="charges",
+        verbose_name=_("member"),
+    )
+    source = models.CharField(_("source"), max_length=80, unique=True)
+    description = models.CharField(_("description"), max_length=200)
+    amount_minor = models.PositiveIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=ChargeStatus.choices,
+        default=ChargeStatus.QUEUED,
+        db_index=True,
+    )
+    cancel_requested_at = models.DateTimeField(_("cancellation requested"), null=True, blank=True)
+    stripe_invoice_item_id = models.CharField(max_length=64, blank=True, db_index=True)
+    stripe_invoice_id = models.CharField(max_length=64, blank=True)
+    stripe_credit_note_id = models.CharField(max_length=64, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("member charge")
+        verbose_name_plural = _("member charges")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.description

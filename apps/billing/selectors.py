@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps.billing.models import (
     LIVE_STATUSES,
     Invoice,
+    MemberCharge,
     MembershipPlan,
     MemberSubscription,
     SubscriptionStatus,
@@ -29,6 +30,11 @@ def plan_list(*, for_staff: bool) -> QuerySet[MembershipPlan]:
 
 def member_invoices(*, member: Member) -> QuerySet[Invoice]:
     return Invoice.objects.filter(member=member).order_by("-created", "-pk")
+
+
+def member_charges(*, member: Member) -> QuerySet[MemberCharge]:
+    """A member's one-off charges (fees), newest first."""
+    return MemberCharge.objects.filter(member=member).order_by("-created_at", "-pk")
 
 
 def failed_payments() -> QuerySet[Invoice]:

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import stripe
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -29,9 +29,11 @@ from apps.billing.models import (
     LIVE_STATUSES,
     BillingCustomer,
     BillingSettings,
+    ChargeStatus,
     CheckoutRequest,
     CreditEntry,
     Invoice,
+    MemberCharge,
     MembershipPlan,
     MemberSubscription,
     PlanInterval,
@@ -538,6 +540,7 @@ def invoice_sync(*, stripe_invoice_id: str, client=None) -> Invoice:
     invoice.created = _ts(data.get("created"))
     invoice.paid_at = _ts((data.get("status_transitions") or {}).get("paid_at"))
     invoice.save()
+    _link_charges(data)
     if invoice.status == "paid" and sub and sub.plan.class_credits and member:
         if invoice.billing_reason in ("subscription_create", "subscription_cycle"):
             _credit(member, sub.plan.class_credits, "plan_period", f"invoice:{invoice.pk}")
@@ -563,6 +566,20 @@ def invoice_sync(*, stripe_invoice_id: str, client=None) -> Invoice:
             {"member_id": member.pk, "name": member.full_name, "invoice": invoice.pk},
         )
     return invoice
+
+
+def _link_charges(data: dict) -> None:
+    """Charges whose invoice items are on this invoice are invoiced (informational: taking
+    one back asks Stripe where its item is)."""
+    items = [
+        ((line.get("parent") or {}).get("invoice_item_details") or {}).get("invoice_item")
+        for line in (data.get("lines") or {}).get("data") or []
+    ]
+    items = [item for item in items if item]
+    if items:
+        MemberCharge.objects.filter(
+            stripe_invoice_item_id__in=items, status=ChargeStatus.PENDING
+        ).update(status=ChargeStatus.INVOICED, stripe_invoice_id=data["id"])
 
 
 def _credit(member: Member, delta: int, reason: str, source: str) -> bool:
@@ -967,6 +984,241 @@ def subscription_unfreeze(*, member: Member, today: dt.date | None = None) -> Me
         sub.contract_ends_on -= dt.timedelta(days=unused)
     sub.save()
     return _subscription_store(_plain(data))
+
+
+# -- one-off charges (fees) ----------------------------------------------------------------
+CHARGE_DAYS_UNTIL_DUE = 14  # a charge on an invoice of its own is paid online within this
+CHARGE_DONE = {ChargeStatus.CANCELLED, ChargeStatus.CREDITED, ChargeStatus.NOT_BILLED}
+
+
+def _connected() -> bool:
+    return bool(billing_settings_get().secret_key_encrypted)
+
+
+def charge_create(*, member: Member, amount_minor: int, description: str, source: str):
+    """Bill `member` once for `source` (e.g. "penalty:12") through the gym's Stripe account.
+
+    Call it inside the transaction that causes the charge: the row commits with it and
+    `charge_push` runs after commit, so a Stripe outage loses nothing. A source that was
+    already charged returns its first charge. Without a connected Stripe account the charge
+    is recorded as not billed (the desk collects it)."""
+    if not 0 < amount_minor <= MAX_PRICE_MINOR:
+        raise ApplicationError(
+            _("A charge must be more than 0 and at most %(max)s.")
+            % {"max": format_money(MAX_PRICE_MINOR, _gym_currency())},
+            code="invalid_amount",
+        )
+    connected = _connected()
+    charge, created = MemberCharge.objects.get_or_create(
+        source=source,
+        defaults={
+            "member": member,
+            "amount_minor": amount_minor,
+            "currency": _gym_currency(),
+            "description": " ".join(description.split())[:200] or source,
+            "status": ChargeStatus.QUEUED if connected else ChargeStatus.NOT_BILLED,
+        },
+    )
+    if created and connected:
+        transaction.on_commit(_queue_charge(charge.pk, connection.schema_name))
+    return charge
+
+
+def charge_cancel(*, charge: MemberCharge, now: dt.datetime | None = None) -> MemberCharge:
+    """Take a charge back (a waived fee). One never billed just ends; otherwise
+    `charge_push` deletes its invoice item, or credits the invoice it is on."""
+    with transaction.atomic():
+        charge = MemberCharge.objects.select_for_update().get(pk=charge.pk)
+        if charge.status in CHARGE_DONE or charge.cancel_requested_at is not None:
+            return charge
+        charge.cancel_requested_at = now or timezone.now()
+        if charge.status == ChargeStatus.FAILED and not charge.stripe_invoice_item_id:
+            charge.status = ChargeStatus.CANCELLED  # Stripe refused it: nothing to undo
+        charge.save(update_fields=["cancel_requested_at", "status", "updated_at"])
+        if charge.status != ChargeStatus.CANCELLED:
+            transaction.on_commit(_queue_charge(charge.pk, connection.schema_name))
+    return charge
+
+
+def charge_push(*, charge_id: int) -> MemberCharge:
+    """Bring Stripe in line with the charge: send it (an invoice item; with an invoice of
+    its own when the member has no live subscription), or take it back once cancelled.
+
+    Safe to repeat: the row lock keeps two runs apart, and each Stripe call carries an
+    idempotency key made from the charge, so a run that reached Stripe but did not commit
+    gets the same objects back. A Stripe outage raises (the task retries); a refusal is
+    kept on the row as `failed` with Stripe's message."""
+    with transaction.atomic():
+        charge = MemberCharge.objects.select_for_update().select_related("member").get(pk=charge_id)
+        wanted = charge.cancel_requested_at is None
+        if charge.status in CHARGE_DONE or (
+            wanted and charge.status != ChargeStatus.QUEUED  # already sent (or refused)
+        ):
+            return charge
+        if not _connected():  # disconnected since: nothing can reach Stripe
+            charge.status = ChargeStatus.NOT_BILLED if wanted else ChargeStatus.CANCELLED
+            charge.save(update_fields=["status", "updated_at"])
+            return charge
+        client = gym_client(billing_settings_get())
+        key = f"{connection.schema_name}-charge-{charge.pk}"
+        try:
+            if wanted:
+                _charge_send(charge, client, key)
+            else:
+                _charge_take_back(charge, client, key)
+        except stripe.StripeError as exc:
+            error = provider_error(exc)
+            if error.status_code >= 500:
+                raise error from exc
+            logger.warning("Charge %s refused by Stripe: %s", charge.pk, error.message)
+            charge.status = ChargeStatus.FAILED
+            charge.error = str(error.message)[:300]
+        charge.save()
+    return charge
+
+
+def charge_retry(*, charge: MemberCharge) -> MemberCharge:
+    """Send a charge Stripe refused again (staff fixed the cause, e.g. the member's email).
+    Other charges are left as they are."""
+    with transaction.atomic():
+        charge = MemberCharge.objects.select_for_update().get(pk=charge.pk)
+        if charge.status != ChargeStatus.FAILED or charge.cancel_requested_at is not None:
+            return charge
+        charge.status, charge.error = ChargeStatus.QUEUED, ""
+        charge.save(update_fields=["status", "error", "updated_at"])
+        transaction.on_commit(_queue_charge(charge.pk, connection.schema_name))
+    return charge
+
+
+def _charge_send(charge: MemberCharge, client, key: str) -> None:
+    customer = _customer_for(charge.member, client)
+    metadata = {
+        "charge_id": str(charge.pk),
+        "source": charge.source,
+        "schema": connection.schema_name,
+        "member_id": str(charge.member_id),
+    }
+    invoice = None
+    if member_live_subscription(charge.member) is None:
+        # Nothing would pick a pending item up: an invoice of its own, emailed by Stripe
+        # and paid online. Drafted first so the item lands on it and nowhere else.
+        invoice = client.v1.invoices.create(
+            {
+                "customer": customer,
+                "collection_method": "send_invoice",
+                "days_until_due": CHARGE_DAYS_UNTIL_DUE,
+                "pending_invoice_items_behavior": "exclude",
+                "auto_advance": False,
+                "description": charge.description,
+                "metadata": metadata,
+            },
+            {"idempotency_key": f"{key}-invoice"},
+        )
+    params = {
+        "customer": customer,
+        "amount": charge.amount_minor,
+        "currency": charge.currency,
+        "description": charge.description,
+        "metadata": metadata,
+    }
+    if invoice is not None:
+        params["invoice"] = invoice.id
+    item = client.v1.invoice_items.create(params, {"idempotency_key": f"{key}-item"})
+    charge.stripe_invoice_item_id = item.id
+    charge.error = ""
+    if invoice is None:
+        charge.status = ChargeStatus.PENDING  # on the member's next subscription invoice
+        return
+    client.v1.invoices.finalize_invoice(
+        invoice.id, {"auto_advance": True}, {"idempotency_key": f"{key}-finalize"}
+    )
+    charge.stripe_invoice_id = invoice.id
+    charge.status = ChargeStatus.INVOICED
+
+
+def _charge_item(charge: MemberCharge, client):
+    """The charge's invoice item at Stripe, also when a run created it but did not commit
+    (found by its metadata among the customer's items), or None."""
+    if charge.stripe_invoice_item_id:
+        return client.v1.invoice_items.retrieve(charge.stripe_invoice_item_id)
+    customer = BillingCustomer.objects.filter(member_id=charge.member_id).first()
+    if customer is None:
+        return None
+    items = client.v1.invoice_items.list({"customer": customer.stripe_customer_id, "limit": 100})
+    return next(
+        (
+            i
+            for i in items.auto_paging_iter()
+            if i.metadata.to_dict().get("charge_id") == str(charge.pk)
+        ),
+        None,
+    )
+
+
+def _charge_take_back(charge: MemberCharge, client, key: str) -> None:
+    item = _charge_item(charge, client)
+    invoice = client.v1.invoices.retrieve(item.invoice) if item and item.invoice else None
+    if item is None or invoice is None or invoice.status == "draft":
+        if item is not None:
+            try:
+                client.v1.invoice_items.delete(item.id)
+            except stripe.InvalidRequestError as exc:
+                if exc.http_status != 404:  # 404: deleted by an earlier run
+                    raise
+        if invoice is not None:  # its own draft: nothing else is on it
+            client.v1.invoices.delete(invoice.id)
+        charge.status = ChargeStatus.CANCELLED
+        return
+    charge.stripe_invoice_id = invoice.id
+    if invoice.status in ("void", "uncollectible"):
+        charge.status = ChargeStatus.CANCELLED  # nobody will collect it
+        return
+    params = {
+        "invoice": invoice.id,
+        "amount": charge.amount_minor,
+        "reason": "order_change",
+        "memo": _("Waived: %(charge)s") % {"charge": charge.description},
+        "metadata": {"charge_id": str(charge.pk), "schema": connection.schema_name},
+    }
+    if invoice.status == "paid":
+        # Paid already: the amount goes to the member's balance, used by the next invoice.
+        params["credit_amount"] = charge.amount_minor
+    note = client.v1.credit_notes.create(params, {"idempotency_key": f"{key}-credit"})
+    charge.stripe_credit_note_id = note.id
+    charge.status = ChargeStatus.CREDITED
+
+
+def _queue_charge(charge_id: int, schema: str):
+    def queue() -> None:
+        try:
+            billing_tasks.push_charge.apply_async(
+                args=[charge_id], headers={"_schema_name": schema}
+            )
+        except (KombuOperationalError, ConnectionError):
+            # Stored; the periodic `push_waiting_charges` sends it.
+            logger.warning("Could not queue charge %s; it will be retried", charge_id)
+
+    return queue
+
+
+def charges_push_waiting(*, older_than_minutes: int = 10) -> int:
+    """Charges whose push never ran or ran into an outage past its retries, sent again."""
+    cutoff = timezone.now() - dt.timedelta(minutes=older_than_minutes)
+    waiting = MemberCharge.objects.filter(updated_at__lt=cutoff).filter(
+        Q(status=ChargeStatus.QUEUED)
+        | Q(
+            cancel_requested_at__isnull=False,
+            status__in=[ChargeStatus.PENDING, ChargeStatus.INVOICED],
+        )
+    )
+    count = 0
+    for charge_id in waiting.values_list("pk", flat=True)[:200]:
+        try:
+            charge_push(charge_id=charge_id)
+            count += 1
+        except ApplicationError as exc:
+            logger.warning("Charge %s not pushed: %s", charge_id, exc.message)
+    return count
 
 
 def format_money(minor: int, currency: str) -> str:

@@ -52,3 +52,26 @@ def retry_unprocessed_events() -> dict:
     """Per gym: stored events that did not process (a bug, an outage beyond the retries)
     are tried again, oldest first."""
     return services.webhook_events_replay(only_failed=True, older_than_minutes=10)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=len(RETRY_DELAYS))
+def push_charge(self, charge_id: int) -> str:
+    """Send one charge to Stripe, or take it back (schema from the task headers).
+    Idempotent; an outage is retried, and `push_waiting_charges` catches what is left."""
+    try:
+        return services.charge_push(charge_id=charge_id).status
+    except ApplicationError as exc:
+        if exc.status_code >= 500 and self.request.retries < self.max_retries:
+            raise self.retry(countdown=RETRY_DELAYS[self.request.retries]) from exc
+        logger.warning("Charge %s not pushed: %s", charge_id, exc.message)
+        return "error"
+    except OperationalError as exc:
+        if self.request.retries < self.max_retries:
+            raise self.retry(countdown=RETRY_DELAYS[self.request.retries]) from exc
+        raise
+
+
+@shared_task
+def push_waiting_charges() -> int:
+    """Per gym: charges left waiting by an outage (broker or Stripe) are sent again."""
+    return services.charges_push_waiting()

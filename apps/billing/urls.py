@@ -18,6 +18,7 @@ api_urls = [
     path("subscription/unfreeze/", api.UnfreezeView.as_view(), name="billing-unfreeze"),
     path("subscription/change-plan/", api.ChangePlanView.as_view(), name="billing-change-plan"),
     path("invoices/", api.MyInvoicesView.as_view(), name="billing-invoices"),
+    path("charges/", api.MyChargesView.as_view(), name="billing-charges"),
     path("failed-payments/", api.FailedPaymentsView.as_view(), name="billing-failed-payments"),
     path("reports/", api.ReportsView.as_view(), name="billing-reports"),
     path("members/<int:pk>/", api.MemberBillingView.as_view(), name="billing-member"),

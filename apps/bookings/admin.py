@@ -206,7 +206,16 @@ class BookingAdmin(ReadOnlyAdmin):
 
 @admin.register(Penalty)
 class PenaltyAdmin(ReadOnlyAdmin):
-    list_display = ["member", "kind", "reason", "amount", "created_at", "waived_at", "waived_by"]
+    list_display = [
+        "member",
+        "kind",
+        "reason",
+        "amount",
+        "charge__status",
+        "created_at",
+        "waived_at",
+        "waived_by",
+    ]
     list_filter = ["kind", "reason"]
     search_fields = ["member__first_name", "member__last_name"]
 

@@ -480,6 +480,15 @@ class Penalty(models.Model):
         verbose_name=_("waived by"),
     )
     waiver_reason = models.CharField(_("reason for waiving"), max_length=300, blank=True)
+    # A fee is billed through Stripe by billing (MemberCharge); waiving it cancels that.
+    charge = models.OneToOneField(
+        "billing.MemberCharge",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="penalty",
+        verbose_name=_("charge"),
+    )
 
     class Meta:
         verbose_name = _("penalty")

@@ -116,7 +116,7 @@ def session_roster(*, session: ClassSession) -> dict[str, list[Booking]]:
 
 def penalty_list(*, member=None, include_waived: bool = True) -> QuerySet[Penalty]:
     penalties = Penalty.objects.select_related(
-        "member", "waived_by", "booking__session__class_type"
+        "member", "waived_by", "booking__session__class_type", "charge"
     )
     if member is not None:
         penalties = penalties.filter(member=member)

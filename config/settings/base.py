@@ -217,6 +217,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60,
         "args": ["apps.billing.tasks.retry_unprocessed_events"],
     },
+    "billing-push-waiting-charges": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 15 * 60,
+        "args": ["apps.billing.tasks.push_waiting_charges"],
+    },
     "assessment-retest-reminders": {
         "task": "apps.tenants.tasks.fan_out",
         "schedule": 6 * 60 * 60,

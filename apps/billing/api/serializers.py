@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from apps.billing.models import Invoice, MembershipPlan, MemberSubscription
+from apps.billing.models import Invoice, MemberCharge, MembershipPlan, MemberSubscription
 from apps.billing.services import PLAN_FIELDS
 
 
@@ -133,3 +133,22 @@ class ReportSerializer(serializers.Serializer):
     failed_amount_minor = serializers.IntegerField()
     upcoming_renewals = _RenewalSerializer(many=True)
     collected_by_month = _MonthSerializer(many=True)
+
+
+class ChargeSerializer(serializers.ModelSerializer):
+    """A fee as the member sees it: what, how much, and where it is in billing."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = MemberCharge
+        fields = [
+            "id",
+            "description",
+            "amount_minor",
+            "currency",
+            "status",
+            "status_label",
+            "created_at",
+        ]
+        read_only_fields = fields

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from apps.billing.api.serializers import (
     ChangePlanSerializer,
+    ChargeSerializer,
     CheckoutSerializer,
     FailedPaymentSerializer,
     FreezeSerializer,
@@ -20,7 +21,13 @@ from apps.billing.api.serializers import (
     ReportSerializer,
     SubscriptionSerializer,
 )
-from apps.billing.selectors import billing_report, failed_payments, member_invoices, plan_list
+from apps.billing.selectors import (
+    billing_report,
+    failed_payments,
+    member_charges,
+    member_invoices,
+    plan_list,
+)
 from apps.billing.services import (
     checkout_start,
     credit_balance,
@@ -224,6 +231,17 @@ class MyInvoicesView(APIView):
         paginator = StandardPagination()
         page = paginator.paginate_queryset(member_invoices(member=_me(request)), request, self)
         return paginator.get_paginated_response(InvoiceSerializer(page, many=True).data)
+
+
+class MyChargesView(APIView):
+    """The member's fees (late cancellations, no-shows): each rides on the next membership
+    invoice, or comes as an invoice of its own (see /invoices/)."""
+
+    @extend_schema(responses=ChargeSerializer(many=True))
+    def get(self, request):
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(member_charges(member=_me(request)), request, self)
+        return paginator.get_paginated_response(ChargeSerializer(page, many=True).data)
 
 
 class FailedPaymentsView(APIView):

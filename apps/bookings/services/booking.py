@@ -14,8 +14,10 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from apps.billing.services import charge_cancel, charge_create
 from apps.bookings.cache import timetable_changed
 from apps.bookings.models import (
     PLACE_STATUSES,
@@ -210,7 +212,33 @@ def _apply_penalties(booking: Booking, reason: str, policy: BookingPolicy, now) 
         penalty.booking = booking
         penalty.reason = reason
         penalty.created_at = now
-    return Penalty.objects.bulk_create(penalties)
+    penalties = Penalty.objects.bulk_create(penalties)
+    session = booking.session
+    fees_charge(penalties, session.class_type.name, session.starts_at)
+    return penalties
+
+
+def fees_charge(penalties: list[Penalty], what: str, starts_at: datetime) -> None:
+    """Bill the fee penalties through the gym's Stripe account (billing sends them after
+    commit; see apps.billing.services.charge_create). `what`: the class or PT session."""
+    when = date_format(
+        timezone.localtime(starts_at, gym_zone(current_gym())), "SHORT_DATETIME_FORMAT"
+    )
+    for penalty in penalties:
+        if penalty.kind != PenaltyKind.FEE:
+            continue
+        label = (
+            _("Late cancellation fee: %(what)s, %(when)s")
+            if penalty.reason == PenaltyReason.LATE_CANCEL
+            else _("No-show fee: %(what)s, %(when)s")
+        )
+        penalty.charge = charge_create(
+            member=penalty.member,
+            amount_minor=penalty.amount,
+            description=label % {"what": what, "when": when},
+            source=f"penalty:{penalty.pk}",
+        )
+        penalty.save(update_fields=["charge"])
 
 
 def _promote_waitlisted(*, session: ClassSession, policy: BookingPolicy, gym, now) -> list[Booking]:
@@ -411,6 +439,8 @@ def penalty_waive(*, penalty: Penalty, by, reason: str, now: datetime | None = N
         penalty.save(update_fields=["waived_at", "waived_by", "waiver_reason"])
         if penalty.kind == PenaltyKind.CREDIT_FORFEIT and booking is not None:
             credit_give_back(booking, "penalty_waived")
+        if penalty.charge_id is not None:
+            charge_cancel(charge=penalty.charge, now=penalty.waived_at)
     logger.info("Penalty %s waived by %s: %s", penalty.pk, getattr(by, "pk", None), reason)
     return penalty
 

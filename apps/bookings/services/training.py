@@ -32,7 +32,7 @@ from apps.bookings.models import (
     TrainerTimeOff,
 )
 from apps.bookings.policy import BOOKABLE_MEMBER_STATUSES, blocked_until, gym_zone
-from apps.bookings.services.booking import current_gym
+from apps.bookings.services.booking import current_gym, fees_charge
 from apps.common.errors import ApplicationError
 from apps.common.notifications import notify
 from apps.members.models import Member
@@ -258,17 +258,19 @@ def _pt_penalties(booking: PTBooking, reason: str, policy: BookingPolicy, now) -
     fee = policy.late_cancel_fee if late else policy.no_show_fee
     kinds = [(PenaltyKind.STRIKE, 0)] if strike else []
     kinds += [(PenaltyKind.FEE, fee)] if fee else []
-    Penalty.objects.bulk_create(
+    penalties = Penalty.objects.bulk_create(
         Penalty(
             kind=kind,
             amount=amount,
-            member_id=booking.member_id,
+            member=booking.member,
             pt_booking=booking,
             reason=reason,
             created_at=now,
         )
         for kind, amount in kinds
     )
+    what = _("personal training with %(trainer)s") % {"trainer": booking.trainer}
+    fees_charge(penalties, what, booking.starts_at)
 
 
 def pt_mark_attendance(
