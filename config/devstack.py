@@ -183,6 +183,10 @@ def cmd_run(argv: list[str]) -> int:
             what="database migration (manage.py migrate_schemas)",
         )
         stack.call(manage("seed_demo"), what="demo data (manage.py seed_demo)")
+        stack.call(
+            manage("seed_demo_classes"),
+            what="demo timetable (manage.py seed_demo_classes)",
+        )
         # Children get their own sessions so that Ctrl-C reaches only this launcher,
         # which then stops them in order: servers first, Redis and PostgreSQL last.
         quiet_root = "ignore:You're running the worker with superuser privileges"
