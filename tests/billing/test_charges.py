@@ -29,7 +29,12 @@ from apps.bookings.models import (
     PTStatus,
     TrainerProfile,
 )
-from apps.bookings.services.booking import booking_cancel, booking_create, penalty_waive
+from apps.bookings.services.booking import (
+    booking_cancel,
+    booking_create,
+    booking_mark_attendance,
+    penalty_waive,
+)
 from apps.bookings.services.training import pt_mark_attendance
 from apps.common.errors import ApplicationError
 from tests.billing.conftest import KEYS
@@ -411,3 +416,26 @@ def test_members_see_their_own_fees_in_the_app(
     assert rows[0]["status_label"] == "On the next invoice"
     staff = api(billing_a, make_user(billing_a, Role.OWNER)).get("/api/v1/billing/charges/")
     assert staff.status_code == 404 and staff.json()["error"]["code"] == "no_member_profile"
+
+
+def test_correcting_a_no_show_to_attended_takes_the_fee_back(
+    billing_a, stripe_standin, fee_policy, subscriber, make_user, django_capture_on_commit_callbacks
+):
+    trainer = make_user(billing_a, Role.TRAINER)
+    with tenant_context(billing_a):
+        session = new_session(starts_in=timedelta(hours=3))
+        booking = booking_create(member=subscriber, session=session)
+        started = session.starts_at + timedelta(minutes=10)
+        with django_capture_on_commit_callbacks(execute=True):
+            booking_mark_attendance(booking=booking, attended=False, by=trainer, now=started)
+        penalty = Penalty.objects.get(booking=booking, kind=PenaltyKind.FEE)
+        item_id = penalty.charge.stripe_invoice_item_id
+        assert penalty.charge.status == "pending" and penalty.charge.amount_minor == 1200
+
+        with django_capture_on_commit_callbacks(execute=True):
+            booking_mark_attendance(booking=booking, attended=True, by=trainer, now=started)
+        penalty.refresh_from_db()
+        penalty.charge.refresh_from_db()
+        assert penalty.waiver_reason == "Attendance corrected."
+        assert penalty.charge.status == "cancelled"
+        assert item_id not in stripe_standin.account(KEY).objects

@@ -307,9 +307,7 @@ def booking_mark_attendance(
         if new == BookingStatus.NO_SHOW:
             _apply_penalties(booking, PenaltyReason.NO_SHOW, BookingPolicy.load(), now)
         elif previous == BookingStatus.NO_SHOW:
-            Penalty.objects.filter(
-                booking=booking, reason=PenaltyReason.NO_SHOW, waived_at__isnull=True
-            ).update(waived_at=now, waived_by=by, waiver_reason=str(_("Attendance corrected.")))
+            no_show_corrected(Penalty.objects.filter(booking=booking), by=by, now=now)
             credit_use_again(booking)  # they came: the class used its credit
     return booking
 
@@ -412,6 +410,22 @@ def member_standing(*, member: Member, now: datetime | None = None) -> dict:
         "strikes_to_block": policy.strikes_to_block,
         "blocked_until": blocked_until(member=member, policy=policy, now=now),
     }
+
+
+def no_show_corrected(penalties, *, by, now: datetime) -> None:
+    """A no-show corrected to attended (class or PT): its open no-show penalties are waived
+    as such, and their fees taken back."""
+    corrected = list(
+        penalties.filter(reason=PenaltyReason.NO_SHOW, waived_at__isnull=True).select_related(
+            "charge"
+        )
+    )
+    Penalty.objects.filter(pk__in=[p.pk for p in corrected]).update(
+        waived_at=now, waived_by=by, waiver_reason=str(_("Attendance corrected."))
+    )
+    for penalty in corrected:
+        if penalty.charge is not None:
+            charge_cancel(charge=penalty.charge, now=now)
 
 
 def penalty_waive(*, penalty: Penalty, by, reason: str, now: datetime | None = None) -> Penalty:

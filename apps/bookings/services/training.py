@@ -32,7 +32,7 @@ from apps.bookings.models import (
     TrainerTimeOff,
 )
 from apps.bookings.policy import BOOKABLE_MEMBER_STATUSES, blocked_until, gym_zone
-from apps.bookings.services.booking import current_gym, fees_charge
+from apps.bookings.services.booking import current_gym, fees_charge, no_show_corrected
 from apps.common.errors import ApplicationError
 from apps.common.notifications import notify
 from apps.members.models import Member
@@ -302,9 +302,7 @@ def pt_mark_attendance(
         if new == PTStatus.NO_SHOW:
             _pt_penalties(booking, PenaltyReason.NO_SHOW, BookingPolicy.load(), now)
         elif previous == PTStatus.NO_SHOW:
-            Penalty.objects.filter(
-                pt_booking=booking, reason=PenaltyReason.NO_SHOW, waived_at__isnull=True
-            ).update(waived_at=now, waived_by=by, waiver_reason=str(_("Attendance corrected.")))
+            no_show_corrected(Penalty.objects.filter(pt_booking=booking), by=by, now=now)
     return booking
 
 
