@@ -677,14 +677,13 @@ class StripeStandin:
         ]
         if params.get("customer") and not acct.objects.get(params["customer"]):
             raise StripeError(404, f"No such customer: '{params['customer']}'", param="customer")
-        found.sort(key=lambda o: o["created"], reverse=True)
+        return self._page(found, params, "created", "/v1/invoices")
+
+    def _page(self, found: list[dict], params: dict, newest: str, url: str) -> dict:
+        """A list object: newest first by `newest`, `limit` (default 10) long."""
+        found.sort(key=lambda o: o[newest], reverse=True)
         limit = _int(params, "limit", minimum=1) or 10
-        return {
-            "object": "list",
-            "data": found[:limit],
-            "has_more": len(found) > limit,
-            "url": "/v1/invoices",
-        }
+        return {"object": "list", "data": found[:limit], "has_more": len(found) > limit, "url": url}
 
     def invoice_retrieve(self, acct, params, obj_id):
         return self._get(acct, obj_id, "invoice")
@@ -747,14 +746,7 @@ class StripeStandin:
             and (not params.get("invoice") or o["invoice"] == params["invoice"])
             and (not _bool(params.get("pending", "false")) or o["invoice"] is None)
         ]
-        found.sort(key=lambda o: o["date"], reverse=True)
-        limit = _int(params, "limit", minimum=1) or 10
-        return {
-            "object": "list",
-            "data": found[:limit],
-            "has_more": len(found) > limit,
-            "url": "/v1/invoiceitems",
-        }
+        return self._page(found, params, "date", "/v1/invoiceitems")
 
     def invoiceitem_retrieve(self, acct, params, obj_id):
         return self._get(acct, obj_id, "invoiceitem")

@@ -271,18 +271,21 @@ def test_stripe_down_keeps_the_charge_and_the_periodic_job_sends_it(
         assert charge.status == "invoiced" and charge.stripe_invoice_item_id
 
 
+def _pushed_but_not_committed(member, capture):
+    """A charge whose push reached Stripe, then the worker died before its commit."""
+    with capture(execute=False):  # its own task does not run
+        charge = charge_create(member=member, amount_minor=300, description="Locker", source="t:1")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        charge_push(charge_id=charge.pk)
+        raise RuntimeError("the worker died before commit")
+    return charge, MemberSubscription.objects.get(member=member).stripe_data["customer"]
+
+
 def test_a_push_that_reached_stripe_but_did_not_commit_is_not_billed_twice(
     billing_a, stripe_standin, fee_policy, subscriber, django_capture_on_commit_callbacks
 ):
     with tenant_context(billing_a):
-        with django_capture_on_commit_callbacks(execute=False):
-            charge = charge_create(
-                member=subscriber, amount_minor=300, description="Locker", source="test:lock"
-            )
-        customer = MemberSubscription.objects.get(member=subscriber).stripe_data["customer"]
-        with pytest.raises(RuntimeError), transaction.atomic():
-            charge_push(charge_id=charge.pk)
-            raise RuntimeError("the worker died before commit")
+        charge, customer = _pushed_but_not_committed(subscriber, django_capture_on_commit_callbacks)
         charge.refresh_from_db()
         assert charge.status == "queued" and not charge.stripe_invoice_item_id
         assert len(_items(stripe_standin, customer)) == 1  # Stripe has it
@@ -299,14 +302,7 @@ def test_cancelling_finds_an_item_the_row_never_recorded(
     billing_a, stripe_standin, fee_policy, subscriber, django_capture_on_commit_callbacks
 ):
     with tenant_context(billing_a):
-        with django_capture_on_commit_callbacks(execute=False):
-            charge = charge_create(
-                member=subscriber, amount_minor=300, description="Locker", source="test:lost"
-            )
-        customer = MemberSubscription.objects.get(member=subscriber).stripe_data["customer"]
-        with pytest.raises(RuntimeError), transaction.atomic():
-            charge_push(charge_id=charge.pk)
-            raise RuntimeError("the worker died before commit")
+        charge, customer = _pushed_but_not_committed(subscriber, django_capture_on_commit_callbacks)
         with django_capture_on_commit_callbacks(execute=True):
             charge_cancel(charge=charge)
         charge.refresh_from_db()
