@@ -1021,7 +1021,23 @@ def charge_create(*, member: Member, amount_minor: int, description: str, source
     )
     if created and connected:
         transaction.on_commit(_queue_charge(charge.pk, connection.schema_name))
+    elif created:
+        _charge_notify(charge, where="desk")
     return charge
+
+
+def _charge_notify(charge: MemberCharge, *, where: str, pay_url: str = "") -> None:
+    """Tell the member once, when the charge is placed: `where` it will be collected."""
+    notify(
+        charge.member,
+        "billing_charge_added",
+        {
+            "charge": charge,
+            "amount": format_money(charge.amount_minor, charge.currency),
+            "where": where,
+            "pay_url": pay_url,
+        },
+    )
 
 
 def charge_cancel(*, charge: MemberCharge, now: dt.datetime | None = None) -> MemberCharge:
@@ -1128,12 +1144,14 @@ def _charge_send(charge: MemberCharge, client, key: str) -> None:
     charge.error = ""
     if invoice is None:
         charge.status = ChargeStatus.PENDING  # on the member's next subscription invoice
+        _charge_notify(charge, where="next_invoice")
         return
-    client.v1.invoices.finalize_invoice(
+    invoice = client.v1.invoices.finalize_invoice(
         invoice.id, {"auto_advance": True}, {"idempotency_key": f"{key}-finalize"}
     )
     charge.stripe_invoice_id = invoice.id
     charge.status = ChargeStatus.INVOICED
+    _charge_notify(charge, where="invoice", pay_url=invoice.hosted_invoice_url or "")
 
 
 def _charge_item(charge: MemberCharge, client):

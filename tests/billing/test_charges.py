@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.admin.sites import site
+from django.core import mail
 from django.db import transaction
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
@@ -101,11 +102,17 @@ def test_a_late_cancel_fee_rides_on_the_next_membership_invoice(
     deliver_all,
     django_capture_on_commit_callbacks,
 ):
+    mail.outbox.clear()
     with tenant_context(billing_a):
-        penalty = _late_cancel(subscriber, django_capture_on_commit_callbacks)
+        with translation.override("de"):  # the member's app language: not the invoice's
+            penalty = _late_cancel(subscriber, django_capture_on_commit_callbacks)
         charge = penalty.charge
         assert (charge.status, charge.amount_minor, charge.currency) == ("pending", 700, "eur")
         assert charge.description.startswith("Late cancellation fee: Class ")
+        # The member is told once, with the amount and when it is collected.
+        assert [m.to for m in mail.outbox] == [[subscriber.email]]
+        assert "7.00 EUR" in mail.outbox[0].subject
+        assert "collected with your next membership payment" in mail.outbox[0].body
         item = stripe_standin.get(KEY, charge.stripe_invoice_item_id)
         assert (item["amount"], item["currency"], item["invoice"]) == (700, "eur", None)
         assert item["metadata"]["charge_id"] == str(charge.pk)
@@ -182,6 +189,7 @@ def test_a_member_without_a_subscription_gets_an_invoice_of_its_own(
         invoice = stripe_standin.get(KEY, charge.stripe_invoice_id)
         assert invoice["status"] == "open" and invoice["collection_method"] == "send_invoice"
         assert invoice["amount_due"] == 700 and invoice["hosted_invoice_url"]
+        assert invoice["hosted_invoice_url"] in mail.outbox[-1].body
         assert [line["amount"] for line in invoice["lines"]["data"]] == [700]
 
         # Waived while open: a credit note brings the amount due to nothing.
@@ -221,14 +229,18 @@ def test_a_no_show_of_a_pt_session_is_charged_too(
         assert "No-show fee: personal training with Marta" in penalty.charge.description
 
 
-def test_without_stripe_the_fee_is_recorded_for_the_desk(gym_a, make_user, policy_fee_a):
+def test_without_stripe_the_fee_is_recorded_for_the_desk(
+    gym_a, make_user, policy_fee_a, django_capture_on_commit_callbacks
+):
     owner = make_user(gym_a, Role.OWNER)
     with tenant_context(gym_a):
         session = new_session(starts_in=timedelta(hours=1))
         booking = booking_create(member=new_member(), session=session)
-        booking_cancel(booking=booking)
+        with django_capture_on_commit_callbacks(execute=True):
+            booking_cancel(booking=booking)
         penalty = Penalty.objects.get(booking=booking, kind=PenaltyKind.FEE)
         assert penalty.charge.status == "not_billed"
+        assert "at the front desk" in mail.outbox[-1].body
         penalty_waive(penalty=penalty, by=owner, reason="Desk waived it")
         penalty.charge.refresh_from_db()
         assert penalty.charge.status == "not_billed"  # nothing was billed to take back

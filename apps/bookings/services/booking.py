@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -214,28 +215,35 @@ def _apply_penalties(booking: Booking, reason: str, policy: BookingPolicy, now) 
         penalty.created_at = now
     penalties = Penalty.objects.bulk_create(penalties)
     session = booking.session
-    fees_charge(penalties, session.class_type.name, session.starts_at)
+    fees_charge(penalties, session.starts_at, class_name=session.class_type.name)
     return penalties
 
 
-def fees_charge(penalties: list[Penalty], what: str, starts_at: datetime) -> None:
+def fees_charge(
+    penalties: list[Penalty], starts_at: datetime, *, class_name: str = "", trainer: str = ""
+) -> None:
     """Bill the fee penalties through the gym's Stripe account (billing sends them after
-    commit; see apps.billing.services.charge_create). `what`: the class or PT session."""
-    when = date_format(
-        timezone.localtime(starts_at, gym_zone(current_gym())), "SHORT_DATETIME_FORMAT"
-    )
+    commit; see apps.billing.services.charge_create), for a class or a PT session."""
+    gym = current_gym()
     for penalty in penalties:
         if penalty.kind != PenaltyKind.FEE:
             continue
-        label = (
-            _("Late cancellation fee: %(what)s, %(when)s")
-            if penalty.reason == PenaltyReason.LATE_CANCEL
-            else _("No-show fee: %(what)s, %(when)s")
-        )
+        # In the gym's language (as its emails): the line appears on Stripe's invoice.
+        with translation.override(gym.default_language or settings.LANGUAGE_CODE):
+            when = date_format(
+                timezone.localtime(starts_at, gym_zone(gym)), "SHORT_DATETIME_FORMAT"
+            )
+            what = class_name or _("personal training with %(trainer)s") % {"trainer": trainer}
+            label = (
+                _("Late cancellation fee: %(what)s, %(when)s")
+                if penalty.reason == PenaltyReason.LATE_CANCEL
+                else _("No-show fee: %(what)s, %(when)s")
+            )
+            description = label % {"what": what, "when": when}
         penalty.charge = charge_create(
             member=penalty.member,
             amount_minor=penalty.amount,
-            description=label % {"what": what, "when": when},
+            description=description,
             source=f"penalty:{penalty.pk}",
         )
         penalty.save(update_fields=["charge"])

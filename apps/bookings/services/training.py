@@ -269,8 +269,7 @@ def _pt_penalties(booking: PTBooking, reason: str, policy: BookingPolicy, now) -
         )
         for kind, amount in kinds
     )
-    what = _("personal training with %(trainer)s") % {"trainer": booking.trainer}
-    fees_charge(penalties, what, booking.starts_at)
+    fees_charge(penalties, booking.starts_at, trainer=booking.trainer.display_name)
 
 
 def pt_mark_attendance(
