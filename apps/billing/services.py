@@ -1045,11 +1045,13 @@ def charge_cancel(*, charge: MemberCharge, now: dt.datetime | None = None) -> Me
     `charge_push` deletes its invoice item, or credits the invoice it is on."""
     with transaction.atomic():
         charge = MemberCharge.objects.select_for_update().get(pk=charge.pk)
-        if charge.status in CHARGE_DONE or charge.cancel_requested_at is not None:
+        taken_back = (ChargeStatus.CANCELLED, ChargeStatus.CREDITED)
+        if charge.status in taken_back or charge.cancel_requested_at is not None:
             return charge
         charge.cancel_requested_at = now or timezone.now()
-        if charge.status == ChargeStatus.FAILED and not charge.stripe_invoice_item_id:
-            charge.status = ChargeStatus.CANCELLED  # Stripe refused it: nothing to undo
+        never_sent = (ChargeStatus.FAILED, ChargeStatus.NOT_BILLED)
+        if charge.status in never_sent and not charge.stripe_invoice_item_id:
+            charge.status = ChargeStatus.CANCELLED  # nothing at Stripe to undo
         charge.save(update_fields=["cancel_requested_at", "status", "updated_at"])
         if charge.status != ChargeStatus.CANCELLED:
             transaction.on_commit(_queue_charge(charge.pk, connection.schema_name))

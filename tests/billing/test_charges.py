@@ -230,7 +230,7 @@ def test_a_no_show_of_a_pt_session_is_charged_too(
 
 
 def test_without_stripe_the_fee_is_recorded_for_the_desk(
-    gym_a, make_user, policy_fee_a, django_capture_on_commit_callbacks
+    gym_a, make_user, policy_fee_a, api, django_capture_on_commit_callbacks
 ):
     owner = make_user(gym_a, Role.OWNER)
     with tenant_context(gym_a):
@@ -241,9 +241,13 @@ def test_without_stripe_the_fee_is_recorded_for_the_desk(
         penalty = Penalty.objects.get(booking=booking, kind=PenaltyKind.FEE)
         assert penalty.charge.status == "not_billed"
         assert "at the front desk" in mail.outbox[-1].body
+    # The desk sees what to collect on the member's billing.
+    seen = api(gym_a, owner).get(f"/api/v1/billing/members/{booking.member_id}/").json()
+    assert [(c["amount_minor"], c["status"]) for c in seen["charges"]] == [(700, "not_billed")]
+    with tenant_context(gym_a):
         penalty_waive(penalty=penalty, by=owner, reason="Desk waived it")
         penalty.charge.refresh_from_db()
-        assert penalty.charge.status == "not_billed"  # nothing was billed to take back
+        assert penalty.charge.status == "cancelled"  # the desk no longer collects it
 
 
 @pytest.fixture

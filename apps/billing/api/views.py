@@ -60,6 +60,7 @@ MemberBillingSerializer = inline_serializer(
         "status": serializers.CharField(),
         "payment_overdue": serializers.BooleanField(),
         "invoices": InvoiceSerializer(many=True),
+        "charges": ChargeSerializer(many=True),
     },
 )
 MySubscriptionSerializer = inline_serializer(
@@ -273,7 +274,8 @@ class ReportsView(APIView):
 
 
 class MemberBillingView(APIView):
-    """Staff: one member's subscription, class credits and invoices (front desk questions)."""
+    """Staff: one member's subscription, class credits, invoices and charges (fees): the
+    front desk's questions, and what to collect when the gym bills without Stripe."""
 
     permission_classes = [IsGymStaff]
 
@@ -292,6 +294,7 @@ class MemberBillingView(APIView):
                 "status": member.status,
                 "payment_overdue": member.payment_overdue,
                 "invoices": InvoiceSerializer(member_invoices(member=member)[:20], many=True).data,
+                "charges": ChargeSerializer(member_charges(member=member)[:20], many=True).data,
             }
         )
 
