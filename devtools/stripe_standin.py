@@ -121,6 +121,7 @@ class Account:
         self.events: list[dict] = []
         self.failing_customers: set[str] = set()
         self.idempotent: dict[str, tuple] = {}
+        self.customer_items: dict[str, list[str]] = {}  # every invoice item, by customer
 
 
 class StripeStandin:
@@ -730,6 +731,7 @@ class StripeStandin:
                 "quantity": 1,
             },
         )
+        acct.customer_items.setdefault(customer["id"], []).append(item["id"])
         if invoice is not None:
             line = self._item_line(item)
             invoice["lines"]["data"].append(line)
@@ -792,13 +794,11 @@ class StripeStandin:
         }
 
     def _take_pending(self, acct, customer: str, currency: str) -> list[dict]:
+        items = [acct.objects.get(i) for i in acct.customer_items.get(customer, [])]
         return [
             self._item_line(o)
-            for o in list(acct.objects.values())
-            if o["object"] == "invoiceitem"
-            and o["customer"] == customer
-            and o["invoice"] is None
-            and o["currency"] == currency
+            for o in items
+            if o is not None and o["invoice"] is None and o["currency"] == currency
         ]
 
     def _attach(self, acct, line, invoice_id: str) -> None:
