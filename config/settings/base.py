@@ -257,6 +257,8 @@ ACCOUNT_RATE_LIMITS = {
     "gym_signup": env("GYM_SIGNUP_RATE", default="5/h/ip"),
 }
 HEADLESS_CLIENTS = ("app",)
+# One session read per app request instead of two (apps/common/api/authentication.py).
+HEADLESS_TOKEN_STRATEGY = "apps.common.api.authentication.SessionTokenStrategy"
 HEADLESS_ONLY = False
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 
@@ -271,9 +273,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.common.api.pagination.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.common.api.errors.exception_handler",
+    # DRF's sliding windows, kept in Redis by one atomic script (apps/common/api/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "apps.common.api.throttling.AnonRateThrottle",
+        "apps.common.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/min"),
