@@ -102,3 +102,31 @@ def test_an_empty_range_is_an_empty_array(gym_a):
             )
             == []
         )
+
+
+def test_the_prepared_timetable_query_reads_each_gyms_tables_on_one_connection(gym_a, gym_b):
+    """The query is prepared once per connection; PostgreSQL parses it again when the
+    search_path changes, so a worker serving several gyms never mixes their classes."""
+    with tenant_context(gym_a):
+        in_a = {new_session().class_type.name}
+    with tenant_context(gym_b):
+        in_b = {
+            new_session().class_type.name,
+            new_session(starts_in=timedelta(days=2)).class_type.name,
+        }
+    today = timezone.now().date()
+    for _ in range(3):
+        for gym, expected in ((gym_a, in_a), (gym_b, in_b)):
+            with tenant_context(gym):
+                start, end = local_range(gym, today, today + timedelta(days=6))
+                args = {"start": start, "end": end, "class_type_id": None, "instructor_id": None}
+                rows = json.loads(_timetable_query(user_id=None, **args))
+                assert {row["class_type"]["name"] for row in rows} == expected
+                per_row = _timetable_query(user_id=None, per_row=True, **args)
+                assert {json.loads(row)["class_type"]["name"] for row in per_row} == expected
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%bookings_classsession s%"],
+        )
+        assert cursor.fetchone()[0] >= 1  # really prepared, not only bound by the server
