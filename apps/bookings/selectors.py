@@ -356,7 +356,7 @@ def timetable_json(
             local_rows.set(key, cached, left)
     mine = {}
     if user_id is not None:
-        with connection.cursor() as cursor:
+        with _prepared_cursor() as cursor:  # prepared too (see _PreparedCursor)
             cursor.execute(MY_BOOKINGS_SQL, {"user": user_id, "start": start, "end": end})
             mine = {
                 session_id: {"id": booking_id, "status": status}
