@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import re
 import time
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 
 from apps.bookings.cache import (
@@ -125,39 +127,57 @@ def penalty_list(*, member=None, include_waived: bool = True) -> QuerySet[Penalt
     return penalties
 
 
+# The JSON is written by the database, spelled exactly as json_build_object/json_agg spell
+# it (`"key" : value`, items joined by ", "; CachedRows relies on that spelling). Measured
+# (200-class week, PostgreSQL 16): json_build_object per row cost ~16 us of the backend's
+# CPU per row (it looks up every argument's type category on every call), ~3.3 of the
+# query's ~4.5 ms. So the class type, trainer and room objects are built once per row of
+# their (small) tables, and each session's object is one format() of plain values:
+# ~2.5 ms for the whole query, byte for byte the same text.
+# Text values need JSON escaping (to_json); the statuses are spelled out for the values
+# the model allows (the booking's status is one of the two the query filters on).
 # Times as DRF writes them for UTC: ISO 8601, microseconds only when there are any, a Z.
 # (%% is a literal percent sign: the query takes named parameters.)
-_ROW = """
-json_build_object(
-    'id', s.id,
-    'class_type', json_build_object(
-        'id', ct.id, 'name', ct.name, 'level', ct.level,
-        'required_tier', ct.required_tier, 'duration_minutes', ct.duration_minutes),
-    'instructor', CASE WHEN t.id IS NULL THEN NULL
-        ELSE json_build_object('id', t.id, 'display_name', t.display_name) END,
-    'room', CASE WHEN r.id IS NULL THEN NULL
-        ELSE json_build_object('id', r.id, 'name', r.name) END,
-    'starts_at', to_char((s.starts_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS')
-        || CASE WHEN date_part('microseconds', s.starts_at)::bigint %% 1000000 = 0 THEN ''
-           ELSE to_char((s.starts_at AT TIME ZONE 'UTC'), '.US') END || 'Z',
-    'ends_at', to_char((s.ends_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS')
-        || CASE WHEN date_part('microseconds', s.ends_at)::bigint %% 1000000 = 0 THEN ''
-           ELSE to_char((s.ends_at AT TIME ZONE 'UTC'), '.US') END || 'Z',
-    'capacity', s.capacity,
-    'booked_count', s.booked_count,
-    'spots_left', GREATEST(s.capacity - s.booked_count, 0),
-    'waitlist_count', s.waitlist_count,
-    'status', s.status,
-    'cancelled_reason', s.cancelled_reason,
-    'my_booking', CASE WHEN mine.id IS NULL THEN NULL
-        ELSE json_build_object('id', mine.id, 'status', mine.status) END
+_TIME = """to_char(({c} AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS')
+        || CASE WHEN date_part('microseconds', {c})::bigint %% 1000000 = 0 THEN ''
+           ELSE to_char(({c} AT TIME ZONE 'UTC'), '.US') END"""
+_ROW = (
+    """format('{"id" : %%s, "class_type" : %%s, "instructor" : %%s, "room" : %%s, \
+"starts_at" : "%%sZ", "ends_at" : "%%sZ", "capacity" : %%s, "booked_count" : %%s, \
+"spots_left" : %%s, "waitlist_count" : %%s, "status" : %%s, "cancelled_reason" : %%s, \
+"my_booking" : %%s}',
+    s.id, ct.j, COALESCE(t.j, 'null'), COALESCE(r.j, 'null'),
+    """
+    + _TIME.format(c="s.starts_at")
+    + """,
+    """
+    + _TIME.format(c="s.ends_at")
+    + """,
+    s.capacity, s.booked_count, GREATEST(s.capacity - s.booked_count, 0), s.waitlist_count,
+    CASE s.status WHEN 'scheduled' THEN '"scheduled"' WHEN 'cancelled' THEN '"cancelled"'
+        ELSE COALESCE(to_json(s.status)::text, 'null') END,
+    CASE WHEN s.cancelled_reason = '' THEN '""'
+        ELSE COALESCE(to_json(s.cancelled_reason)::text, 'null') END,
+    CASE WHEN mine.id IS NULL THEN 'null'
+        ELSE '{"id" : ' || mine.id || ', "status" : "' || mine.status || '"}' END)"""
+)
+_WITH = """
+WITH ct AS MATERIALIZED (
+    SELECT id, json_build_object('id', id, 'name', name, 'level', level,
+        'required_tier', required_tier, 'duration_minutes', duration_minutes)::text AS j
+    FROM bookings_classtype
+), t AS MATERIALIZED (
+    SELECT id, json_build_object('id', id, 'display_name', display_name)::text AS j
+    FROM bookings_trainerprofile
+), r AS MATERIALIZED (
+    SELECT id, json_build_object('id', id, 'name', name)::text AS j FROM bookings_room
 )
 """
 _FROM = """
 FROM bookings_classsession s
-JOIN bookings_classtype ct ON ct.id = s.class_type_id
-LEFT JOIN bookings_trainerprofile t ON t.id = s.instructor_id
-LEFT JOIN bookings_room r ON r.id = s.room_id
+JOIN ct ON ct.id = s.class_type_id
+LEFT JOIN t ON t.id = s.instructor_id
+LEFT JOIN r ON r.id = s.room_id
 LEFT JOIN LATERAL (
     SELECT b.id, b.status FROM bookings_booking b
     WHERE b.session_id = s.id AND b.member_id = (
@@ -171,11 +191,15 @@ WHERE s.starts_at >= %(start)s AND s.starts_at < %(end)s
 """
 # The whole range as one JSON array (no cache)...
 TIMETABLE_SQL = (
-    "SELECT COALESCE(json_agg(" + _ROW + " ORDER BY s.starts_at, s.id), '[]'::json)::text" + _FROM
+    _WITH
+    + "SELECT COALESCE('[' || string_agg("
+    + _ROW
+    + ", ', ' ORDER BY s.starts_at, s.id) || ']', '[]')"
+    + _FROM
 )
 # ...or one JSON text per row, for the cache: a member's booking is then spliced into
 # the few rows that need it without parsing the others.
-TIMETABLE_ROWS_SQL = "SELECT (" + _ROW + ")::text" + _FROM + " ORDER BY s.starts_at, s.id"
+TIMETABLE_ROWS_SQL = _WITH + "SELECT " + _ROW + _FROM + " ORDER BY s.starts_at, s.id"
 
 
 def _timetable_query(*, start, end, user_id, class_type_id, instructor_id, per_row: bool = False):
@@ -186,12 +210,41 @@ def _timetable_query(*, start, end, user_id, class_type_id, instructor_id, per_r
         "type": class_type_id,
         "instructor": instructor_id,
     }
-    with connection.cursor() as cursor:
+    with _prepared_cursor() as cursor:
         if per_row:
             cursor.execute(TIMETABLE_ROWS_SQL, params)
             return [row for (row,) in cursor.fetchall()]
         cursor.execute(TIMETABLE_SQL, params)
         return cursor.fetchone()[0]
+
+
+class _PreparedCursor(ServerBindingCursor):
+    """Parameters bound by the server, and every statement prepared once per connection
+    (psycopg keeps the names): planning the timetable query cost ~0.6-0.9 ms of the
+    backend's CPU per request, a third of the query. The connection must allow preparing
+    (DATABASES OPTIONS prepare_threshold, config/settings/base.py); Django's own cursors
+    bind on the client and are never prepared. A prepared statement is parsed again by
+    PostgreSQL whenever search_path changes, so one connection serving several gyms
+    reads each gym's tables (tests/bookings/test_timetable_json.py)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+@contextmanager
+def _prepared_cursor():
+    with connection.cursor():  # connects, and django-tenants sets the gym's search_path
+        pass
+    raw = _PreparedCursor(connection.connection)
+    # Django's wrapper: its error translation, and the query in connection.queries.
+    if connection.queries_logged:
+        cursor = connection.make_debug_cursor(raw)
+    else:
+        cursor = connection.make_cursor(raw)
+    try:
+        yield cursor
+    finally:
+        raw.close()
 
 
 # The member's own live bookings in the range (for the cached rows), found by their user:
@@ -303,7 +356,7 @@ def timetable_json(
             local_rows.set(key, cached, left)
     mine = {}
     if user_id is not None:
-        with connection.cursor() as cursor:
+        with _prepared_cursor() as cursor:  # prepared too (see _PreparedCursor)
             cursor.execute(MY_BOOKINGS_SQL, {"user": user_id, "start": start, "end": end})
             mine = {
                 session_id: {"id": booking_id, "status": status}

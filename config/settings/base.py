@@ -118,6 +118,10 @@ DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Lets the timetable query be prepared once per connection (its own server-binding cursor
+# asks for it: apps/bookings/selectors.py). Django's cursors bind on the client and are
+# never prepared. Needs direct connections (no PgBouncer in transaction mode: docker/README).
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker -------------------------------------
@@ -262,6 +266,8 @@ ACCOUNT_RATE_LIMITS = {
     "gym_signup": env("GYM_SIGNUP_RATE", default="5/h/ip"),
 }
 HEADLESS_CLIENTS = ("app",)
+# One session read per app request instead of two (apps/common/api/authentication.py).
+HEADLESS_TOKEN_STRATEGY = "apps.common.api.authentication.SessionTokenStrategy"
 HEADLESS_ONLY = False
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 
@@ -276,9 +282,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.common.api.pagination.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.common.api.errors.exception_handler",
+    # DRF's sliding windows, kept in Redis by one atomic script (apps/common/api/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "apps.common.api.throttling.AnonRateThrottle",
+        "apps.common.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/min"),

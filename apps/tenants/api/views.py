@@ -3,8 +3,8 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import AnonRateThrottle
 
+from apps.common.api.throttling import AnonRateThrottle
 from apps.tenants.models import Gym
 from apps.tenants.selectors import gym_directory, gym_primary_domain
 
