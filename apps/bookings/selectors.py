@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 
 from apps.bookings.cache import (
@@ -231,6 +232,15 @@ class _PreparedCursor(ServerBindingCursor):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
+class _PreparedDebugCursor(CursorDebugWrapper):
+    """Django's debug wrapper (tests, DEBUG) logs the SQL psycopg last sent as text, and
+    psycopg keeps none for a prepared statement: log it with its parameters composed."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return CursorWrapper.execute(self, sql, params)  # not the parent's logging
+
+
 @contextmanager
 def _prepared_cursor():
     with connection.cursor():  # connects, and django-tenants sets the gym's search_path
@@ -238,7 +248,7 @@ def _prepared_cursor():
     raw = _PreparedCursor(connection.connection)
     # Django's wrapper: its error translation, and the query in connection.queries.
     if connection.queries_logged:
-        cursor = connection.make_debug_cursor(raw)
+        cursor = _PreparedDebugCursor(raw, connection)
     else:
         cursor = connection.make_cursor(raw)
     try:

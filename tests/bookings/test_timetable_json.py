@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -124,6 +125,12 @@ def test_the_prepared_timetable_query_reads_each_gyms_tables_on_one_connection(g
                 assert {row["class_type"]["name"] for row in rows} == expected
                 per_row = _timetable_query(user_id=None, per_row=True, **args)
                 assert {json.loads(row)["class_type"]["name"] for row in per_row} == expected
+    # Logged like any query (DEBUG, tests' query counts), with its parameters.
+    with tenant_context(gym_a), CaptureQueriesContext(connection) as captured:
+        _timetable_query(user_id=None, **args)
+    logged = [q["sql"] for q in captured.captured_queries if "search_path" not in q["sql"]]
+    assert len(logged) == 1
+    assert "FROM bookings_classsession s" in logged[0] and str(start.date()) in logged[0]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
