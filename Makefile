@@ -60,6 +60,7 @@ bench: $(STAMP)
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/provision.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/api.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/bookings.py
+	@$(PY) -m config.devstack exec -- $(PY) benchmarks/request_cpu.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/kiosk.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/pose.py
 	@$(PY) -m config.devstack exec -- $(PY) benchmarks/webhooks.py
