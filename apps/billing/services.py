@@ -1117,9 +1117,14 @@ def _charge_send(charge: MemberCharge, client, key: str) -> None:
         "member_id": str(charge.member_id),
     }
     invoice = None
-    if member_live_subscription(charge.member) is None:
-        # Nothing would pick a pending item up: an invoice of its own, emailed by Stripe
-        # and paid online. Drafted first so the item lands on it and nowhere else.
+    sub = member_live_subscription(charge.member)
+    # A freeze (now or booked) voids the invoices in it, and pending items on a voided
+    # invoice are never collected: then, as with no subscription, nothing would pick a
+    # pending item up.
+    frozen = sub is not None and sub.frozen_until and sub.frozen_until >= timezone.localdate()
+    if sub is None or frozen:
+        # An invoice of its own, emailed by Stripe and paid online. Drafted first so the
+        # item lands on it and nowhere else.
         invoice = client.v1.invoices.create(
             {
                 "customer": customer,

@@ -20,6 +20,7 @@ from apps.billing.services import (
     charge_create,
     charge_push,
     charges_push_waiting,
+    subscription_freeze,
 )
 from apps.bookings.models import (
     BookingPolicy,
@@ -451,3 +452,18 @@ def test_correcting_a_no_show_to_attended_takes_the_fee_back(
         assert penalty.waiver_reason == "Attendance corrected."
         assert penalty.charge.status == "cancelled"
         assert item_id not in stripe_standin.account(KEY).objects
+
+
+def test_a_frozen_member_gets_the_fee_on_an_invoice_of_its_own(
+    billing_a, stripe_standin, fee_policy, subscriber, django_capture_on_commit_callbacks
+):
+    # Invoices in a freeze are voided, with any pending item on them: not collected.
+    with tenant_context(billing_a):
+        # Booked from tomorrow (today they may still book and cancel).
+        tomorrow = timezone.localdate() + timedelta(days=1)
+        subscription_freeze(member=subscriber, start=tomorrow, days=14)
+        penalty = _late_cancel(subscriber, django_capture_on_commit_callbacks)
+        charge = penalty.charge
+        assert charge.status == "invoiced"
+        invoice = stripe_standin.get(KEY, charge.stripe_invoice_id)
+        assert invoice["collection_method"] == "send_invoice" and invoice["amount_due"] == 700
