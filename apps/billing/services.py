@@ -725,18 +725,22 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
     return stored, created
 
 
-def _queue_processing(event_id: str, schema: str):
+def _queue(task, obj_id, schema: str, retried_by: str):
+    """An on-commit callback queueing `task(obj_id)` in the gym's schema. With the broker
+    down the row is stored anyway, and the periodic job `retried_by` takes it later."""
+
     def queue() -> None:
         try:
-            billing_tasks.process_webhook_event.apply_async(
-                args=[event_id], headers={"_schema_name": schema}
-            )
+            task.apply_async(args=[obj_id], headers={"_schema_name": schema})
         except (KombuOperationalError, ConnectionError):
-            # The broker is down: the event is stored, Stripe got its 2xx, and the
-            # periodic `retry_unprocessed_events` takes it after 10 minutes.
-            logger.warning("Could not queue Stripe event %s; it will be retried", event_id)
+            logger.warning("Could not queue %s(%s); %s retries it", task.name, obj_id, retried_by)
 
     return queue
+
+
+def _queue_processing(event_id: str, schema: str):
+    # Stripe got its 2xx either way; `retry_unprocessed_events` runs after 10 minutes.
+    return _queue(billing_tasks.process_webhook_event, event_id, schema, "retry_unprocessed_events")
 
 
 _EVENT_INSERT = """
@@ -1214,16 +1218,7 @@ def _charge_take_back(charge: MemberCharge, client, key: str) -> None:
 
 
 def _queue_charge(charge_id: int, schema: str):
-    def queue() -> None:
-        try:
-            billing_tasks.push_charge.apply_async(
-                args=[charge_id], headers={"_schema_name": schema}
-            )
-        except (KombuOperationalError, ConnectionError):
-            # Stored; the periodic `push_waiting_charges` sends it.
-            logger.warning("Could not queue charge %s; it will be retried", charge_id)
-
-    return queue
+    return _queue(billing_tasks.push_charge, charge_id, schema, "push_waiting_charges")
 
 
 def charges_push_waiting(*, older_than_minutes: int = 10) -> int:

@@ -27,16 +27,25 @@ def process_webhook_event(self, event_id: str) -> bool:
         # event stays stored; the gym's `retry_unprocessed_events` picks it up).
         logger.error("Stripe event %s queued without a gym schema; not processed", event_id)
         return False
+    return _retrying(
+        self, f"Stripe event {event_id}", False, services.webhook_event_process, event_id=event_id
+    )
+
+
+def _retrying(task, what: str, refused, func, **kwargs):
+    """Run a service for a bound task: an outage (Stripe or the provider answering 5xx,
+    the database) is retried after RETRY_DELAYS; any other refusal is logged and answered
+    with `refused` (the row keeps what happened)."""
     try:
-        return services.webhook_event_process(event_id=event_id)
+        return func(**kwargs)
     except ApplicationError as exc:
-        if exc.status_code >= 500 and self.request.retries < self.max_retries:
-            raise self.retry(countdown=RETRY_DELAYS[self.request.retries]) from exc
-        logger.warning("Stripe event %s not processed: %s", event_id, exc.message)
-        return False
+        if exc.status_code >= 500 and task.request.retries < task.max_retries:
+            raise task.retry(countdown=RETRY_DELAYS[task.request.retries]) from exc
+        logger.warning("%s not processed: %s", what, exc.message)
+        return refused
     except OperationalError as exc:
-        if self.request.retries < self.max_retries:
-            raise self.retry(countdown=RETRY_DELAYS[self.request.retries]) from exc
+        if task.request.retries < task.max_retries:
+            raise task.retry(countdown=RETRY_DELAYS[task.request.retries]) from exc
         raise
 
 
@@ -58,17 +67,8 @@ def retry_unprocessed_events() -> dict:
 def push_charge(self, charge_id: int) -> str:
     """Send one charge to Stripe, or take it back (schema from the task headers).
     Idempotent; an outage is retried, and `push_waiting_charges` catches what is left."""
-    try:
-        return services.charge_push(charge_id=charge_id).status
-    except ApplicationError as exc:
-        if exc.status_code >= 500 and self.request.retries < self.max_retries:
-            raise self.retry(countdown=RETRY_DELAYS[self.request.retries]) from exc
-        logger.warning("Charge %s not pushed: %s", charge_id, exc.message)
-        return "error"
-    except OperationalError as exc:
-        if self.request.retries < self.max_retries:
-            raise self.retry(countdown=RETRY_DELAYS[self.request.retries]) from exc
-        raise
+    charge = _retrying(self, f"Charge {charge_id}", None, services.charge_push, charge_id=charge_id)
+    return charge.status if charge is not None else "error"
 
 
 @shared_task
