@@ -48,9 +48,9 @@ def test_member_socket_follows_the_attempt_from_queued_to_invalid(committed_gym_
 
     async def scenario():
         sock, other_sock = _socket("gym-a.localhost", mine), _socket("gym-a.localhost", theirs)
-        assert (await sock.connect())[0] and (await other_sock.connect())[0]
-        assert (await sock.receive_json_from())["type"] == "hello"
-        await other_sock.receive_json_from()
+        assert (await sock.connect(timeout=5))[0] and (await other_sock.connect(timeout=5))[0]
+        assert (await sock.receive_json_from(timeout=5))["type"] == "hello"
+        await other_sock.receive_json_from(timeout=5)
         attempt_id = await asyncio.get_running_loop().run_in_executor(None, submit)
         statuses = []
         while not statuses or statuses[-1] not in ("valid", "invalid", "failed"):
@@ -75,7 +75,7 @@ def test_gym_a_session_gets_no_assessment_socket_on_gym_b(committed_gym_a):
     cookie = _login(committed_gym_a, user)
 
     async def scenario():
-        connected, code = await _socket("gym-b.localhost", cookie).connect()
+        connected, code = await _socket("gym-b.localhost", cookie).connect(timeout=5)
         assert not connected and code == 4401
 
     async_to_sync(scenario)()
