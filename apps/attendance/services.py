@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
@@ -39,6 +39,7 @@ from apps.attendance.selectors import occupancy_count
 from apps.billing.tiers import Tier
 from apps.bookings.services.booking import booking_link_visit
 from apps.common.errors import ApplicationError
+from apps.common.notifications import in_gym_language
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member, MemberStatus
 from apps.tenants.models import Gym
@@ -681,7 +682,7 @@ def kiosk_scan(*, kiosk_id: int, **scan) -> tuple[dict, list] | None:
     token = _deferred.set(events)
     try:
         # Messages for the people at the door: in the gym's language.
-        with translation.override(getattr(connection.tenant, "default_language", None) or "en"):
+        with in_gym_language():
             answer = check_in(kiosk=kiosk, **scan)
     finally:
         _deferred.reset(token)

@@ -43,7 +43,7 @@ from apps.billing.models import (
 from apps.billing.stripe_api import client_for_key, gym_client, provider_error
 from apps.billing.tiers import Tier
 from apps.common.errors import ApplicationError
-from apps.common.notifications import notify
+from apps.common.notifications import in_gym_language, notify
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member, MemberStatus
 
@@ -1202,11 +1202,13 @@ def _charge_take_back(charge: MemberCharge, client, key: str) -> None:
     if invoice.status in ("void", "uncollectible"):
         charge.status = ChargeStatus.CANCELLED  # nobody will collect it
         return
+    with in_gym_language():  # the credit note is the member's document, like the invoice
+        memo = _("Waived: %(charge)s") % {"charge": charge.description}
     params = {
         "invoice": invoice.id,
         "amount": charge.amount_minor,
         "reason": "order_change",
-        "memo": _("Waived: %(charge)s") % {"charge": charge.description},
+        "memo": memo,
         "metadata": {"charge_id": str(charge.pk), "schema": connection.schema_name},
     }
     if invoice.status == "paid":

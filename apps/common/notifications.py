@@ -20,6 +20,13 @@ from django.utils import translation
 logger = logging.getLogger(__name__)
 
 
+def in_gym_language():
+    """Translations in the current gym's language (its `default_language`): for what the
+    gym says to people whoever caused it, e.g. emails, door messages, invoice lines."""
+    gym = getattr(connection, "tenant", None)
+    return translation.override(getattr(gym, "default_language", None) or settings.LANGUAGE_CODE)
+
+
 def notify(recipient, template: str, context: dict | None = None) -> None:
     """Email `recipient` (anything with `.email`: a Member or a User) about `template`.
 
@@ -32,8 +39,7 @@ def notify(recipient, template: str, context: dict | None = None) -> None:
         return
     gym = connection.tenant
     context = {"gym": gym, "recipient": recipient, **(context or {})}
-    language = getattr(gym, "default_language", None) or settings.LANGUAGE_CODE
-    with translation.override(language):
+    with in_gym_language():
         subject = render_to_string(f"notifications/{template}_subject.txt", context)
         body = render_to_string(f"notifications/{template}_message.txt", context)
         try:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -46,7 +45,7 @@ from apps.bookings.services.credits import (
     credit_use_again,
 )
 from apps.common.errors import ApplicationError
-from apps.common.notifications import notify
+from apps.common.notifications import in_gym_language, notify
 from apps.members.models import Member
 from apps.tenants.models import Gym
 
@@ -229,7 +228,7 @@ def fees_charge(
         if penalty.kind != PenaltyKind.FEE:
             continue
         # In the gym's language (as its emails): the line appears on Stripe's invoice.
-        with translation.override(gym.default_language or settings.LANGUAGE_CODE):
+        with in_gym_language():
             when = date_format(
                 timezone.localtime(starts_at, gym_zone(gym)), "SHORT_DATETIME_FORMAT"
             )
