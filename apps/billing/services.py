@@ -1077,11 +1077,12 @@ def charge_push(*, charge_id: int) -> MemberCharge:
             wanted and charge.status != ChargeStatus.QUEUED  # already sent (or refused)
         ):
             return charge
-        if not _connected():  # disconnected since: nothing can reach Stripe
+        rules = billing_settings_get()
+        if not rules.secret_key_encrypted:  # disconnected since: nothing can reach Stripe
             charge.status = ChargeStatus.NOT_BILLED if wanted else ChargeStatus.CANCELLED
             charge.save(update_fields=["status", "updated_at"])
             return charge
-        client = gym_client(billing_settings_get())
+        client = gym_client(rules)
         key = f"{connection.schema_name}-charge-{charge.pk}"
         try:
             if wanted:

@@ -429,6 +429,12 @@ class BookingPolicy(models.Model):
         policy, _created = cls.objects.get_or_create(id=1)
         return policy
 
+    def consequences(self, reason: str) -> tuple[bool, int, bool]:
+        """(strike, fee in cents, credit forfeited) for a late cancel or a no-show."""
+        if reason == PenaltyReason.LATE_CANCEL:
+            return self.late_cancel_strike, self.late_cancel_fee, self.late_cancel_forfeits_credit
+        return self.no_show_strike, self.no_show_fee, self.no_show_forfeits_credit
+
 
 class PenaltyKind(models.TextChoices):
     STRIKE = "strike", _("Strike")

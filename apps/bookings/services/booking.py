@@ -183,18 +183,7 @@ def booking_cancel(
 
 
 def _apply_penalties(booking: Booking, reason: str, policy: BookingPolicy, now) -> list[Penalty]:
-    if reason == PenaltyReason.LATE_CANCEL:
-        strike, fee, credit = (
-            policy.late_cancel_strike,
-            policy.late_cancel_fee,
-            policy.late_cancel_forfeits_credit,
-        )
-    else:
-        strike, fee, credit = (
-            policy.no_show_strike,
-            policy.no_show_fee,
-            policy.no_show_forfeits_credit,
-        )
+    strike, fee, credit = policy.consequences(reason)
     penalties = []
     if strike:
         penalties.append(Penalty(kind=PenaltyKind.STRIKE))

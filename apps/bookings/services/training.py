@@ -253,9 +253,7 @@ def pt_cancel(*, booking: PTBooking, by=None, now: datetime | None = None) -> PT
 def _pt_penalties(booking: PTBooking, reason: str, policy: BookingPolicy, now) -> None:
     """The policy's strike and fee for a late cancel or no-show of a PT session (PT has
     its own price: no class credit is involved)."""
-    late = reason == PenaltyReason.LATE_CANCEL
-    strike = policy.late_cancel_strike if late else policy.no_show_strike
-    fee = policy.late_cancel_fee if late else policy.no_show_fee
+    strike, fee, _credit = policy.consequences(reason)
     kinds = [(PenaltyKind.STRIKE, 0)] if strike else []
     kinds += [(PenaltyKind.FEE, fee)] if fee else []
     penalties = Penalty.objects.bulk_create(
