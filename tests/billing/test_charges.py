@@ -467,3 +467,18 @@ def test_a_frozen_member_gets_the_fee_on_an_invoice_of_its_own(
         assert charge.status == "invoiced"
         invoice = stripe_standin.get(KEY, charge.stripe_invoice_id)
         assert invoice["collection_method"] == "send_invoice" and invoice["amount_due"] == 700
+
+
+def test_a_charges_description_is_one_line_of_at_most_200_characters(
+    gym_a, django_capture_on_commit_callbacks
+):
+    with tenant_context(gym_a):  # no Stripe: recorded for the desk
+        member = new_member()
+        with django_capture_on_commit_callbacks(execute=True):
+            empty = charge_create(member=member, amount_minor=100, description=" \n ", source="d:1")
+            huge = charge_create(
+                member=member, amount_minor=100, description="Fee\n\t" + "x" * 5000, source="d:2"
+            )
+        assert empty.description == "d:1"  # nothing said: the cause's name
+        assert huge.description.startswith("Fee x") and len(huge.description) == 200
+        assert MemberCharge.objects.filter(member=member).count() == 2
