@@ -39,7 +39,7 @@ from apps.attendance.services import (
     visit_check_out,
 )
 from apps.common.errors import ApplicationError
-from apps.dashboard.mixins import StaffRequiredMixin
+from apps.common.mixins import StaffRequiredMixin
 from apps.members.forms import MemberFilterForm
 from apps.members.models import Member
 from apps.members.selectors import member_list

@@ -18,7 +18,7 @@ from apps.billing.selectors import (
     plan_list,
 )
 from apps.billing.services import WebhookRejected, billing_settings_get, webhook_receive
-from apps.dashboard.mixins import StaffRequiredMixin
+from apps.common.mixins import StaffRequiredMixin
 
 logger = logging.getLogger(__name__)
 MAX_WEBHOOK_BYTES = 512 * 1024  # Stripe's events are far smaller

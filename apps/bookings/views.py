@@ -40,7 +40,7 @@ from apps.bookings.services.booking import (
 from apps.bookings.services.schedule import session_cancel, session_update
 from apps.bookings.services.training import pt_decide, pt_mark_attendance, trainer_hours_set
 from apps.common.errors import ApplicationError
-from apps.dashboard.mixins import StaffRequiredMixin
+from apps.common.mixins import StaffRequiredMixin
 
 
 def _posted_id(request, name: str) -> int:

@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps.billing.views import MAX_WEBHOOK_BYTES
 from apps.common.errors import ApplicationError
-from apps.dashboard.mixins import StaffRequiredMixin
+from apps.common.mixins import StaffRequiredMixin
 from apps.platform_billing.services import (
     enabled,
     gym_subscription_get,
