@@ -51,21 +51,13 @@ from apps.bookings.services.booking import (
     member_standing,
 )
 from apps.bookings.services.training import pt_cancel, pt_decide, pt_request, pt_slots
+from apps.common.api.mixins import OwnMemberMixin
 from apps.common.errors import ApplicationError
 from apps.members.selectors import member_for_user
 
 MAX_TIMETABLE_DAYS = 31
 # Ids in URLs: digits that fit PostgreSQL's bigint (anything else is a 404, not a 500).
 ID_PATTERN = r"[0-9]{1,18}"
-
-
-def _member_or_404(request):
-    member = member_for_user(user=request.user)
-    if member is None:
-        raise ApplicationError(
-            _("This account has no member profile."), code="no_member_profile", status_code=404
-        )
-    return member
 
 
 def _date_param(request, name: str, default: date) -> date:
@@ -115,7 +107,7 @@ def _booking_check(*, member, session, gym) -> dict:
     }
 
 
-class SessionViewSet(viewsets.ReadOnlyModelViewSet):
+class SessionViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
     """The timetable. Any logged-in user of the gym may read it; members book."""
 
     lookup_value_regex = ID_PATTERN
@@ -199,7 +191,7 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
         return self._book(request, join_waitlist=True)
 
     def _book(self, request, *, join_waitlist: bool):
-        member = _member_or_404(request)
+        member = self.get_own_member()
         # The service locks the session row and answers 404 for an unknown id.
         session = ClassSession(pk=int(self.kwargs["pk"]))
         booking = booking_create(member=member, session=session, join_waitlist=join_waitlist)
@@ -207,7 +199,7 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(BookingSerializer(booking).data, status=201)
 
 
-class BookingViewSet(viewsets.ReadOnlyModelViewSet):
+class BookingViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
     """The member's own bookings (places and waitlist entries)."""
 
     lookup_value_regex = ID_PATTERN
@@ -217,7 +209,7 @@ class BookingViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user
             return Booking.objects.none()
-        member = _member_or_404(self.request)
+        member = self.get_own_member()
         scope = self.request.query_params.get("scope", "upcoming")
         if scope not in ("upcoming", "past", "all"):
             raise ApplicationError(
@@ -237,7 +229,7 @@ class BookingViewSet(viewsets.ReadOnlyModelViewSet):
     def cancel(self, request, pk=None):
         """Cancel a place or leave the waitlist. Within the late-cancel window the
         policy's penalties apply (see /api/v1/classes/policy/)."""
-        member = _member_or_404(request)
+        member = self.get_own_member()
         booking = get_object_or_404(Booking.objects.filter(member=member), pk=pk)
         booking_cancel(booking=booking, by=request.user)
         return Response(BookingSerializer(booking_list(member=member).get(pk=booking.pk)).data)
@@ -350,7 +342,7 @@ class TrainerViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-class PTBookingViewSet(viewsets.ReadOnlyModelViewSet):
+class PTBookingViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
     """Members: their 1:1 sessions (request, list, cancel). Trainers: requests to them
     (list, confirm or decline)."""
 
@@ -365,13 +357,13 @@ class PTBookingViewSet(viewsets.ReadOnlyModelViewSet):
         trainer = TrainerProfile.objects.filter(user=self.request.user).first()
         if trainer is not None:
             return bookings.filter(trainer=trainer).order_by("starts_at")
-        return bookings.filter(member=_member_or_404(self.request)).order_by("-starts_at")
+        return bookings.filter(member=self.get_own_member()).order_by("-starts_at")
 
     @extend_schema(request=PTRequestSerializer, responses={201: PTBookingSerializer})
     def create(self, request):
         """Ask for a session: confirmed at once for auto-confirmed types, else pending
         until the trainer answers. 409 with the rule broken when it cannot be booked."""
-        member = _member_or_404(request)
+        member = self.get_own_member()
         body = PTRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         session_type = get_object_or_404(
