@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -16,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.billing.services import credit_balance, member_uses_credits
+from apps.bookings.api.filters import TimetableFilter, TrainerSlotsFilter
 from apps.bookings.api.serializers import (
     BookingSerializer,
     BookRequestSerializer,
@@ -51,41 +51,13 @@ from apps.bookings.services.booking import (
     member_standing,
 )
 from apps.bookings.services.training import pt_cancel, pt_decide, pt_request, pt_slots
+from apps.common.api.filters import FilterSetSchema, filter_values
 from apps.common.api.mixins import OwnMemberMixin
 from apps.common.errors import ApplicationError
 from apps.members.selectors import member_for_user
 
-MAX_TIMETABLE_DAYS = 31
 # Ids in URLs: digits that fit PostgreSQL's bigint (anything else is a 404, not a 500).
 ID_PATTERN = r"[0-9]{1,18}"
-
-
-def _date_param(request, name: str, default: date) -> date:
-    raw = request.query_params.get(name)
-    if not raw:
-        return default
-    try:
-        value = date.fromisoformat(raw.strip()[:10])
-        if not 2000 <= value.year <= 2100:  # also keeps date arithmetic from overflowing
-            raise ValueError
-        return value
-    except ValueError:
-        raise ApplicationError(
-            _("Use a date like 2026-03-30."),
-            code="invalid_filter",
-            details={name: [_("Not a date.")]},
-        ) from None
-
-
-def _id_param(request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise ApplicationError(
-            _("Use a whole number."), code="invalid_filter", details={name: [_("Not an id.")]}
-        )
-    return int(raw)
 
 
 def _booking_check(*, member, session, gym) -> dict:
@@ -114,6 +86,8 @@ class SessionViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = SessionSerializer
     pagination_class = None
+    filter_backends = [FilterSetSchema]
+    filtersets = {"list": TimetableFilter}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user
@@ -122,12 +96,6 @@ class SessionViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
         return sessions_with_counts(ClassSession.objects.all(), member=member)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("from", date, description="First day (gym's local date); today"),
-            OpenApiParameter("to", date, description="Last day, included; from + 6 days"),
-            OpenApiParameter("type", int, description="Class type id"),
-            OpenApiParameter("instructor", int, description="Trainer id"),
-        ],
         responses=inline_serializer(
             "Timetable",
             {
@@ -140,22 +108,15 @@ class SessionViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
     )
     def list(self, request):
         gym = request.tenant
-        today = timezone.now().astimezone(gym_zone(gym)).date()
-        first = _date_param(request, "from", today)
-        last = _date_param(request, "to", first + timedelta(days=6))
-        if last < first or (last - first).days >= MAX_TIMETABLE_DAYS:
-            raise ApplicationError(
-                _("Ask for 1 to %(n)s days at a time.") % {"n": MAX_TIMETABLE_DAYS},
-                code="invalid_filter",
-                details={"to": [_("Out of range.")]},
-            )
+        query = filter_values(TimetableFilter(request.query_params, request=request))
+        first, last = query["from"], query["to"]
         rows = timetable_json(
             gym=gym,
             first=first,
             last=last,
             user=request.user,
-            class_type_id=_id_param(request, "type"),
-            instructor_id=_id_param(request, "instructor"),
+            class_type_id=query["type"],
+            instructor_id=query["instructor"],
         )
         head = json.dumps(
             {"time_zone": str(gym_zone(gym)), "from": first.isoformat(), "to": last.isoformat()}
@@ -280,16 +241,14 @@ class TrainerViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = TrainerSerializer
     pagination_class = None
+    filter_backends = [FilterSetSchema]
+    filtersets = {"slots": TrainerSlotsFilter}
 
     def get_queryset(self):
         return TrainerProfile.objects.filter(is_active=True).prefetch_related("session_types")
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("session_type", int, required=True),
-            OpenApiParameter("from", date, description="First day (gym's local date); today"),
-            OpenApiParameter("to", date, description="Last day, included; from + 6 days"),
-        ],
+        filters=True,
         responses=inline_serializer(
             "TrainerSlots",
             {
@@ -302,14 +261,15 @@ class TrainerViewSet(viewsets.ReadOnlyModelViewSet):
     def slots(self, request, pk=None):
         """Free start times (UTC) for one of the trainer's session types."""
         trainer = self.get_object()
-        type_id = _id_param(request, "session_type")
+        query = filter_values(TrainerSlotsFilter(request.query_params, request=request))
         session_type = get_object_or_404(
-            PTSessionType.objects.filter(trainer=trainer, is_active=True), pk=type_id or 0
+            PTSessionType.objects.filter(trainer=trainer, is_active=True),
+            pk=query["session_type"] or 0,
         )
         zone = gym_zone(request.tenant)
-        first = _date_param(request, "from", timezone.now().astimezone(zone).date())
-        last = _date_param(request, "to", first + timedelta(days=6))
-        slots = pt_slots(trainer=trainer, session_type=session_type, first=first, last=last)
+        slots = pt_slots(
+            trainer=trainer, session_type=session_type, first=query["from"], last=query["to"]
+        )
         return Response({"time_zone": str(zone), "slots": [s.isoformat() for s in slots]})
 
     @extend_schema(request=MatchRequestSerializer, responses=MatchSerializer(many=True))
