@@ -20,6 +20,7 @@ from apps.attendance.forms import DoorSettingsForm, KioskForm, VisitFilterForm
 from apps.attendance.models import Kiosk, Visit
 from apps.attendance.selectors import (
     denied_list,
+    door_settings_get,
     kiosk_list,
     member_attendance,
     occupancy_now,
@@ -28,7 +29,6 @@ from apps.attendance.selectors import (
 )
 from apps.attendance.services import (
     check_in,
-    door_settings_get,
     door_settings_update,
     kiosk_register,
     kiosk_revoke,

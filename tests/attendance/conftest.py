@@ -6,7 +6,8 @@ from django_tenants.utils import tenant_context
 
 from apps.attendance import codes
 from apps.attendance.models import DeniedAttempt, DoorSettings, Kiosk
-from apps.attendance.services import door_cache_clear, kiosk_register, pass_get_or_create
+from apps.attendance.selectors import door_cache_clear
+from apps.attendance.services import kiosk_register, pass_get_or_create
 from apps.tenants.models import Gym
 from apps.tenants.opening_hours import DAYS
 

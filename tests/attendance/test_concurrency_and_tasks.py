@@ -65,7 +65,8 @@ def test_same_scan_replayed_in_parallel_counts_once(door_committed):
 
 
 def test_the_last_place_goes_to_one_of_four_people_at_once(door_committed):
-    from apps.attendance.services import door_cache_clear, door_settings_update
+    from apps.attendance.selectors import door_cache_clear
+    from apps.attendance.services import door_settings_update
 
     gym_a, _ = door_committed
     with tenant_context(gym_a):

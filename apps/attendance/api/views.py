@@ -19,8 +19,13 @@ from apps.attendance.api.serializers import (
 )
 from apps.attendance.forms import VisitFilterForm
 from apps.attendance.models import Visit
-from apps.attendance.selectors import occupancy_now, typical_occupancy, visit_list
-from apps.attendance.services import check_in, pass_rotating_code, visit_check_out
+from apps.attendance.selectors import (
+    occupancy_now,
+    pass_rotating_code,
+    typical_occupancy,
+    visit_list,
+)
+from apps.attendance.services import check_in, pass_get_or_create, visit_check_out
 from apps.common.api.mixins import OwnMemberMixin
 from apps.common.api.pagination import StandardPagination
 from apps.common.api.permissions import IsGymStaff, ModelPermissions
@@ -48,7 +53,8 @@ class MyPassView(OwnMemberMixin, APIView):
 
     @extend_schema(responses=PassSerializer)
     def get(self, request):
-        data = pass_rotating_code(member=self.get_own_member())
+        member = self.get_own_member()
+        data = pass_rotating_code(member=member, door_pass=pass_get_or_create(member=member))
         response = Response(PassSerializer(data).data)
         response["Cache-Control"] = "no-store"
         return response
