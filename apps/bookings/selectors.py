@@ -1,4 +1,5 @@
-"""Reads on the timetable and bookings (current gym schema).
+"""Reads on the timetable, bookings, a member's standing and trainers' free slots (current
+gym schema).
 
 The timetable is the hottest read: one query whatever the number of classes, with the
 booked and waitlist counts and the member's own booking computed by the database.
@@ -17,6 +18,8 @@ from django.db import connection
 from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.bookings.cache import (
     cache_get,
@@ -27,12 +30,34 @@ from apps.bookings.cache import (
 )
 from apps.bookings.models import (
     LIVE_STATUSES,
+    PT_HOLDING,
     Booking,
+    BookingPolicy,
     BookingStatus,
     ClassSession,
     Penalty,
+    PenaltyKind,
+    PTBooking,
+    PTSessionType,
+    TrainerAvailability,
+    TrainerProfile,
+    TrainerTimeOff,
 )
-from apps.bookings.policy import gym_zone
+from apps.bookings.policy import blocked_until, gym_zone
+from apps.common.errors import ApplicationError
+from apps.members.models import Member
+from apps.tenants.models import Gym
+
+SLOT_STEP = timedelta(minutes=30)
+MAX_SLOT_DAYS = 31
+
+
+def current_gym() -> Gym:
+    """The gym of the current schema (requests and tenant tasks set a real Gym)."""
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Gym):
+        return tenant
+    return Gym.objects.get(schema_name=connection.schema_name)
 
 
 def sessions_with_counts(queryset: QuerySet[ClassSession], *, member=None) -> QuerySet:
@@ -126,6 +151,99 @@ def penalty_list(*, member=None, include_waived: bool = True) -> QuerySet[Penalt
     if not include_waived:
         penalties = penalties.filter(waived_at__isnull=True)
     return penalties
+
+
+def waitlist_position(booking: Booking) -> int | None:
+    if booking.status != BookingStatus.WAITLISTED:
+        return None
+    return Booking.objects.filter(
+        session_id=booking.session_id, status=BookingStatus.WAITLISTED, id__lte=booking.id
+    ).count()
+
+
+def member_standing(*, member: Member, now: datetime | None = None) -> dict:
+    """What a member should know about their own record: strikes that count, a block."""
+    now = now or timezone.now()
+    policy = BookingPolicy.load()
+    strikes = Penalty.objects.filter(
+        member=member,
+        kind=PenaltyKind.STRIKE,
+        waived_at__isnull=True,
+        created_at__gt=now - timedelta(days=policy.strike_window_days),
+    ).count()
+    return {
+        "strikes": strikes,
+        "strikes_to_block": policy.strikes_to_block,
+        "blocked_until": blocked_until(member=member, policy=policy, now=now),
+    }
+
+
+# --- Personal training ---------------------------------------------------------------
+
+
+def _trainer_windows(trainer: TrainerProfile, first: date, last: date, zone) -> list[tuple]:
+    """The trainer's weekly hours on first..last as UTC (start, end) pairs."""
+    by_weekday: dict[int, list] = {}
+    for row in TrainerAvailability.objects.filter(trainer=trainer):
+        by_weekday.setdefault(row.weekday, []).append(row)
+    windows = []
+    day = first
+    while day <= last:
+        for row in by_weekday.get(day.weekday(), []):
+            start = datetime.combine(day, row.start_time, tzinfo=zone)
+            end = datetime.combine(day, row.end_time, tzinfo=zone)
+            windows.append((start, end))
+        day += timedelta(days=1)
+    return windows
+
+
+def trainer_busy_times(trainer: TrainerProfile, start: datetime, end: datetime) -> list[tuple]:
+    """(start, end) of the trainer's time off, held sessions and classes in start..end."""
+    busy = list(
+        TrainerTimeOff.objects.filter(
+            trainer=trainer, starts_at__lt=end, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
+    busy += list(
+        PTBooking.objects.filter(
+            trainer=trainer, status__in=PT_HOLDING, starts_at__lt=end, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
+    busy += list(
+        trainer.sessions.filter(
+            status="scheduled", starts_at__lt=end, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
+    return busy
+
+
+def pt_slots(
+    *, trainer: TrainerProfile, session_type: PTSessionType, first: date, last: date, now=None
+) -> list[datetime]:
+    """Start times (UTC, every 30 minutes) at which `session_type` fits the trainer's
+    hours, clear of time off, classes they teach and other sessions."""
+    now = now or timezone.now()
+    if (last - first).days >= MAX_SLOT_DAYS or last < first:
+        raise ApplicationError(
+            _("Ask for 1 to %(n)s days at a time.") % {"n": MAX_SLOT_DAYS}, code="invalid_filter"
+        )
+    zone = gym_zone(current_gym())
+    length = timedelta(minutes=session_type.duration_minutes)
+    windows = _trainer_windows(trainer, first, last, zone)
+    if not windows:
+        return []
+    busy = trainer_busy_times(trainer, min(w[0] for w in windows), max(w[1] for w in windows))
+    slots = []
+    for start, end in windows:
+        slot = start
+        while slot + length <= end:
+            if slot > now and not any(b0 < slot + length and b1 > slot for b0, b1 in busy):
+                slots.append(slot)
+            slot += SLOT_STEP
+    return sorted(slots)
+
+
+# --- Timetable as JSON ---------------------------------------------------------------
 
 
 # The JSON is written by the database, spelled exactly as json_build_object/json_agg spell

@@ -41,16 +41,13 @@ from apps.bookings.models import (
 from apps.bookings.policy import booking_problems, gym_zone, policy_summary
 from apps.bookings.selectors import (
     booking_list,
+    member_standing,
+    pt_slots,
     sessions_with_counts,
     timetable_json,
 )
-from apps.bookings.services.booking import (
-    MEMBER_POLICY_FIELDS,
-    booking_cancel,
-    booking_create,
-    member_standing,
-)
-from apps.bookings.services.training import pt_cancel, pt_decide, pt_request, pt_slots
+from apps.bookings.services.booking import MEMBER_POLICY_FIELDS, booking_cancel, booking_create
+from apps.bookings.services.training import pt_cancel, pt_decide, pt_request
 from apps.common.api.filters import FilterSetSchema, filter_values
 from apps.common.api.mixins import OwnMemberMixin
 from apps.common.errors import ApplicationError
