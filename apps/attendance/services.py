@@ -41,7 +41,7 @@ from apps.attendance.selectors import (
     occupancy_count,
 )
 from apps.billing.tiers import Tier
-from apps.bookings.services.booking import booking_link_visit
+from apps.bookings.services import booking_link_visit
 from apps.common.errors import ApplicationError
 from apps.common.notifications import in_gym_language
 from apps.common.realtime import broadcast_on_commit

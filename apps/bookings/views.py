@@ -32,13 +32,16 @@ from apps.bookings.models import (
 )
 from apps.bookings.policy import gym_zone, policy_summary
 from apps.bookings.selectors import penalty_list, session_roster, session_timetable
-from apps.bookings.services.booking import (
+from apps.bookings.services import (
     booking_mark_attendance,
     penalty_waive,
     policy_update,
+    pt_decide,
+    pt_mark_attendance,
+    session_cancel,
+    session_update,
+    trainer_hours_set,
 )
-from apps.bookings.services.schedule import session_cancel, session_update
-from apps.bookings.services.training import pt_decide, pt_mark_attendance, trainer_hours_set
 from apps.common.errors import ApplicationError
 from apps.common.mixins import StaffRequiredMixin
 

@@ -46,8 +46,14 @@ from apps.bookings.selectors import (
     sessions_with_counts,
     timetable_json,
 )
-from apps.bookings.services.booking import MEMBER_POLICY_FIELDS, booking_cancel, booking_create
-from apps.bookings.services.training import pt_cancel, pt_decide, pt_request
+from apps.bookings.services import (
+    MEMBER_POLICY_FIELDS,
+    booking_cancel,
+    booking_create,
+    pt_cancel,
+    pt_decide,
+    pt_request,
+)
 from apps.common.api.filters import FilterSetSchema, filter_values
 from apps.common.api.mixins import OwnMemberMixin
 from apps.common.errors import ApplicationError
