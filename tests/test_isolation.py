@@ -373,8 +373,8 @@ def test_trainers_pt_bookings_and_calendar_feeds_of_gym_a_are_not_found_from_gym
 
     from django.utils import timezone
 
-    from apps.bookings.calendar import calendar_feed_for
     from apps.bookings.models import PTBooking, PTSessionType, TrainerProfile
+    from apps.bookings.services import calendar_feed_for
     from tests.bookings.conftest import new_member
     from tests.factories import UserFactory
 

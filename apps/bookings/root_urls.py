@@ -3,7 +3,7 @@ domain by config/urls_tenant.py: the private calendar feed that calendar apps fe
 
 from django.urls import path
 
-from apps.bookings.calendar import calendar_feed_view
+from apps.bookings.views import calendar_feed_view
 
 urlpatterns = [
     path("calendar/<str:token>.ics", calendar_feed_view, name="calendar-feed-ics"),

@@ -1,5 +1,5 @@
-"""Reads on the timetable, bookings, a member's standing and trainers' free slots (current
-gym schema).
+"""Reads on the timetable, bookings, a member's standing, trainers' free slots and what a
+calendar feed holds (current gym schema).
 
 The timetable is the hottest read: one query whatever the number of classes, with the
 booked and waitlist counts and the member's own booking computed by the database.
@@ -11,6 +11,7 @@ import json
 import re
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -34,11 +35,13 @@ from apps.bookings.models import (
     Booking,
     BookingPolicy,
     BookingStatus,
+    CalendarFeed,
     ClassSession,
     Penalty,
     PenaltyKind,
     PTBooking,
     PTSessionType,
+    SessionStatus,
     TrainerAvailability,
     TrainerProfile,
     TrainerTimeOff,
@@ -241,6 +244,92 @@ def pt_slots(
                 slots.append(slot)
             slot += SLOT_STEP
     return sorted(slots)
+
+
+# --- Calendar feeds ------------------------------------------------------------------
+
+FEED_PAST_DAYS = 30
+FEED_FUTURE_DAYS = 120
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+    status: str  # CONFIRMED, TENTATIVE or CANCELLED
+    location: str = ""
+
+
+def calendar_feed_by_token(token: str) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(token=token[:64]).first()
+
+
+def calendar_feed_events(*, feed: CalendarFeed, now: datetime | None = None) -> list[CalendarEvent]:
+    """A member's classes (waitlist places too) and 1:1 sessions, or what a trainer teaches,
+    from 30 days back to 120 days ahead."""
+    now = now or timezone.now()
+    since, until = now - timedelta(days=FEED_PAST_DAYS), now + timedelta(days=FEED_FUTURE_DAYS)
+    schema = connection.schema_name
+    events: list[CalendarEvent] = []
+    if feed.member_id:
+        bookings = Booking.objects.filter(
+            member_id=feed.member_id,
+            status__in=[BookingStatus.BOOKED, BookingStatus.WAITLISTED, BookingStatus.ATTENDED],
+            session__starts_at__range=(since, until),
+        ).select_related("session__class_type", "session__room")
+        for b in bookings:
+            summary = b.session.class_type.name
+            if b.status == BookingStatus.WAITLISTED:
+                summary = _("%(name)s (waitlist)") % {"name": summary}
+            if b.session.status == SessionStatus.CANCELLED:
+                status = "CANCELLED"
+            elif b.status == BookingStatus.WAITLISTED:
+                status = "TENTATIVE"
+            else:
+                status = "CONFIRMED"
+            events.append(
+                CalendarEvent(
+                    uid=f"booking-{b.pk}@{schema}",
+                    starts_at=b.session.starts_at,
+                    ends_at=b.session.ends_at,
+                    summary=summary,
+                    location=b.session.room.name if b.session.room else "",
+                    status=status,
+                )
+            )
+        pt = PTBooking.objects.filter(member_id=feed.member_id, status__in=PT_HOLDING)
+    else:
+        sessions = ClassSession.objects.filter(
+            instructor_id=feed.trainer_id, starts_at__range=(since, until)
+        ).select_related("class_type", "room")
+        for s in sessions:
+            events.append(
+                CalendarEvent(
+                    uid=f"session-{s.pk}@{schema}",
+                    starts_at=s.starts_at,
+                    ends_at=s.ends_at,
+                    summary=s.class_type.name,
+                    location=s.room.name if s.room else "",
+                    status="CANCELLED" if s.status == SessionStatus.CANCELLED else "CONFIRMED",
+                )
+            )
+        pt = PTBooking.objects.filter(trainer_id=feed.trainer_id, status__in=PT_HOLDING)
+    for p in pt.filter(starts_at__range=(since, until)).select_related(
+        "trainer", "member", "session_type"
+    ):
+        who = p.trainer.display_name if feed.member_id else p.member.full_name
+        events.append(
+            CalendarEvent(
+                uid=f"pt-{p.pk}@{schema}",
+                starts_at=p.starts_at,
+                ends_at=p.ends_at,
+                summary=f"{p.session_type.name} · {who}",
+                status="CONFIRMED" if p.status == "confirmed" else "TENTATIVE",
+            )
+        )
+    return events
 
 
 # --- Timetable as JSON ---------------------------------------------------------------

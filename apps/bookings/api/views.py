@@ -28,7 +28,6 @@ from apps.bookings.api.serializers import (
     SessionSerializer,
     TrainerSerializer,
 )
-from apps.bookings.calendar import calendar_feed_for
 from apps.bookings.matching import MatchRequest, Wish, trainer_match
 from apps.bookings.models import (
     Booking,
@@ -50,6 +49,7 @@ from apps.bookings.services import (
     MEMBER_POLICY_FIELDS,
     booking_cancel,
     booking_create,
+    calendar_feed_for,
     pt_cancel,
     pt_decide,
     pt_request,

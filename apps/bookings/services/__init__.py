@@ -1,8 +1,8 @@
 """Every write on classes and personal training, by concern: booking.py (book, cancel, the
 waitlist, attendance, penalties, the policy), schedule.py (recurring schedules, sessions,
-closures), training.py (1:1 requests and trainers' hours). Callers import from here:
-`from apps.bookings.services import booking_create`. (Class credits are billing's:
-apps.billing.services.)"""
+closures), training.py (1:1 requests and trainers' hours), calendar.py (private feed URLs).
+Callers import from here: `from apps.bookings.services import booking_create`. (Class
+credits are billing's: apps.billing.services.)"""
 
 from apps.bookings.services.booking import (
     MEMBER_POLICY_FIELDS,
@@ -20,6 +20,7 @@ from apps.bookings.services.booking import (
     session_notice_context,
     waitlists_close_due,
 )
+from apps.bookings.services.calendar import calendar_feed_for
 from apps.bookings.services.schedule import (
     closure_create,
     rrule_validate,
@@ -43,6 +44,7 @@ __all__ = [
     "booking_create",
     "booking_link_visit",
     "booking_mark_attendance",
+    "calendar_feed_for",
     "closure_create",
     "fees_charge",
     "no_show_corrected",
