@@ -16,8 +16,7 @@ from apps.accounts.roles import Role
 from apps.bookings.models import TrainerProfile
 from apps.common import ai
 from devtools.openai_standin import OpenAIStandin
-from tests.bookings.conftest import new_member
-from tests.factories import UserFactory
+from tests.factories import MemberWithLoginFactory, UserFactory
 
 MATCH = "/api/v1/trainers/match/"
 GOALS = {"goals": ["run my first marathon", "endurance running"]}
@@ -64,14 +63,14 @@ def _trainers():
 def member_a(gym_a):
     with tenant_context(gym_a):
         _trainers()
-        return new_member(tier="pro")
+        return MemberWithLoginFactory(tier="pro")
 
 
 @pytest.fixture
 def member_b(gym_b):
     with tenant_context(gym_b):
         _trainers()
-        return new_member(tier="pro")
+        return MemberWithLoginFactory(tier="pro")
 
 
 def _match(api, gym, member, body=GOALS):
