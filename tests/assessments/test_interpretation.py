@@ -8,6 +8,7 @@ from django_tenants.utils import tenant_context
 from apps.assessments.catalogue import TESTS
 from apps.assessments.interpretation import ADJUST, GOOD, STOP, problem_areas, trend
 from apps.assessments.models import AttemptStatus
+from apps.assessments.services import retest_reminders_send
 from apps.billing.tiers import Tier
 from tests.assessments.factories import AttemptFactory
 
@@ -114,8 +115,6 @@ def test_staff_open_a_clients_report_page_and_pdf(gym_a, web, member_user, staff
 def test_retest_reminders_go_out_once_at_two_and_four_weeks(
     gym_a, member_user, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from apps.assessments.services import retest_reminders_send  # noqa: PLC0415
-
     member, _user = member_user
     now = timezone.now()
     with tenant_context(gym_a):
@@ -136,8 +135,6 @@ def test_retest_reminders_go_out_once_at_two_and_four_weeks(
 def test_no_reminder_after_a_recent_retest(
     gym_a, member_user, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from apps.assessments.services import retest_reminders_send  # noqa: PLC0415
-
     member, _user = member_user
     now = timezone.now()
     with tenant_context(gym_a):

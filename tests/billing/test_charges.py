@@ -271,14 +271,14 @@ def test_stripe_down_keeps_the_charge_and_the_periodic_job_sends_it(
             )
         previous = settings.STRIPE_API_BASE
         settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # discard: nothing listens
-        stripe_api._clients.clear()
+        stripe_api._clients.clear()  # noqa: SLF001 - see tests/billing/conftest.py
         try:
             with pytest.raises(ApplicationError) as exc:
                 charge_push(charge_id=charge.pk)
             assert exc.value.status_code == 503
         finally:
             settings.STRIPE_API_BASE = previous
-            stripe_api._clients.clear()
+            stripe_api._clients.clear()  # noqa: SLF001 - see tests/billing/conftest.py
         charge.refresh_from_db()
         assert charge.status == "queued" and not charge.stripe_invoice_item_id
 
@@ -359,10 +359,10 @@ def test_a_refused_charge_is_kept_with_stripes_reason_and_can_be_sent_again(
         # Staff fix the email at Stripe's side (the customer) and send it again.
         customer = stripe_standin.account(KEY).objects[member.billing_customer.stripe_customer_id]
         customer["email"] = "found@a.test"
-        admin_view = site._registry[MemberCharge]
+        admin_view = site._registry[MemberCharge]  # noqa: SLF001 - where the admin keeps it
         request = RequestFactory().post("/")
         request.user = owner
-        request._messages = _Messages()
+        request._messages = _Messages()  # noqa: SLF001 - MessageMiddleware's, not run here
         with django_capture_on_commit_callbacks(execute=True):
             admin_view.send_again(request, MemberCharge.objects.filter(pk=charge.pk))
         charge.refresh_from_db()

@@ -169,7 +169,7 @@ def test_one_gyms_cache_and_cap_do_not_serve_another(
     assert ai_on.requests[0]["input"] == ai_on.requests[1]["input"]
     with tenant_context(gym_a):
         a_keys = [
-            ai._text_key(gym_a.schema_name, settings.OPENAI_EMBEDDING_MODEL, t)
+            ai._text_key(gym_a.schema_name, settings.OPENAI_EMBEDDING_MODEL, t)  # noqa: SLF001 - its keys
             for t in ai_on.requests[0]["input"]
         ]
         assert len(cache.get_many(a_keys)) == 3
