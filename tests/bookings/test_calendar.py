@@ -11,7 +11,6 @@ from icalendar import Calendar
 
 from apps.accounts.roles import Role
 from apps.bookings.models import (
-    Booking,
     ClassSession,
     PTBooking,
     PTSessionType,
@@ -22,8 +21,8 @@ from apps.bookings.models import (
 from apps.bookings.services import booking_create, calendar_feed_for, session_cancel
 from apps.tenants.middleware import gym_cache_clear
 from apps.tenants.models import Gym
-from tests.bookings.conftest import new_member, new_session
-from tests.factories import UserFactory
+from tests.bookings.factories import BookingFactory, ClassSessionFactory
+from tests.factories import MemberWithLoginFactory, UserFactory
 
 
 def _feed(web, gym, user) -> tuple[bytes, Calendar]:
@@ -60,18 +59,18 @@ def test_member_feed_holds_places_waitlist_cancelled_classes_and_pt(gym_a, web, 
     now = timezone.now()
     with tenant_context(gym_a):
         schema = connection.schema_name
-        member = new_member(tier="pro")
+        member = MemberWithLoginFactory(tier="pro")
         room = Room.objects.create(name="Studio 1", capacity=20)
-        booked = new_session(starts_in=timedelta(days=1), room=room)
+        booked = ClassSessionFactory(starts_in=timedelta(days=1), room=room)
         booking_create(member=member, session=booked)
-        full = new_session(starts_in=timedelta(days=2), capacity=1)
-        booking_create(member=new_member(), session=full)
+        full = ClassSessionFactory(starts_in=timedelta(days=2), capacity=1)
+        booking_create(member=MemberWithLoginFactory(), session=full)
         waiting = booking_create(member=member, session=full, join_waitlist=True)
-        called_off = new_session(starts_in=timedelta(days=3))
+        called_off = ClassSessionFactory(starts_in=timedelta(days=3))
         off_booking = booking_create(member=member, session=called_off)
         ClassSession.objects.filter(pk=called_off.pk).update(status=SessionStatus.CANCELLED)
-        too_late = new_session(starts_in=timedelta(days=200))
-        Booking.objects.create(member=member, session=too_late)  # past the booking window
+        too_late = ClassSessionFactory(starts_in=timedelta(days=200))
+        BookingFactory(member=member, session=too_late)  # past the booking window
         kind = PTSessionType.objects.create(trainer=trainer, name="PT hour", price=0)
         start = (now + timedelta(days=4)).replace(microsecond=0)
         pt = PTBooking.objects.create(
@@ -113,10 +112,10 @@ def test_member_feed_holds_places_waitlist_cancelled_classes_and_pt(gym_a, web, 
 def test_trainer_feed_holds_the_classes_they_teach_cancelled_ones_marked(gym_a, web, trainer):
     with tenant_context(gym_a):
         schema = connection.schema_name
-        taught = new_session(starts_in=timedelta(days=1), instructor=trainer)
-        dropped = new_session(starts_in=timedelta(days=2), instructor=trainer)
+        taught = ClassSessionFactory(starts_in=timedelta(days=1), instructor=trainer)
+        dropped = ClassSessionFactory(starts_in=timedelta(days=2), instructor=trainer)
         session_cancel(session=dropped, reason="Coach ill")
-        new_session(starts_in=timedelta(days=1))  # someone else's
+        ClassSessionFactory(starts_in=timedelta(days=1))  # someone else's
     _raw, calendar = _feed(web, gym_a, trainer.user)
     events = _events(calendar)
     assert set(events) == {f"session-{taught.pk}@{schema}", f"session-{dropped.pk}@{schema}"}
@@ -127,8 +126,8 @@ def test_trainer_feed_holds_the_classes_they_teach_cancelled_ones_marked(gym_a, 
 def test_text_is_escaped_and_long_lines_fold_whole_characters(gym_a, web):
     name = "Yoga, flow; calm\\ Ω\nÉtirements " + "é" * 25 + " 🧘 fin"
     with tenant_context(gym_a):
-        member = new_member()
-        session = new_session()
+        member = MemberWithLoginFactory()
+        session = ClassSessionFactory()
         session.class_type.name = name
         session.class_type.save()
         booking_create(member=member, session=session)
@@ -149,8 +148,8 @@ def test_times_are_written_in_utc_whatever_the_gyms_time_zone(gym_a, web):
     Gym.objects.filter(pk=gym_a.pk).update(time_zone="America/New_York")
     gym_cache_clear()  # the request must see the gym's new zone
     with tenant_context(gym_a):
-        member = new_member()
-        session = new_session(
+        member = MemberWithLoginFactory()
+        session = ClassSessionFactory(
             starts_at=timezone.now().replace(microsecond=0, tzinfo=UTC) + timedelta(days=1)
         )
         booking_create(member=member, session=session)
