@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "apps.tenants.middleware.GymLocaleMiddleware",
+    "apps.common.middleware.JsonDepthMiddleware",  # after the locale: its error is translated
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -361,6 +362,11 @@ POSE_MODEL_PATH = env(
 )
 ASSESSMENT_MAX_UPLOAD_BYTES = env.int("ASSESSMENT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 ASSESSMENT_MAX_SECONDS = 45
+# The largest request body any URL accepts (a clip and its form), refused by Content-Length
+# before it is read (under uvicorn too; nginx caps bodies in front in production).
+MAX_REQUEST_BODY_BYTES = env.int(
+    "MAX_REQUEST_BODY_BYTES", default=ASSESSMENT_MAX_UPLOAD_BYTES + 1024 * 1024
+)
 # Signed video links (owner, trainers, staff) expire after this many seconds.
 ASSESSMENT_VIDEO_URL_MAX_AGE = env.int("ASSESSMENT_VIDEO_URL_MAX_AGE", default=15 * 60)
 
