@@ -75,10 +75,13 @@ def start_redis(datadir: Path, persist: bool):
         "127.0.0.1",
         "--dir",
         str(datadir),
+        # Separate words: redis-server quotes an argument with a space, and `--save "60 1"`
+        # left `make run` with no snapshots at all (queued tasks lost with a crash).
         "--save",
-        "60 1" if persist else "",
+        *(["60", "1"] if persist else [""]),
+        # make run: an append-only file as well, so a crash loses at most a second of queue.
         "--appendonly",
-        "no",
+        "yes" if persist else "no",
         "--loglevel",
         "warning",
         "--logfile",
