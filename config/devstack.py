@@ -207,6 +207,9 @@ def cmd_run(argv: list[str]) -> int:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                # Nothing stands in front of make run's server: uvicorn would otherwise
+                # believe X-Forwarded-For from loopback, and a client could pick its address.
+                "--no-proxy-headers",
             ],
             [
                 "celery",
