@@ -8,7 +8,10 @@ stand-in (tests, offline development); unset, it talks to Stripe.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import hashlib
+import json
 import threading
 
 import stripe
@@ -71,3 +74,29 @@ def provider_error(exc: stripe.StripeError) -> ApplicationError:
         details={"stripe_code": exc.code, "param": getattr(exc, "param", None)},
         status_code=400 if (exc.http_status or 500) < 500 else 502,
     )
+
+
+def call(func, *args, **kwargs):
+    """`func(*args, **kwargs)` on the SDK, with Stripe's errors raised as ours."""
+    try:
+        return func(*args, **kwargs)
+    except stripe.StripeError as exc:
+        raise provider_error(exc) from exc
+
+
+def to_datetime(value) -> dt.datetime | None:
+    """A Stripe timestamp (Unix seconds; None or 0 when unset) as an aware datetime."""
+    return dt.datetime.fromtimestamp(int(value), tz=dt.UTC) if value else None
+
+
+def to_unix(value: dt.datetime | dt.date) -> int:
+    """A datetime, or a date (its midnight, UTC), as the Unix seconds Stripe takes."""
+    if isinstance(value, dt.datetime):
+        return int(value.timestamp())
+    return calendar.timegm(value.timetuple())
+
+
+def to_plain(obj) -> dict:
+    """A Stripe object as plain JSON data (the SDK parses `*_decimal` fields to Decimal,
+    which stays exact here as a string)."""
+    return json.loads(json.dumps(obj.to_dict(), default=str))

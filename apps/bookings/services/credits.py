@@ -12,7 +12,8 @@ step is never applied twice. Ledger entries name the booking: `booking:<id>:<n>:
 from __future__ import annotations
 
 from apps.billing.models import CreditEntry
-from apps.billing.services import credit_balance, credit_grant, credit_spend, member_uses_credits
+from apps.billing.selectors import credit_balance, member_uses_credits
+from apps.billing.services import credit_grant, credit_spend
 from apps.bookings.models import Booking, CreditState
 
 
