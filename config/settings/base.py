@@ -226,6 +226,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60,
         "args": ["apps.billing.tasks.push_waiting_charges"],
     },
+    # Attempts whose pipeline task never reached the broker (it was down) are queued again.
+    "assessment-requeue-waiting-attempts": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 15 * 60,
+        "args": ["apps.assessments.tasks.requeue_waiting_attempts"],
+    },
     "assessment-retest-reminders": {
         "task": "apps.tenants.tasks.fan_out",
         "schedule": 6 * 60 * 60,
