@@ -42,6 +42,11 @@ def credit_balance(member: Member) -> int:
     return CreditEntry.objects.filter(member=member).aggregate(n=Sum("delta"))["n"] or 0
 
 
+def credit_can_pay(member: Member) -> bool:
+    """False only for a member who pays classes with credits and has none left."""
+    return not member_uses_credits(member) or credit_balance(member) >= 1
+
+
 def member_uses_credits(member: Member) -> bool:
     """Whether this member's classes are paid with credits: their live subscription's plan
     gives a number of class credits per period, or, with no live subscription, they hold

@@ -23,7 +23,13 @@ from apps.billing.services.charges import (
     charges_push_waiting,
 )
 from apps.billing.services.checkout import checkout_start, portal_session_url
-from apps.billing.services.credits import credit_grant, credit_spend
+from apps.billing.services.credits import (
+    credit_forfeit,
+    credit_give_back,
+    credit_grant,
+    credit_spend,
+    credit_spend_again,
+)
 from apps.billing.services.plans import PLAN_FIELDS, plan_create, plan_sync_to_stripe, plan_update
 from apps.billing.services.settings import billing_settings_update
 from apps.billing.services.subscriptions import (
@@ -57,8 +63,11 @@ __all__ = [
     "charge_retry",
     "charges_push_waiting",
     "checkout_start",
+    "credit_forfeit",
+    "credit_give_back",
     "credit_grant",
     "credit_spend",
+    "credit_spend_again",
     "invoice_sync",
     "member_billing_refresh",
     "plan_create",
