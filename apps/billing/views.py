@@ -18,7 +18,8 @@ from apps.billing.selectors import (
     past_due_subscriptions,
     plan_list,
 )
-from apps.billing.services import WebhookRejected, webhook_receive
+from apps.billing.services import webhook_receive
+from apps.billing.stripe_api import WebhookRejected
 from apps.dashboard.mixins import StaffRequiredMixin
 
 logger = logging.getLogger(__name__)

@@ -227,6 +227,11 @@ CELERY_BEAT_SCHEDULE = {
         "args": ["apps.billing.tasks.push_waiting_charges"],
     },
     # Attempts whose pipeline task never reached the broker (it was down) are queued again.
+    # The platform's own Stripe events (public schema: not fanned out).
+    "platform-billing-retry-unprocessed-events": {
+        "task": "apps.platform_billing.tasks.retry_unprocessed_platform_events",
+        "schedule": 15 * 60,
+    },
     "assessment-requeue-waiting-attempts": {
         "task": "apps.tenants.tasks.fan_out",
         "schedule": 15 * 60,

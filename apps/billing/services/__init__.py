@@ -44,7 +44,6 @@ from apps.billing.services.subscriptions import (
     subscription_unfreeze,
 )
 from apps.billing.services.webhooks import (
-    WebhookRejected,
     webhook_event_process,
     webhook_events_replay,
     webhook_receive,
@@ -53,7 +52,6 @@ from apps.billing.services.webhooks import (
 __all__ = [
     "MAX_PRICE_MINOR",
     "PLAN_FIELDS",
-    "WebhookRejected",
     "add_months",
     "billing_enforce_grace",
     "billing_settings_update",
