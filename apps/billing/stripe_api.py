@@ -89,6 +89,15 @@ def call(func, *args, **kwargs):
         raise provider_error(exc) from exc
 
 
+def idempotency_key(*parts, params=None) -> str:
+    """An idempotency key for one change at Stripe, made from what names it (`parts`) and
+    a digest of its parameters, in the current schema: the same change asked again (a
+    retry after our side failed to write Stripe's answer) gets Stripe's first answer, and
+    another change gets a key of its own."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
+    return "-".join([connection.schema_name, *map(str, parts), digest.hexdigest()[:16]])
+
+
 def to_datetime(value) -> dt.datetime | None:
     """A Stripe timestamp (Unix seconds; None or 0 when unset) as an aware datetime."""
     return dt.datetime.fromtimestamp(int(value), tz=dt.UTC) if value else None

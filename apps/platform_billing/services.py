@@ -75,9 +75,9 @@ def platform_state(gym: Gym, now: dt.datetime | None = None) -> PlatformState:
     return PlatformState("read_only" if now >= read_only_from else "warning", read_only_from)
 
 
-@transaction.atomic
 def platform_checkout_start(*, gym: Gym, success_url: str, cancel_url: str) -> str:
-    """A Checkout session (the platform's account) for the gym's plan; returns its URL."""
+    """A Checkout session (the platform's account) for the gym's plan; returns its URL.
+    No transaction is open while Stripe answers; each result is saved at once."""
     if not enabled():
         raise ApplicationError(_("Platform billing is not configured."), code="not_configured")
     plan = plan_for_gym(gym)

@@ -167,7 +167,7 @@ def test_an_event_that_failed_is_retried_by_the_periodic_task(
     def outage(**kwargs):
         raise ApplicationError("Stripe down", code="payment_provider_unavailable", status_code=400)
 
-    monkeypatch.setattr(webhooks, "subscription_sync", outage)
+    monkeypatch.setattr(webhooks, "subscription_fetch", outage)
     assert deliver(billing_a, completed).status_code == 200  # stored, not processed
     monkeypatch.undo()
     with tenant_context(billing_a):

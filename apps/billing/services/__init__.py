@@ -34,13 +34,11 @@ from apps.billing.services.plans import PLAN_FIELDS, plan_create, plan_sync_to_s
 from apps.billing.services.settings import billing_settings_update
 from apps.billing.services.subscriptions import (
     billing_enforce_grace,
-    invoice_sync,
     member_billing_refresh,
     subscription_cancel,
     subscription_change_plan,
     subscription_freeze,
     subscription_resume,
-    subscription_sync,
     subscription_unfreeze,
 )
 from apps.billing.services.webhooks import (
@@ -66,7 +64,6 @@ __all__ = [
     "credit_grant",
     "credit_spend",
     "credit_spend_again",
-    "invoice_sync",
     "member_billing_refresh",
     "plan_create",
     "plan_sync_to_stripe",
@@ -76,7 +73,6 @@ __all__ = [
     "subscription_change_plan",
     "subscription_freeze",
     "subscription_resume",
-    "subscription_sync",
     "subscription_unfreeze",
     "webhook_event_process",
     "webhook_events_replay",

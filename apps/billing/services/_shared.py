@@ -10,7 +10,7 @@ import datetime as dt
 from django.db import connection
 
 from apps.billing.models import BillingCustomer
-from apps.billing.stripe_api import call
+from apps.billing.stripe_api import call, idempotency_key
 from apps.members.models import Member
 
 MAX_PRICE_MINOR = 10_000_000  # 100,000.00 in the gym's currency: a typo guard
@@ -38,16 +38,21 @@ def customer_for(member: Member, client) -> str:
     found = BillingCustomer.objects.filter(member=member).first()
     if found:
         return found.stripe_customer_id
+    params = {
+        "email": member.email or None,
+        "name": member.full_name,
+        "metadata": {"member_id": str(member.pk), "schema": connection.schema_name},
+    }
     customer = call(
         client.v1.customers.create,
-        {
-            "email": member.email or None,
-            "name": member.full_name,
-            "metadata": {"member_id": str(member.pk), "schema": connection.schema_name},
-        },
+        params,
+        {"idempotency_key": idempotency_key("member", member.pk, "customer", params=params)},
     )
-    BillingCustomer.objects.create(member=member, stripe_customer_id=customer.id)
-    return customer.id
+    # Two first checkouts at once made one customer (same key): the second finds the row.
+    link, _created = BillingCustomer.objects.get_or_create(
+        member=member, defaults={"stripe_customer_id": customer.id}
+    )
+    return link.stripe_customer_id
 
 
 def member_from(metadata: dict, customer_id: str | None) -> Member | None:

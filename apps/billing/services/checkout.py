@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
@@ -15,7 +15,6 @@ from apps.common.errors import ApplicationError
 from apps.members.models import Member
 
 
-@transaction.atomic
 def checkout_start(
     *,
     member: Member,
@@ -24,7 +23,11 @@ def checkout_start(
     cancel_url: str,
     by: User | None = None,
 ) -> CheckoutRequest:
-    """Open a Stripe Checkout session for `member` to join `plan` (or buy a pack)."""
+    """Open a Stripe Checkout session for `member` to join `plan` (or buy a pack).
+
+    Not one transaction: each Stripe call (the plan's price if missing, the member's
+    customer, the session) is made with no transaction open and its result written at
+    once, so a slow Stripe holds no lock (the customer row would lock the member's)."""
     staff = by is not None and by.is_gym_staff
     if not plan.active or (not plan.sold_online and not staff):
         raise ApplicationError(_("This plan is not on sale."), code="plan_not_available")

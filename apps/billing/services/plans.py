@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from apps.billing.models import MembershipPlan, PlanInterval
 from apps.billing.selectors import billing_settings_get
 from apps.billing.services._shared import MAX_PRICE_MINOR, gym_currency
-from apps.billing.stripe_api import call, gym_client
+from apps.billing.stripe_api import call, gym_client, idempotency_key
 from apps.billing.tiers import Tier
 from apps.common.errors import ApplicationError
 
@@ -58,8 +58,10 @@ def _validate_plan(plan: MembershipPlan) -> None:
         )
 
 
-@transaction.atomic
 def plan_create(*, data: dict) -> MembershipPlan:
+    """A new plan, and its Product and Prices at Stripe when the gym is connected. Stripe
+    is called after the row is saved (its id is in the Stripe objects' metadata and
+    keys), outside any transaction; a plan Stripe refuses is not kept, as before."""
     unknown = set(data) - PLAN_FIELDS
     if unknown:
         raise ApplicationError(
@@ -71,12 +73,18 @@ def plan_create(*, data: dict) -> MembershipPlan:
     _validate_plan(plan)
     plan.save()
     if billing_settings_get().connected:
-        plan_sync_to_stripe(plan=plan)
+        try:
+            plan_sync_to_stripe(plan=plan)
+        except ApplicationError:
+            plan.delete()
+            raise
     return plan
 
 
-@transaction.atomic
 def plan_update(*, plan: MembershipPlan, data: dict) -> MembershipPlan:
+    """Change a plan: Stripe first (new prices for new amounts, the old ones retired;
+    idempotency keys make a repeat of the same change get the same prices), then the row;
+    a change Stripe refuses is not saved, as before."""
     unknown = set(data) - PLAN_FIELDS
     if unknown:
         raise ApplicationError(
@@ -102,21 +110,33 @@ def plan_update(*, plan: MembershipPlan, data: dict) -> MembershipPlan:
     if plan.setup_fee_minor != old_fee:
         retire.append(plan.stripe_setup_price_id)
         plan.stripe_setup_price_id = ""
-    plan.save()
     if billing_settings_get().connected:
-        plan_sync_to_stripe(plan=plan, retire=[price for price in retire if price])
+        _stripe_sync(plan, retire=[price for price in retire if price])
+    plan.save()
     return plan
 
 
 def plan_sync_to_stripe(*, plan: MembershipPlan, retire: list[str] = ()) -> MembershipPlan:
     """Make the plan's Stripe Product and Prices match it (new prices when amounts change;
-    existing subscribers keep their price until they change plan)."""
+    existing subscribers keep their price until they change plan). Called outside any
+    transaction; the ids are saved after Stripe answered."""
+    _stripe_sync(plan, retire=retire)
+    plan.save(update_fields=["stripe_product_id", "stripe_price_id", "stripe_setup_price_id"])
+    return plan
+
+
+def _stripe_sync(plan: MembershipPlan, *, retire: list[str] = ()) -> None:
+    """The Stripe side of `plan_sync_to_stripe`, setting the ids on `plan` (not saved).
+    Creations carry idempotency keys; a new price's key names the prices it replaces, so
+    going back to an earlier amount makes a new price rather than getting the retired one."""
     client = gym_client(billing_settings_get())
     meta = {"plan_id": str(plan.pk), "schema": connection.schema_name}
     if not plan.stripe_product_id:
+        params = {"name": plan.name, "metadata": meta, "active": plan.active}
         product = call(
             client.v1.products.create,
-            {"name": plan.name, "metadata": meta, "active": plan.active},
+            params,
+            {"idempotency_key": idempotency_key("plan", plan.pk, "product", params=params)},
         )
         plan.stripe_product_id = product.id
     else:
@@ -134,19 +154,19 @@ def plan_sync_to_stripe(*, plan: MembershipPlan, retire: list[str] = ()) -> Memb
         }
         if plan.is_recurring:
             params["recurring"] = {"interval": plan.interval}
-        plan.stripe_price_id = call(client.v1.prices.create, params).id
+        key = idempotency_key("plan", plan.pk, "price", params=[params, list(retire)])
+        plan.stripe_price_id = call(client.v1.prices.create, params, {"idempotency_key": key}).id
     if plan.setup_fee_minor and not plan.stripe_setup_price_id:
+        params = {
+            "product": plan.stripe_product_id,
+            "unit_amount": plan.setup_fee_minor,
+            "currency": plan.currency,
+            "nickname": "setup fee",
+            "metadata": {**meta, "setup_fee": "1"},
+        }
+        key = idempotency_key("plan", plan.pk, "setup-price", params=[params, list(retire)])
         plan.stripe_setup_price_id = call(
-            client.v1.prices.create,
-            {
-                "product": plan.stripe_product_id,
-                "unit_amount": plan.setup_fee_minor,
-                "currency": plan.currency,
-                "nickname": "setup fee",
-                "metadata": {**meta, "setup_fee": "1"},
-            },
+            client.v1.prices.create, params, {"idempotency_key": key}
         ).id
     for previous in retire:
         call(client.v1.prices.update, previous, {"active": False})
-    plan.save(update_fields=["stripe_product_id", "stripe_price_id", "stripe_setup_price_id"])
-    return plan

@@ -1,6 +1,14 @@
 """Subscriptions: the member's access (`member_billing_refresh`, the one place billing
 changes it), copying subscriptions and invoices from Stripe, the grace period, and the
-changes a member or staff make (plan, cancel, resume, freeze)."""
+changes a member or staff make (plan, cancel, resume, freeze).
+
+Stripe is called outside any transaction: a slow Stripe must not hold a database
+connection in a transaction, nor the member's row or the subscription's lock. Each
+change is sent first (with an idempotency key), then its result is written in a short
+atomic block under the subscription's advisory lock; reads from Stripe (`*_fetch`) come
+before the lock too, and the write re-reads under the lock only when another run stored
+the same subscription meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +33,14 @@ from apps.billing.selectors import billing_settings_get, format_money, member_li
 from apps.billing.services._shared import add_months, lock_stripe_object, member_from
 from apps.billing.services.credits import credit_grant
 from apps.billing.services.plans import plan_sync_to_stripe
-from apps.billing.stripe_api import call, gym_client, to_datetime, to_plain, to_unix
+from apps.billing.stripe_api import (
+    call,
+    gym_client,
+    idempotency_key,
+    to_datetime,
+    to_plain,
+    to_unix,
+)
 from apps.billing.tiers import Tier
 from apps.common.errors import ApplicationError
 from apps.common.notifications import notify
@@ -93,12 +108,28 @@ def member_billing_refresh(*, member: Member, now: dt.datetime | None = None) ->
     return member
 
 
-def subscription_sync(*, stripe_subscription_id: str, client=None) -> MemberSubscription:
-    """Copy the subscription's current state from Stripe, then refresh the member."""
-    lock_stripe_object(stripe_subscription_id)
-    client = client or gym_client(billing_settings_get())
-    data = call(client.v1.subscriptions.retrieve, stripe_subscription_id)
-    return _subscription_store(to_plain(data))
+def subscription_fetch(*, client, stripe_subscription_id: str) -> dict:
+    """The subscription as Stripe holds it now (no lock is held while Stripe answers)."""
+    return to_plain(call(client.v1.subscriptions.retrieve, stripe_subscription_id))
+
+
+def subscription_store(data: dict, *, read_at: dt.datetime, client) -> MemberSubscription:
+    """Write a subscription read from Stripe at `read_at`: inside the caller's
+    transaction, under the subscription's lock."""
+    return _subscription_store(_current(data, read_at=read_at, client=client))
+
+
+def _current(data: dict, *, read_at: dt.datetime, client) -> dict:
+    """Take the subscription's lock; `data`, or Stripe's state read again when another
+    run stored this subscription after `read_at` (its read may be newer than ours: the
+    rare contended case reads under the lock, as every run did before)."""
+    lock_stripe_object(data["id"])
+    stored_since = MemberSubscription.objects.filter(
+        stripe_subscription_id=data["id"], updated_at__gte=read_at
+    ).exists()
+    if stored_since:
+        return subscription_fetch(client=client, stripe_subscription_id=data["id"])
+    return data
 
 
 def _subscription_store(data: dict) -> MemberSubscription:
@@ -154,12 +185,26 @@ def _subscription_store(data: dict) -> MemberSubscription:
     return sub
 
 
-def invoice_sync(*, stripe_invoice_id: str, client=None) -> Invoice:
-    client = client or gym_client(billing_settings_get())
+def invoice_fetch(*, client, stripe_invoice_id: str) -> dict:
+    """The invoice and its subscription as Stripe holds them now, read before any lock:
+    {"invoice", "subscription" (or None), "read_at"}."""
+    read_at = timezone.now()
     data = to_plain(call(client.v1.invoices.retrieve, stripe_invoice_id))
     parent = (data.get("parent") or {}).get("subscription_details") or {}
     sub_id = parent.get("subscription")
-    sub = subscription_sync(stripe_subscription_id=sub_id, client=client) if sub_id else None
+    sub_data = subscription_fetch(client=client, stripe_subscription_id=sub_id) if sub_id else None
+    return {"invoice": data, "subscription": sub_data, "read_at": read_at}
+
+
+def invoice_store(fetched: dict, *, client) -> Invoice:
+    """Write what `invoice_fetch` read, inside the caller's transaction."""
+    data, sub_data = fetched["invoice"], fetched["subscription"]
+    parent = (data.get("parent") or {}).get("subscription_details") or {}
+    sub = (
+        subscription_store(sub_data, read_at=fetched["read_at"], client=client)
+        if sub_data
+        else None
+    )
     member = sub.member if sub else member_from(parent.get("metadata"), data.get("customer"))
     invoice, _created = Invoice.objects.select_for_update().get_or_create(
         stripe_invoice_id=data["id"],
@@ -254,14 +299,33 @@ def _live_or_error(member: Member) -> MemberSubscription:
     return sub
 
 
-@transaction.atomic
+def _change(sub: MemberSubscription, action: str, params: dict) -> tuple[dict, dt.datetime]:
+    """Send one change of `sub` to Stripe, outside any transaction. Returns (Stripe's
+    answer, when it was asked).
+
+    The idempotency key names the change, its parameters and the state it was made from
+    (the row's `updated_at`): a retry after a failure that left our side unwritten gets
+    Stripe's first answer instead of changing twice, and a later change (the row has
+    moved on) gets a key of its own."""
+    client = gym_client(billing_settings_get())
+    state = f"{sub.updated_at.timestamp():.6f}" if sub.updated_at else "new"
+    key = idempotency_key(sub.stripe_subscription_id, action, state, params=params)
+    read_at = timezone.now()
+    data = call(
+        client.v1.subscriptions.update,
+        sub.stripe_subscription_id,
+        params,
+        {"idempotency_key": key},
+    )
+    return to_plain(data), read_at
+
+
 def subscription_change_plan(
     *, member: Member, plan: MembershipPlan, by: User | None = None
 ) -> MemberSubscription:
     """Upgrade (charged now, prorated) or downgrade (credit prorated to the next invoice).
     Like Checkout, only staff may move a member to a plan that is not sold online."""
     sub = _live_or_error(member)
-    lock_stripe_object(sub.stripe_subscription_id)
     staff = by is not None and by.is_gym_staff
     if not plan.is_recurring or not plan.active or (not plan.sold_online and not staff):
         raise ApplicationError(_("Choose an active recurring plan."), code="plan_not_available")
@@ -280,62 +344,61 @@ def subscription_change_plan(
     if not plan.stripe_price_id:
         plan_sync_to_stripe(plan=plan)
     upgrade = plan.price_minor > sub.plan.price_minor
-    data = call(
-        client.v1.subscriptions.update,
-        sub.stripe_subscription_id,
+    data, read_at = _change(
+        sub,
+        "plan",
         {
             "items": [{"id": sub.stripe_item_id, "price": plan.stripe_price_id}],
             "proration_behavior": "always_invoice" if upgrade else "create_prorations",
             "metadata": {"plan_id": str(plan.pk)},
         },
     )
-    data = to_plain(data)
-    sub = _subscription_store(data)
+    invoice = None
     if upgrade and data.get("latest_invoice"):
-        invoice_sync(stripe_invoice_id=data["latest_invoice"], client=client)
+        invoice = invoice_fetch(client=client, stripe_invoice_id=data["latest_invoice"])
+    with transaction.atomic():
+        if invoice is not None and invoice["subscription"] is not None:
+            # The invoice's copy of the subscription was read after the change: newer.
+            sub = invoice_store(invoice, client=client).subscription
+        else:
+            sub = subscription_store(data, read_at=read_at, client=client)
+            if invoice is not None:
+                invoice_store(invoice, client=client)
     return sub
 
 
-@transaction.atomic
 def subscription_cancel(*, member: Member, now: dt.datetime | None = None) -> MemberSubscription:
     """Cancel at the end of the period, or at the end of the minimum contract if later."""
     sub = _live_or_error(member)
-    lock_stripe_object(sub.stripe_subscription_id)
     now = now or timezone.now()
-    client = gym_client(billing_settings_get())
     params: dict = {"cancel_at_period_end": True}
     if sub.contract_ends_on:
         contract_end = dt.datetime.combine(sub.contract_ends_on, dt.time(), tzinfo=dt.UTC)
         if sub.current_period_end is None or contract_end > sub.current_period_end:
             params = {"cancel_at": to_unix(contract_end)}
-    data = call(client.v1.subscriptions.update, sub.stripe_subscription_id, params)
-    return _subscription_store(to_plain(data))
+    return _change_store(sub, *_change(sub, "cancel", params))
 
 
-@transaction.atomic
+def _change_store(sub: MemberSubscription, data: dict, read_at: dt.datetime):
+    with transaction.atomic():
+        return subscription_store(data, read_at=read_at, client=gym_client(billing_settings_get()))
+
+
 def subscription_resume(*, member: Member) -> MemberSubscription:
     """Undo a pending cancellation."""
     sub = _live_or_error(member)
-    lock_stripe_object(sub.stripe_subscription_id)
     if not (sub.cancel_at_period_end or sub.cancel_at):
         raise ApplicationError(_("No cancellation is pending."), code="not_cancelling")
-    client = gym_client(billing_settings_get())
-    data = call(
-        client.v1.subscriptions.update,
-        sub.stripe_subscription_id,
-        {"cancel_at_period_end": False, "cancel_at": ""},
-    )
-    return _subscription_store(to_plain(data))
+    params = {"cancel_at_period_end": False, "cancel_at": ""}
+    return _change_store(sub, *_change(sub, "resume", params))
 
 
-@transaction.atomic
 def subscription_freeze(
     *, member: Member, start: dt.date, days: int, today: dt.date | None = None
 ) -> MemberSubscription:
     """Freeze: collection pauses (invoices in the frozen time are voided), the contract
     end moves by the frozen days, and the member shows as frozen from `start`."""
     sub = _live_or_error(member)
-    lock_stripe_object(sub.stripe_subscription_id)
     rules = billing_settings_get()
     today = today or timezone.localdate()
     if sub.frozen_until and sub.frozen_until > today:
@@ -355,36 +418,37 @@ def subscription_freeze(
             _("Only an active, paid-up membership can be frozen."), code="subscription_not_active"
         )
     until = start + dt.timedelta(days=days)
+    params = {"pause_collection": {"behavior": "void", "resumes_at": to_unix(until)}}
+    data, read_at = _change(sub, "freeze", params)
     client = gym_client(billing_settings_get())
-    data = call(
-        client.v1.subscriptions.update,
-        sub.stripe_subscription_id,
-        {"pause_collection": {"behavior": "void", "resumes_at": to_unix(until)}},
-    )
-    sub.frozen_from, sub.frozen_until = start, until
-    sub.freeze_days_total += days
-    if sub.contract_ends_on:
-        sub.contract_ends_on += dt.timedelta(days=days)
-    sub.save()
-    return _subscription_store(to_plain(data))
+    with transaction.atomic():
+        data = _current(data, read_at=read_at, client=client)
+        sub = MemberSubscription.objects.select_for_update().get(pk=sub.pk)
+        if not (sub.frozen_until and sub.frozen_until > today):  # not applied by a twin call
+            sub.frozen_from, sub.frozen_until = start, until
+            sub.freeze_days_total += days
+            if sub.contract_ends_on:
+                sub.contract_ends_on += dt.timedelta(days=days)
+            sub.save()
+        return _subscription_store(data)
 
 
-@transaction.atomic
 def subscription_unfreeze(*, member: Member, today: dt.date | None = None) -> MemberSubscription:
     """End a freeze early: collection resumes, unused frozen days come off the contract."""
     sub = _live_or_error(member)
-    lock_stripe_object(sub.stripe_subscription_id)
     today = today or timezone.localdate()
     if not sub.frozen_until or sub.frozen_until <= today:
         raise ApplicationError(_("The membership is not frozen."), code="not_frozen")
-    unused = (sub.frozen_until - max(today, sub.frozen_from)).days
+    data, read_at = _change(sub, "unfreeze", {"pause_collection": ""})
     client = gym_client(billing_settings_get())
-    data = call(
-        client.v1.subscriptions.update, sub.stripe_subscription_id, {"pause_collection": ""}
-    )
-    sub.frozen_until = max(today, sub.frozen_from)
-    sub.freeze_days_total = max(0, sub.freeze_days_total - unused)
-    if sub.contract_ends_on:
-        sub.contract_ends_on -= dt.timedelta(days=unused)
-    sub.save()
-    return _subscription_store(to_plain(data))
+    with transaction.atomic():
+        data = _current(data, read_at=read_at, client=client)
+        sub = MemberSubscription.objects.select_for_update().get(pk=sub.pk)
+        if sub.frozen_until and sub.frozen_until > today:  # not applied by a twin call
+            unused = (sub.frozen_until - max(today, sub.frozen_from)).days
+            sub.frozen_until = max(today, sub.frozen_from)
+            sub.freeze_days_total = max(0, sub.freeze_days_total - unused)
+            if sub.contract_ends_on:
+                sub.contract_ends_on -= dt.timedelta(days=unused)
+            sub.save()
+        return _subscription_store(data)

@@ -17,36 +17,51 @@ from apps.billing.models import CheckoutRequest, MembershipPlan, WebhookEvent
 from apps.billing.selectors import billing_settings_get
 from apps.billing.services._shared import member_from
 from apps.billing.services.credits import credit_grant
-from apps.billing.services.subscriptions import invoice_sync, subscription_sync
+from apps.billing.services.subscriptions import (
+    invoice_fetch,
+    invoice_store,
+    subscription_fetch,
+    subscription_store,
+)
 from apps.billing.stripe_api import WebhookRejected, call, gym_client, to_datetime, to_plain
 from apps.common.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
 
-def _checkout_completed(data: dict, client) -> None:
+def _checkout_fetch(data: dict, client):
+    """Read a completed Checkout session (and its subscription) from Stripe; returns the
+    write to make under the lock."""
+    read_at = timezone.now()
     session = to_plain(call(client.v1.checkout.sessions.retrieve, data["id"]))
-    request = CheckoutRequest.objects.filter(stripe_session_id=session["id"]).first()
+    sub_data = None
     if session.get("subscription"):
-        subscription_sync(stripe_subscription_id=session["subscription"], client=client)
-    elif session.get("payment_status") == "paid":
-        member = request.member if request else member_from(session.get("metadata"), None)
-        plan_id = (session.get("metadata") or {}).get("plan_id")
-        plan = request.plan if request else MembershipPlan.objects.filter(pk=plan_id).first()
-        if member is None or plan is None:
-            raise ApplicationError(
-                _("This payment belongs to no member or plan of this gym."),
-                code="unknown_checkout",
+        sub_data = subscription_fetch(client=client, stripe_subscription_id=session["subscription"])
+
+    def write() -> None:
+        request = CheckoutRequest.objects.filter(stripe_session_id=session["id"]).first()
+        if sub_data is not None:
+            subscription_store(sub_data, read_at=read_at, client=client)
+        elif session.get("payment_status") == "paid":
+            member = request.member if request else member_from(session.get("metadata"), None)
+            plan_id = (session.get("metadata") or {}).get("plan_id")
+            plan = request.plan if request else MembershipPlan.objects.filter(pk=plan_id).first()
+            if member is None or plan is None:
+                raise ApplicationError(
+                    _("This payment belongs to no member or plan of this gym."),
+                    code="unknown_checkout",
+                )
+            credit_grant(
+                member=member,
+                credits=plan.class_credits,
+                reason="pack",
+                source=f"checkout:{session['id']}",
             )
-        credit_grant(
-            member=member,
-            credits=plan.class_credits,
-            reason="pack",
-            source=f"checkout:{session['id']}",
-        )
-    if request and request.completed_at is None:
-        request.completed_at = timezone.now()
-        request.save(update_fields=["completed_at"])
+        if request and request.completed_at is None:
+            request.completed_at = timezone.now()
+            request.save(update_fields=["completed_at"])
+
+    return write
 
 
 SUBSCRIPTION_EVENTS = {
@@ -68,16 +83,21 @@ INVOICE_EVENTS = {
 }
 
 
-def _dispatch(event: dict, client) -> None:
+def _fetch(event: dict, client):
+    """Read what the event is about from Stripe (its current state, never the event's
+    copy), before any lock; returns the write to make under the lock."""
     kind = event["type"]
     obj = event["data"]["object"]
+    read_at = timezone.now()
     if kind in SUBSCRIPTION_EVENTS:
-        subscription_sync(stripe_subscription_id=obj["id"], client=client)
-    elif kind in INVOICE_EVENTS:
-        invoice_sync(stripe_invoice_id=obj["id"], client=client)
-    elif kind == "checkout.session.completed":
-        _checkout_completed(obj, client)
-    # Other types are stored and marked processed: nothing to do for them.
+        data = subscription_fetch(client=client, stripe_subscription_id=obj["id"])
+        return lambda: subscription_store(data, read_at=read_at, client=client)
+    if kind in INVOICE_EVENTS:
+        fetched = invoice_fetch(client=client, stripe_invoice_id=obj["id"])
+        return lambda: invoice_store(fetched, client=client)
+    if kind == "checkout.session.completed":
+        return _checkout_fetch(obj, client)
+    return lambda: None  # other types are stored and marked processed: nothing to do
 
 
 def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEvent, bool]:
@@ -122,14 +142,20 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
 
 def webhook_event_process(*, event_id: str, replay: bool = False) -> bool:
     """Process a stored event once (or again, for `replay`). Processing reads the current
-    state from Stripe, so it is safe to repeat and independent of delivery order."""
+    state from Stripe, so it is safe to repeat and independent of delivery order. Stripe
+    is read first, then the event row is locked and the result written: no lock is held
+    while Stripe answers."""
     client = gym_client(billing_settings_get())
     try:
+        event = WebhookEvent.objects.only("payload", "processed_at").get(event_id=event_id)
+        if event.processed_at is not None and not replay:
+            return False
+        write = _fetch(event.payload, client)
         with transaction.atomic():
             event = WebhookEvent.objects.select_for_update().get(event_id=event_id)
             if event.processed_at is not None and not replay:
-                return False
-            _dispatch(event.payload, client)
+                return False  # a parallel run processed it meanwhile
+            write()
             event.processed_at = timezone.now()
             event.error = ""
             if replay:
