@@ -1,5 +1,5 @@
-"""Compile every django.po (project `locale/` and each app's `apps/<app>/locale/`) to .mo
-without GNU gettext (pure Python).
+"""Compile every django.po in the project's `locale/` to .mo without GNU gettext (pure
+Python).
 
 The .mo files are committed so a bare machine serves translations; this keeps them in step
 with the .po files (a test checks that they are).
@@ -13,15 +13,10 @@ from django.core.management.base import BaseCommand
 
 
 def po_files() -> list[Path]:
-    # Apps with their own `locale/` keep their strings there (makemessages puts them there),
-    # so work on different apps never edits the same catalogue.
-    base = Path(settings.BASE_DIR)
-    return sorted(
-        [
-            *base.glob("locale/*/LC_MESSAGES/django.po"),
-            *base.glob("apps/*/locale/*/LC_MESSAGES/django.po"),
-        ]
-    )
+    # One catalogue per language for the whole project, as templates live in one tree:
+    # per-app catalogues ranked below third-party apps' ones at run time, and their
+    # Plural-Forms headers disagreed (Spanish plurals fell back to English).
+    return sorted(Path(settings.BASE_DIR).glob("locale/*/LC_MESSAGES/django.po"))
 
 
 class Command(BaseCommand):
