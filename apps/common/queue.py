@@ -15,6 +15,7 @@ finds the rows whose work never started and queues them again (billing's
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 from django.db import connection, transaction
@@ -46,8 +47,10 @@ def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
 
 
 def _task(name: str):
-    # Web processes import a tasks module only when something uses it; a worker has
-    # loaded them all. Loading them here keeps the name the only link.
+    # A task is named after its module (`apps.billing.tasks.push_charge`). A worker has
+    # loaded every tasks module; a web process loads the one it needs here, the first
+    # time (not `app.loader.import_default_modules()`: with Django it also runs the
+    # system checks).
     if name not in app.tasks:
-        app.loader.import_default_modules()
+        importlib.import_module(name.rpartition(".")[0])
     return app.tasks[name]
