@@ -64,7 +64,7 @@ def process_attempt(self, attempt_id: int) -> str:
         logger.exception("Attempt %s failed after %s retries", attempt_id, MAX_RETRIES)
         services.attempt_fail(attempt_id=attempt_id, detail=str(exc))
         return "failed"
-    except Exception as exc:  # noqa: BLE001 - a bug must not leave the attempt processing
+    except Exception as exc:  # a bug must not leave the attempt processing
         logger.exception("Attempt %s failed", attempt_id)
         services.attempt_fail(attempt_id=attempt_id, detail=f"{type(exc).__name__}: {exc}")
         return "failed"

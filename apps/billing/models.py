@@ -182,10 +182,6 @@ class MemberSubscription(models.Model):
     def __str__(self) -> str:
         return f"{self.stripe_subscription_id} ({self.status})"
 
-    @property
-    def is_frozen(self) -> bool:
-        return self.frozen_until is not None and self.frozen_from is not None
-
 
 class Invoice(models.Model):
     member = models.ForeignKey(

@@ -15,6 +15,7 @@ from apps.assessments.models import Attempt, AttemptStatus, AuditEvent
 from apps.assessments.services import attempt_submit
 from apps.assessments.tasks import process_attempt, requeue_waiting_attempts
 from tests.assessments.conftest import clip, upload
+from tests.assessments.factories import AttemptFactory
 
 URL = "/api/v1/assessments/attempts/"
 
@@ -105,9 +106,7 @@ def test_an_attempt_redelivered_after_repeated_worker_deaths_ends_failed(gym_a, 
     (and does not count against the member's quotas)."""
     member, _user = member_user
     with tenant_context(gym_a):
-        attempt = Attempt.objects.create(
-            member=member, test_id=4, catalogue_version="t", status=AttemptStatus.PROCESSING, runs=3
-        )
+        attempt = AttemptFactory(member=member, test_id=4, status=AttemptStatus.PROCESSING, runs=3)
         assert process_attempt.apply(args=[attempt.pk]).get() == "skipped"
         attempt.refresh_from_db()
         assert attempt.status == AttemptStatus.FAILED and attempt.reason_code == "processing_error"
