@@ -56,14 +56,9 @@ messages: $(STAMP)
 	@$(PY) manage.py makemessages -l es -l fr -l de --ignore=.venv --ignore=benchmarks --ignore=var --no-obsolete -v 0 && \
 	  $(PY) manage.py compilemessages_py
 
+# All benchmarks (benchmarks/__main__.py), or some: make bench ARGS="kiosk bookings".
 bench: $(STAMP)
-	@$(PY) -m config.devstack exec -- $(PY) benchmarks/provision.py
-	@$(PY) -m config.devstack exec -- $(PY) benchmarks/api.py
-	@$(PY) -m config.devstack exec -- $(PY) benchmarks/bookings.py
-	@$(PY) -m config.devstack exec -- $(PY) benchmarks/request_cpu.py
-	@$(PY) -m config.devstack exec -- $(PY) benchmarks/kiosk.py
-	@$(PY) -m config.devstack exec -- $(PY) benchmarks/pose.py
-	@$(PY) -m config.devstack exec -- $(PY) benchmarks/webhooks.py
+	@$(PY) -m config.devstack exec -- $(PY) -m benchmarks $(ARGS)
 
 clean:
 	rm -rf $(VENV) var

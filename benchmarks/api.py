@@ -20,7 +20,7 @@ Besides latency it prints the CPU each request costs (server processes, PostgreS
 least mean latency that cost allows at 20 clients on 2 CPUs, and how much CPU processes
 outside the benchmark (and the hypervisor) took meanwhile: the machine may be shared.
 
-    .venv/bin/python -m config.devstack exec -- .venv/bin/python benchmarks/api.py
+    .venv/bin/python -m config.devstack exec -- .venv/bin/python -m benchmarks.api
 
 Targets (gunicorn): members p95 < 100 ms at 20 clients; me p95 within 2x of bare p95.
 """
@@ -44,9 +44,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo, not benchmarks/
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     ROOT,
     SETTINGS,
     OtherCpu,

@@ -21,7 +21,7 @@ After the load it checks that no class is overbooked and no member holds two pla
 class, and counts SQL queries per timetable request (in-process) for the 200-class week and
 the 50-class week: the number must be the same.
 
-    .venv/bin/python -m config.devstack exec -- .venv/bin/python benchmarks/bookings.py
+    .venv/bin/python -m config.devstack exec -- .venv/bin/python -m benchmarks.bookings
 
 Target: timetable p95 < 150 ms at 20 clients; constant query count.
 """
@@ -41,10 +41,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo, not benchmarks/
-
-import benchmarks.api as api_bench  # noqa: E402
-from benchmarks.api import (  # noqa: E402
+import benchmarks.api as api_bench
+from benchmarks.api import (
     HOST,
     PASSWORD,
     SLUG,
@@ -56,7 +54,7 @@ from benchmarks.api import (  # noqa: E402
     raw_get,
     start_server,
 )
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     OtherCpu,
     database_drop,
     database_recreate,

@@ -27,7 +27,7 @@ def bench_database_url(name: str) -> str:
     if not url:
         sys.exit(
             "DATABASE_URL is not set: run through the embedded services, e.g.\n"
-            "  .venv/bin/python -m config.devstack exec -- .venv/bin/python " + " ".join(sys.argv)
+            "  .venv/bin/python -m config.devstack exec -- .venv/bin/python -m benchmarks"
         )
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 

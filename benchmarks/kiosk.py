@@ -28,7 +28,7 @@ Dashboards of one gym share one channel-layer subscription per server process
 (apps/attendance/hub.py), so a scan costs the layer one delivery per process, not one
 per dashboard; occupancy events go over Redis pub/sub (the "door" channel layer).
 
-    .venv/bin/python -m config.devstack exec -- .venv/bin/python benchmarks/kiosk.py
+    .venv/bin/python -m config.devstack exec -- .venv/bin/python -m benchmarks.kiosk
 
 Targets (2 CPUs): scan->result p99 < 50 ms, scan->dashboard p99 < 150 ms, no lost
 updates, memory per idle socket < 100 KB.
@@ -52,9 +52,7 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo, not benchmarks/
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     ROOT,
     SETTINGS,
     OtherCpu,

@@ -13,7 +13,7 @@ In one process (a Celery worker's situation: one landmarker, reused across video
 The first 15 videos interleave one bare pass and one pipeline pass per clip; the pipeline
 then continues to 50 consecutive videos to measure the worker's resident memory growth.
 
-    .venv/bin/python -m config.devstack exec -- .venv/bin/python benchmarks/pose.py
+    .venv/bin/python -m config.devstack exec -- .venv/bin/python -m benchmarks.pose
 
 Targets: pipeline >= 0.85x the bare loop's frames/s; processing <= 0.5 s per second of
 video; RSS growth < 50 MB over 50 videos.
@@ -22,14 +22,11 @@ video; RSS growth < 50 MB over 50 videos.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo, not benchmarks/
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     OtherCpu,
     database_drop,
     database_recreate,

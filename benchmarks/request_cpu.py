@@ -23,7 +23,7 @@ for:
 `--profile NAME` prints cProfile's top functions for that scenario instead of timing it
 (`--sort tottime|cumulative`).
 
-    .venv/bin/python -m config.devstack exec -- .venv/bin/python benchmarks/request_cpu.py
+    .venv/bin/python -m config.devstack exec -- .venv/bin/python -m benchmarks.request_cpu
 """
 
 from __future__ import annotations
@@ -35,12 +35,9 @@ import pstats
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo, not benchmarks/
-
-from benchmarks.api import HOST  # noqa: E402
-from benchmarks.common import (  # noqa: E402
+from benchmarks.api import HOST
+from benchmarks.common import (
     database_drop,
     database_recreate,
     django_setup,

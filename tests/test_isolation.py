@@ -1,15 +1,90 @@
 """Tenant isolation: whatever is made in gym A is invisible from gym B, through every
 page, API endpoint, admin page, login, session, cache entry and WebSocket group.
 
-Later issues extend the parametrized lists below with their own pages and endpoints.
+Later issues extend the parametrized lists below with their own pages and endpoints: a
+new row names a kind from `KINDS` (how it is sent) and a URL.
 """
+
+from dataclasses import dataclass
+from datetime import time, timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
-from tests.factories import PASSWORD
+from apps.assessments.models import Attempt, BlockReason, QuotaBlock
+from apps.assessments.services import video_token
+from apps.attendance.models import Kiosk, Visit
+from apps.attendance.services import pass_issue_card
+from apps.billing.models import Invoice, MemberCharge
+from apps.billing.services import plan_create
+from apps.bookings.calendar import calendar_feed_for
+from apps.bookings.models import (
+    Booking,
+    ClassType,
+    Penalty,
+    PTBooking,
+    PTSessionType,
+    TrainerAvailability,
+    TrainerProfile,
+)
+from apps.bookings.services.booking import booking_create
+from apps.platform_billing.models import GymSubscription
+from tests.attendance.factories import KioskFactory, VisitFactory
+from tests.bookings.factories import ClassSessionFactory
+from tests.factories import PASSWORD, MemberFactory, MemberWithLoginFactory, UserFactory
+
+
+@dataclass(frozen=True)
+class Send:
+    client: str  # "web": the dashboard's test client; "api": DRF's
+    method: str = "get"
+    as_member: bool = False  # as the gym's member (app login) rather than its staff
+
+
+# How each kind of row in the URL lists below is sent. A new app adds rows to a list; a
+# new way of asking adds one line here.
+KINDS = {
+    "web": Send("web"),
+    "admin": Send("web"),
+    "web_post": Send("web", "post"),
+    "api": Send("api"),
+    "api_post": Send("api", "post"),
+    "api_post_body": Send("api", "post"),
+    "api_patch": Send("api", "patch"),
+    "member_get": Send("api", as_member=True),
+    "member_post": Send("api", "post", as_member=True),
+}
+
+
+@pytest.fixture
+def request_as(web, api):
+    """request_as(kind, path, gym=, staff=, member=None, bodies={kind: body}) -> response:
+    `path` sent to `gym` the way rows of `kind` are, with that kind's body if it has one."""
+
+    def send(kind, path, *, gym, staff, member=None, bodies=None):
+        how = KINDS[kind]
+        client = (web if how.client == "web" else api)(gym, member if how.as_member else staff)
+        body = (bodies or {}).get(kind)
+        if body is None:
+            return getattr(client, how.method)(path)
+        extra = {"format": "json"} if how.client == "api" else {}
+        return getattr(client, how.method)(path, body, **extra)
+
+    return send
+
+
+def assert_not_found(kind, response):
+    if kind == "admin":
+        # Django admin answers an unknown id by redirecting to its index with a
+        # "doesn't exist" message rather than a 404; either way nothing of A shows.
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    else:
+        assert response.status_code == 404
+
 
 # Pages and endpoints that address one member by id: gym B's staff must get 404 for A's.
 MEMBER_URLS = [
@@ -24,25 +99,14 @@ MEMBER_URLS = [
 
 @pytest.mark.parametrize(("kind", "url"), MEMBER_URLS)
 def test_member_of_gym_a_is_not_found_from_gym_b(
-    kind, url, gym_a, gym_b, make_user, make_member, web, api
+    kind, url, gym_a, gym_b, make_user, make_member, request_as
 ):
     member_a = make_member(gym_a, first_name="Alice")
     owner_b = make_user(gym_b, Role.OWNER)
     path = url.format(id=member_a.pk)
-    if kind in ("web", "admin"):
-        response = web(gym_b, owner_b).get(path)
-    elif kind == "web_post":
-        response = web(gym_b, owner_b).post(path)
-    elif kind == "api":
-        response = api(gym_b, owner_b).get(path)
-    else:
-        response = api(gym_b, owner_b).patch(path, {"first_name": "Mallory"}, format="json")
-    if kind == "admin":
-        # Django admin answers an unknown id by redirecting to its index with a
-        # "doesn't exist" message rather than a 404; either way nothing of A shows.
-        assert response.status_code == 302 and response["Location"] == "/admin/"
-    else:
-        assert response.status_code == 404
+    bodies = {"api_patch": {"first_name": "Mallory"}}
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, bodies=bodies)
+    assert_not_found(kind, response)
     assert b"Alice" not in response.content
     with tenant_context(gym_a):
         member_a.refresh_from_db()
@@ -57,17 +121,13 @@ USER_URLS = [
 
 
 @pytest.mark.parametrize(("kind", "url"), USER_URLS)
-def test_staff_of_gym_a_is_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, web):
+def test_staff_of_gym_a_is_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, request_as):
     desk_a = make_user(gym_a, Role.FRONT_DESK, email="desk@a.test")
     owner_b = make_user(gym_b, Role.OWNER)
-    client = web(gym_b, owner_b)
     path = url.format(id=desk_a.pk)
-    if kind == "admin":
-        response = client.get(path)
-        assert response.status_code == 302 and response["Location"] == "/admin/"
-    else:
-        response = client.post(path, {"action": "deactivate"})
-        assert response.status_code == 404
+    bodies = {"web_post": {"action": "deactivate"}}
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, bodies=bodies)
+    assert_not_found(kind, response)
     assert b"desk@a.test" not in response.content
     with tenant_context(gym_a):
         desk_a.refresh_from_db()
@@ -87,17 +147,16 @@ LIST_URLS = [
 
 @pytest.mark.parametrize(("kind", "url"), LIST_URLS)
 def test_lists_in_gym_b_do_not_show_gym_a_members(
-    kind, url, gym_a, gym_b, make_user, make_member, web, api
+    kind, url, gym_a, gym_b, make_user, make_member, request_as
 ):
     make_member(gym_a, first_name="Zebediah", last_name="Aonly")
     make_user(gym_a, Role.TRAINER, full_name="Trainer Aonly")
     owner_b = make_user(gym_b, Role.OWNER)
-    client = api(gym_b, owner_b) if kind == "api" else web(gym_b, owner_b)
-    response = client.get(url)
+    response = request_as(kind, url, gym=gym_b, staff=owner_b)
     assert response.status_code == 200
     assert b"Aonly" not in response.content
     owner_a = make_user(gym_a, Role.OWNER)
-    same_in_a = (api if kind == "api" else web)(gym_a, owner_a).get(url)
+    same_in_a = request_as(kind, url, gym=gym_a, staff=owner_a)
     assert b"Aonly" in same_in_a.content  # the test can fail: A does see it
 
 
@@ -185,33 +244,21 @@ DOOR_URLS = [
 
 @pytest.mark.parametrize(("kind", "url"), DOOR_URLS)
 def test_door_objects_of_gym_a_are_not_found_from_gym_b(
-    kind, url, gym_a, gym_b, make_user, make_member, web, api
+    kind, url, gym_a, gym_b, make_user, make_member, request_as
 ):
-    from apps.attendance.models import Kiosk, Visit
-    from apps.attendance.services import kiosk_register, pass_issue_card
-
     member_a = make_member(gym_a, first_name="Doorkeeper")
     with tenant_context(gym_a):
-        kiosk_a, _token = kiosk_register(name="Akiosk", mode="entry")
-        visit_a = Visit.objects.create(member=member_a, method="desk")
+        kiosk_a, _token = KioskFactory(name="Akiosk")
+        visit_a = VisitFactory(member=member_a)
         pass_issue_card(member=member_a)
     owner_b = make_user(gym_b, Role.OWNER)
     path = url.format(visit=visit_a.pk, kiosk=kiosk_a.pk, member=member_a.pk)
-    body = {"member": member_a.pk, "action": "revoke"}
-    if kind == "api":
-        response = api(gym_b, owner_b).get(path)
-    elif kind == "api_post":
-        response = api(gym_b, owner_b).post(path)
-    elif kind == "api_post_body":
-        response = api(gym_b, owner_b).post(path, {"member": member_a.pk}, format="json")
-    elif kind == "web_post":
-        response = web(gym_b, owner_b).post(path, body)
-    else:
-        response = web(gym_b, owner_b).get(path)
-    if kind == "admin":
-        assert response.status_code == 302 and response["Location"] == "/admin/"
-    else:
-        assert response.status_code == 404
+    bodies = {
+        "api_post_body": {"member": member_a.pk},
+        "web_post": {"member": member_a.pk, "action": "revoke"},
+    }
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, bodies=bodies)
+    assert_not_found(kind, response)
     assert b"Doorkeeper" not in response.content and b"Akiosk" not in response.content
     with tenant_context(gym_a):
         visit_a.refresh_from_db()
@@ -234,32 +281,26 @@ DOOR_LIST_URLS = [
 
 @pytest.mark.parametrize(("kind", "url"), DOOR_LIST_URLS)
 def test_door_lists_in_gym_b_do_not_show_gym_a(
-    kind, url, gym_a, gym_b, make_user, make_member, web, api
+    kind, url, gym_a, gym_b, make_user, make_member, request_as
 ):
-    from apps.attendance.models import Visit
-    from apps.attendance.services import kiosk_register
-
     member_a = make_member(gym_a, first_name="Aonlyvisitor")
     with tenant_context(gym_a):
-        kiosk_register(name="Aonlykiosk", mode="entry")
-        Visit.objects.create(member=member_a, method="desk")
+        KioskFactory(name="Aonlykiosk")
+        VisitFactory(member=member_a)
     owner_b = make_user(gym_b, Role.OWNER)
-    client = api(gym_b, owner_b) if kind == "api" else web(gym_b, owner_b)
-    response = client.get(url)
+    response = request_as(kind, url, gym=gym_b, staff=owner_b)
     assert response.status_code == 200
     content = b"".join(response.streaming_content) if response.streaming else response.content
     assert b"Aonly" not in content
     owner_a = make_user(gym_a, Role.OWNER)
-    same = (api if kind == "api" else web)(gym_a, owner_a).get(url)
+    same = request_as(kind, url, gym=gym_a, staff=owner_a)
     content_a = b"".join(same.streaming_content) if same.streaming else same.content
     assert b"Aonly" in content_a  # the test can fail: A does see it
 
 
 def test_occupancy_of_gym_a_does_not_count_in_gym_b(gym_a, gym_b, make_user, make_member, api):
-    from apps.attendance.models import Visit
-
     with tenant_context(gym_a):
-        Visit.objects.create(member=make_member(gym_a), method="desk")
+        VisitFactory(member=make_member(gym_a))
     owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
     assert api(gym_a, owner_a).get("/api/v1/occupancy/").json()["count"] == 1
     assert api(gym_b, owner_b).get("/api/v1/occupancy/").json()["count"] == 0
@@ -282,18 +323,12 @@ CLASS_URLS = [
 
 
 @pytest.mark.parametrize(("kind", "url"), CLASS_URLS)
-def test_classes_of_gym_a_are_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, web, api):
-    # Imported here, not at the top, so parallel branches appending to this module
-    # do not collide on its import block.
-    from datetime import timedelta
-
-    from apps.bookings.models import Booking, Penalty
-    from apps.bookings.services.booking import booking_create
-    from tests.bookings.conftest import new_member, new_session
-
+def test_classes_of_gym_a_are_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, request_as):
     with tenant_context(gym_a):
-        session = new_session(capacity=3, starts_in=timedelta(days=1))
-        booking = booking_create(member=new_member(first_name="Alicia"), session=session)
+        session = ClassSessionFactory(capacity=3, starts_in=timedelta(days=1))
+        booking = booking_create(
+            member=MemberWithLoginFactory(first_name="Alicia"), session=session
+        )
         penalty = Penalty.objects.create(
             member=booking.member,
             booking=booking,
@@ -302,25 +337,14 @@ def test_classes_of_gym_a_are_not_found_from_gym_b(kind, url, gym_a, gym_b, make
             created_at=session.starts_at,
         )
     with tenant_context(gym_b):
-        member_b = new_member()
+        member_b = MemberWithLoginFactory()
         # Same ids may exist in B by coincidence; make sure they do not.
         assert not Booking.objects.filter(pk=booking.pk).exists()
     owner_b = make_user(gym_b, Role.OWNER)
     path = url.format(session=session.pk, booking=booking.pk, penalty=penalty.pk)
-    if kind == "member_get":
-        response = api(gym_b, member_b.user).get(path)
-    elif kind == "member_post":
-        response = api(gym_b, member_b.user).post(path)
-    elif kind == "web_post":
-        response = web(gym_b, owner_b).post(
-            path, {"action": "attended", "booking": booking.pk, "reason": "x"}
-        )
-    else:
-        response = web(gym_b, owner_b).get(path)
-    if kind == "admin":
-        assert response.status_code == 302 and response["Location"] == "/admin/"
-    else:
-        assert response.status_code == 404
+    bodies = {"web_post": {"action": "attended", "booking": booking.pk, "reason": "x"}}
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, member=member_b.user, bodies=bodies)
+    assert_not_found(kind, response)
     assert b"Alicia" not in response.content
     with tenant_context(gym_a):
         booking.refresh_from_db()
@@ -339,18 +363,12 @@ def test_classes_of_gym_a_are_not_found_from_gym_b(kind, url, gym_a, gym_b, make
     ],
 )
 def test_timetables_in_gym_b_do_not_show_gym_a_classes(
-    kind, url, gym_a, gym_b, make_user, web, api
+    kind, url, gym_a, gym_b, make_user, request_as
 ):
-    from datetime import timedelta
-
-    from apps.bookings.models import ClassType, Penalty
-    from apps.bookings.services.booking import booking_create
-    from tests.bookings.conftest import new_member, new_session
-
     with tenant_context(gym_a):
-        session = new_session(starts_in=timedelta(hours=2))
+        session = ClassSessionFactory(starts_in=timedelta(hours=2))
         ClassType.objects.filter(pk=session.class_type_id).update(name="Aonly Yoga")
-        booking = booking_create(member=new_member(first_name="Aonly"), session=session)
+        booking = booking_create(member=MemberWithLoginFactory(first_name="Aonly"), session=session)
         Penalty.objects.create(
             member=booking.member,
             booking=booking,
@@ -359,31 +377,22 @@ def test_timetables_in_gym_b_do_not_show_gym_a_classes(
             created_at=session.starts_at,
         )
     owner_b, owner_a = make_user(gym_b, Role.OWNER), make_user(gym_a, Role.OWNER)
-    client = api if kind == "api" else web
-    response = client(gym_b, owner_b).get(url)
+    response = request_as(kind, url, gym=gym_b, staff=owner_b)
     assert response.status_code == 200
     assert b"Aonly" not in response.content
-    assert b"Aonly" in client(gym_a, owner_a).get(url).content  # the test can fail
+    same_in_a = request_as(kind, url, gym=gym_a, staff=owner_a)
+    assert b"Aonly" in same_in_a.content  # the test can fail
 
 
 def test_trainers_pt_bookings_and_calendar_feeds_of_gym_a_are_not_found_from_gym_b(
     gym_a, gym_b, api, web
 ):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from apps.bookings.calendar import calendar_feed_for
-    from apps.bookings.models import PTBooking, PTSessionType, TrainerProfile
-    from tests.bookings.conftest import new_member
-    from tests.factories import UserFactory
-
     with tenant_context(gym_a):
         trainer = TrainerProfile.objects.create(
             user=UserFactory(role=Role.TRAINER), display_name="Aonly Coach"
         )
         kind = PTSessionType.objects.create(trainer=trainer, name="PT")
-        member_a = new_member(tier="pro")
+        member_a = MemberWithLoginFactory(tier="pro")
         start = timezone.now() + timedelta(days=2)
         booking = PTBooking.objects.create(
             member=member_a,
@@ -396,7 +405,7 @@ def test_trainers_pt_bookings_and_calendar_feeds_of_gym_a_are_not_found_from_gym
         )
         token = calendar_feed_for(user=member_a.user).token
     with tenant_context(gym_b):
-        member_b = new_member(tier="pro")
+        member_b = MemberWithLoginFactory(tier="pro")
     client = api(gym_b, member_b.user)
     assert client.get(f"/api/v1/trainers/{trainer.pk}/").status_code == 404
     assert (
@@ -441,8 +450,6 @@ BILLING_PLAN_URLS = [
 
 
 def _plan(gym, name):
-    from apps.billing.services import plan_create
-
     with tenant_context(gym):
         return plan_create(
             data={"name": name, "price_minor": 4900, "interval": "month", "tier": "pro"}
@@ -450,19 +457,13 @@ def _plan(gym, name):
 
 
 @pytest.mark.parametrize(("kind", "url"), BILLING_PLAN_URLS)
-def test_plan_of_gym_a_is_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, web, api):
+def test_plan_of_gym_a_is_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, request_as):
     plan_a = _plan(gym_a, "Aonly plan")
     owner_b = make_user(gym_b, Role.OWNER)
     path = url.format(id=plan_a.pk)
-    if kind == "admin":
-        response = web(gym_b, owner_b).get(path)
-        assert response.status_code == 302 and response["Location"] == "/admin/"
-    elif kind == "api":
-        response = api(gym_b, owner_b).get(path)
-        assert response.status_code == 404
-    else:
-        response = api(gym_b, owner_b).patch(path, {"price_minor": 1}, format="json")
-        assert response.status_code == 404
+    bodies = {"api_patch": {"price_minor": 1}}
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, bodies=bodies)
+    assert_not_found(kind, response)
     assert b"Aonly" not in response.content
     with tenant_context(gym_a):
         plan_a.refresh_from_db()
@@ -479,14 +480,9 @@ BILLING_LIST_URLS = [
 
 
 @pytest.mark.parametrize(("kind", "url"), BILLING_LIST_URLS)
-def test_billing_lists_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, make_user, web, api):
-    from apps.billing.models import Invoice, MemberCharge
-
+def test_billing_lists_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, make_user, request_as):
     _plan(gym_a, "Aonly plan")
-    member_a = None
     with tenant_context(gym_a):
-        from tests.factories import MemberFactory
-
         member_a = MemberFactory(first_name="Aonly", last_name="Debtor")
         MemberCharge.objects.create(
             member=member_a,
@@ -504,24 +500,17 @@ def test_billing_lists_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, make_
             currency="eur",
         )
     owner_b = make_user(gym_b, Role.OWNER)
-    client = api(gym_b, owner_b) if kind == "api" else web(gym_b, owner_b)
-    response = client.get(url)
+    response = request_as(kind, url, gym=gym_b, staff=owner_b)
     assert response.status_code == 200
     assert b"Aonly" not in response.content
     owner_a = make_user(gym_a, Role.OWNER)
-    same_in_a = (api if kind == "api" else web)(gym_a, owner_a).get(url)
+    same_in_a = request_as(kind, url, gym=gym_a, staff=owner_a)
     assert b"Aonly" in same_in_a.content  # the test can fail: A does see it
 
 
 def test_gym_a_lapsing_on_the_platform_never_locks_gym_b(gym_a, gym_b, make_user, api, settings):
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from apps.platform_billing.models import GymSubscription
-
     settings.PLATFORM_STRIPE_SECRET_KEY = "sk_test_platform_isolation"
-    past = timezone.now() - dt.timedelta(days=60)
+    past = timezone.now() - timedelta(days=60)
     GymSubscription.objects.create(gym=gym_a, status="canceled", lapsed_since=past)
     GymSubscription.objects.create(gym=gym_b, status="active")
     body = {"first_name": "Writer"}
@@ -547,13 +536,6 @@ ASSESSMENT_URLS = [
 
 
 def _assessment_in_a(gym_a, make_member):
-    from datetime import timedelta  # noqa: PLC0415 - keeps this appended block self-contained
-
-    from django.core.files.base import ContentFile  # noqa: PLC0415
-    from django.utils import timezone  # noqa: PLC0415
-
-    from apps.assessments.models import Attempt, BlockReason, QuotaBlock  # noqa: PLC0415
-
     member = make_member(gym_a, first_name="Ingrid", last_name="Aonly")
     with tenant_context(gym_a):
         attempt = Attempt(member=member, test_id=4, catalogue_version="t")
@@ -568,23 +550,13 @@ def _assessment_in_a(gym_a, make_member):
 
 @pytest.mark.parametrize(("kind", "url"), ASSESSMENT_URLS)
 def test_assessments_of_gym_a_are_not_found_from_gym_b(
-    kind, url, gym_a, gym_b, make_user, make_member, web, api
+    kind, url, gym_a, gym_b, make_user, make_member, request_as
 ):
     member, attempt, block = _assessment_in_a(gym_a, make_member)
     owner_b = make_user(gym_b, Role.OWNER)
     path = url.format(attempt=attempt.pk, member=member.pk, block=block.pk)
-    if kind == "api":
-        response = api(gym_b, owner_b).get(path)
-    elif kind == "api_post":
-        response = api(gym_b, owner_b).post(path)
-    elif kind == "web_post":
-        response = web(gym_b, owner_b).post(path)
-    else:
-        response = web(gym_b, owner_b).get(path)
-    if kind == "admin":
-        assert response.status_code == 302 and response["Location"] == "/admin/"
-    else:
-        assert response.status_code == 404
+    response = request_as(kind, path, gym=gym_b, staff=owner_b)
+    assert_not_found(kind, response)
     assert b"Aonly" not in response.content
     with tenant_context(gym_a):
         block.refresh_from_db()
@@ -595,8 +567,6 @@ def test_assessments_of_gym_a_are_not_found_from_gym_b(
 def test_assessment_lists_and_video_links_of_gym_a_do_not_work_in_gym_b(
     gym_a, gym_b, make_user, make_member, web, api
 ):
-    from apps.assessments.services import video_token  # noqa: PLC0415
-
     member, attempt, block = _assessment_in_a(gym_a, make_member)
     owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
     for client, url in [
@@ -619,10 +589,6 @@ def test_assessment_lists_and_video_links_of_gym_a_do_not_work_in_gym_b(
 def test_a_trainers_hours_page_shows_and_changes_only_their_own_gym(gym_a, gym_b, make_user, web):
     """Trainers edit their weekly hours on the dashboard: gym B's trainer sees and replaces
     only B's hours; A's trainer has no login at B."""
-    from datetime import time
-
-    from apps.bookings.models import TrainerAvailability, TrainerProfile
-
     trainer_a_user = make_user(gym_a, Role.TRAINER)
     trainer_b_user = make_user(gym_b, Role.TRAINER)
     with tenant_context(gym_a):
@@ -656,11 +622,8 @@ def test_a_trainers_hours_page_shows_and_changes_only_their_own_gym(gym_a, gym_b
 
 
 def test_a_members_fees_are_not_listed_to_a_member_of_gym_b(gym_a, gym_b, api):
-    from apps.billing.models import MemberCharge
-    from tests.bookings.conftest import new_member
-
     with tenant_context(gym_a):
-        member_a = new_member(first_name="Aonly")
+        member_a = MemberWithLoginFactory(first_name="Aonly")
         MemberCharge.objects.create(
             member=member_a,
             source="test:a",
@@ -669,7 +632,7 @@ def test_a_members_fees_are_not_listed_to_a_member_of_gym_b(gym_a, gym_b, api):
             currency="eur",
         )
     with tenant_context(gym_b):
-        member_b = new_member()
+        member_b = MemberWithLoginFactory()
     listed = api(gym_b, member_b.user).get("/api/v1/billing/charges/")
     assert listed.status_code == 200 and listed.json()["results"] == []
     # A's member on B's address is not logged in there.

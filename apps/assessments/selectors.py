@@ -104,8 +104,11 @@ def member_report(*, member: Member) -> dict:
         latest[attempt.test_id] = attempt
     areas = interpretation.problem_areas({t: a.result for t, a in latest.items()})
     progress = []
+
+    def metrics(attempt: Attempt) -> dict:
+        return {m["metric"]: m["value"] for m in attempt.result.get("metrics", [])}
+
     for test_id, last in sorted(latest.items()):
-        metrics = lambda a: {m["metric"]: m["value"] for m in a.result.get("metrics", [])}  # noqa: E731
         spec = TESTS[test_id]
         progress.append(
             {

@@ -123,7 +123,10 @@ class AttemptDetailView(StaffRequiredMixin, PermissionRequiredMixin, View):
 
 def _report_sections(report: dict) -> list[tuple[str, list[str]]]:
     areas = report["problem_areas"]
-    area = lambda a: f"{a['label']} ({', '.join(e['test'] for e in a['evidence'])})"  # noqa: E731
+
+    def area(a: dict) -> str:
+        return f"{a['label']} ({', '.join(e['test'] for e in a['evidence'])})"
+
     progress = [
         f"{p['test']}: {', '.join(f'{k} {v}' for k, v in p['latest'].items())}"
         + (f" · {p['trend']['verdict']}" if p["trend"]["verdict"] else "")

@@ -218,7 +218,7 @@ class KioskConsumer(TenantJsonConsumer):
                     tenant_group(name, self.tenant.schema_name),
                     {"type": "event.message", "event": event, "payload": payload},
                 )
-            except Exception:  # noqa: BLE001 - see comment above
+            except Exception:  # see comment above
                 logger.warning("Occupancy event %s was not delivered", event, exc_info=True)
 
     async def _heartbeat(self):

@@ -57,7 +57,7 @@ class _Hub:
                 message = await self.layer.receive(channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - a Redis hiccup must not end the hub
+            except Exception:  # a Redis hiccup must not end the hub
                 logger.warning("Occupancy hub %s could not receive", self.group, exc_info=True)
                 await asyncio.sleep(1)
                 continue
@@ -66,7 +66,7 @@ class _Hub:
             for consumer in list(self.sockets):
                 try:
                     await consumer.send(text_data=text)
-                except Exception:  # noqa: BLE001 - one broken socket must not stop others
+                except Exception:  # one broken socket must not stop others
                     logger.info("Occupancy event not delivered to one socket", exc_info=True)
             if time.monotonic() - joined > REJOIN_SECONDS:
                 joined = time.monotonic()

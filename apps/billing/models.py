@@ -182,10 +182,6 @@ class MemberSubscription(models.Model):
     def __str__(self) -> str:
         return f"{self.stripe_subscription_id} ({self.status})"
 
-    @property
-    def is_frozen(self) -> bool:
-        return self.frozen_until is not None and self.frozen_from is not None
-
 
 class Invoice(models.Model):
     member = models.ForeignKey(
@@ -241,6 +237,17 @@ class CreditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delta:+d} {self.reason}"
+
+
+class CreditState(models.TextChoices):
+    """What happened to the class credit a booking holds (`Booking.credit`; members whose
+    plan pays classes with credits), kept by apps.billing.services.credits next to the
+    ledger entries it writes (source `booking:<id>:...`)."""
+
+    NONE = "", _("No credit")
+    SPENT = "spent", _("Credit spent")
+    RETURNED = "returned", _("Credit returned")
+    FORFEITED = "forfeited", _("Credit forfeited")
 
 
 class WebhookEvent(models.Model):

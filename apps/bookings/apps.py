@@ -7,6 +7,6 @@ class BookingsConfig(AppConfig):
     verbose_name = _("Classes and bookings")
 
     def ready(self):
-        from apps.bookings import signals
+        from apps.bookings import signals  # noqa: PLC0415 - models must be loaded first
 
         signals.connect()

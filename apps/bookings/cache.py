@@ -41,7 +41,7 @@ def timetable_version() -> int:
         # One GET per timetable request (the platform cache reuses its Redis client:
         # apps/common/cache.py).
         return int(cache.get(version_key()) or 0)
-    except Exception:  # noqa: BLE001 - a dead cache only costs speed
+    except Exception:  # a dead cache only costs speed
         logger.warning("Timetable cache unavailable", exc_info=True)
         return -1
 
@@ -52,7 +52,7 @@ def _bump(key: str) -> None:
             cache.incr(key)
         except ValueError:  # no version yet
             cache.add(key, 1, None)
-    except Exception:  # noqa: BLE001 - see timetable_version
+    except Exception:  # see timetable_version
         logger.warning("Timetable cache version not bumped", exc_info=True)
 
 
@@ -101,7 +101,7 @@ def cache_get(key: str):
 def cache_set(key: str, value, seconds: int) -> None:
     try:
         cache.set(key, value, seconds)
-    except Exception:  # noqa: BLE001 - see timetable_version
+    except Exception:  # see timetable_version
         logger.warning("Timetable not cached", exc_info=True)
 
 

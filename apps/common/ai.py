@@ -35,7 +35,7 @@ def embeddings_enabled() -> bool:
 
 
 def _client():
-    from openai import OpenAI  # imported on use: most requests never need it
+    from openai import OpenAI  # noqa: PLC0415 - imported on use: most requests never need it
 
     return OpenAI(
         api_key=settings.OPENAI_API_KEY,
@@ -101,7 +101,7 @@ def embed(texts: list[str]) -> list[list[float]] | None:
             found.update(fresh)
         vectors = [found[k] for k in keys]
         return vectors if _valid(vectors, len(texts)) else None
-    except Exception:  # noqa: BLE001 - timeout, connection, API or cache error: fall back
+    except Exception:  # timeout, connection, API or cache error: fall back
         logger.warning("AI embeddings unavailable; using the fallback", exc_info=True)
         return None
 

@@ -29,3 +29,8 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ReusingClient
+
+    def redis_client(self, key=None, *, write=False):
+        """The redis-py client for `key`, for commands the cache API lacks (the
+        throttles' Lua script). Django keeps it behind the private `_cache`."""
+        return self._cache.get_client(key, write=write)

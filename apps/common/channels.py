@@ -155,7 +155,7 @@ class TenantJsonConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.sleep(ACCESS_RECHECK_SECONDS)
             try:
                 ok = await self.db(still_allowed)
-            except Exception:  # noqa: BLE001 - a database hiccup: look again next time
+            except Exception:  # a database hiccup: look again next time
                 logger.warning("Socket access re-check failed", exc_info=True)
                 continue
             if not ok:

@@ -56,7 +56,7 @@ def notify(recipient, template: str, context: dict | None = None) -> None:
     def send() -> None:
         try:
             message.send()
-        except Exception:  # noqa: BLE001 - see docstring
+        except Exception:  # see docstring
             logger.warning("Notification %s to %s was not sent", template, email, exc_info=True)
 
     transaction.on_commit(send)

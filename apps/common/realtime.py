@@ -33,7 +33,7 @@ def broadcast_on_commit(
             async_to_sync(get_channel_layer(layer).group_send)(
                 group, {"type": "event.message", "event": event, "payload": payload}
             )
-        except Exception:  # noqa: BLE001 - see docstring
+        except Exception:  # see docstring
             logger.warning("Realtime event %s to %s was not delivered", event, group, exc_info=True)
 
     transaction.on_commit(send)

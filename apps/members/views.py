@@ -30,11 +30,7 @@ class MemberListView(StaffRequiredMixin, PermissionRequiredMixin, View):
         form = MemberFilterForm(request.GET)
         filters = form.cleaned_data if form.is_valid() else {}
         page = Paginator(member_list(filters=filters), 25).get_page(request.GET.get("page"))
-        query = request.GET.copy()
-        query.pop("page", None)
-        return render(
-            request, "members/list.html", {"form": form, "page": page, "query": query.urlencode()}
-        )
+        return render(request, "members/list.html", {"form": form, "page": page})
 
 
 class MemberDetailView(StaffRequiredMixin, PermissionRequiredMixin, View):

@@ -232,6 +232,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60,
         "args": ["apps.billing.tasks.push_waiting_charges"],
     },
+    # Attempts whose pipeline task never reached the broker (it was down) are queued again.
+    # The platform's own Stripe events (public schema: not fanned out).
+    "platform-billing-retry-unprocessed-events": {
+        "task": "apps.platform_billing.tasks.retry_unprocessed_platform_events",
+        "schedule": 15 * 60,
+    },
+    "assessment-requeue-waiting-attempts": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 15 * 60,
+        "args": ["apps.assessments.tasks.requeue_waiting_attempts"],
+    },
     "assessment-retest-reminders": {
         "task": "apps.tenants.tasks.fan_out",
         "schedule": 6 * 60 * 60,

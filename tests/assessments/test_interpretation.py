@@ -7,8 +7,10 @@ from django_tenants.utils import tenant_context
 
 from apps.assessments.catalogue import TESTS
 from apps.assessments.interpretation import ADJUST, GOOD, STOP, problem_areas, trend
-from apps.assessments.models import Attempt, AttemptStatus
+from apps.assessments.models import AttemptStatus
+from apps.assessments.services import retest_reminders_send
 from apps.billing.tiers import Tier
+from tests.assessments.factories import AttemptFactory
 
 
 def _result(bucket, **metrics):
@@ -60,8 +62,8 @@ def test_pro_member_gets_a_report_and_free_member_does_not(
     now = timezone.now()
     with tenant_context(gym_a):
         for days, seconds in ((15, 20.0), (1, 28.0)):
-            Attempt.objects.create(
-                member=member, test_id=2, catalogue_version="t", status=AttemptStatus.VALID,
+            AttemptFactory(
+                member=member, test_id=2, status=AttemptStatus.VALID,
                 bucket="limited", created_at=now - timedelta(days=days),
                 result=_result("limited", aligned_seconds=(seconds, "limited")),
             )  # fmt: skip
@@ -92,13 +94,13 @@ def test_only_staff_ask_for_another_members_report(gym_a, api, member_user, staf
 def test_staff_open_a_clients_report_page_and_pdf(gym_a, web, member_user, staff):
     member, _user = member_user
     with tenant_context(gym_a):
-        Attempt.objects.create(
-            member=member, test_id=11, catalogue_version="t", status=AttemptStatus.VALID,
+        AttemptFactory(
+            member=member, test_id=11, status=AttemptStatus.VALID,
             bucket="significant",
             result=_result("significant", trunk_angle_range_deg=(20.0, "significant")),
         )  # fmt: skip
-        Attempt.objects.create(
-            member=member, test_id=2, catalogue_version="t", status=AttemptStatus.VALID,
+        AttemptFactory(
+            member=member, test_id=2, status=AttemptStatus.VALID,
             bucket="limited", result=_result("limited", aligned_seconds=(18.0, "limited")),
         )  # fmt: skip
     client = web(gym_a, staff())
@@ -113,13 +115,11 @@ def test_staff_open_a_clients_report_page_and_pdf(gym_a, web, member_user, staff
 def test_retest_reminders_go_out_once_at_two_and_four_weeks(
     gym_a, member_user, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from apps.assessments.services import retest_reminders_send  # noqa: PLC0415
-
     member, _user = member_user
     now = timezone.now()
     with tenant_context(gym_a):
-        Attempt.objects.create(
-            member=member, test_id=4, catalogue_version="t", status=AttemptStatus.VALID,
+        AttemptFactory(
+            member=member, test_id=4, status=AttemptStatus.VALID,
             bucket="pass", created_at=now - timedelta(days=15), result=_result("pass"),
         )  # fmt: skip
         with django_capture_on_commit_callbacks(execute=True):
@@ -135,14 +135,12 @@ def test_retest_reminders_go_out_once_at_two_and_four_weeks(
 def test_no_reminder_after_a_recent_retest(
     gym_a, member_user, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from apps.assessments.services import retest_reminders_send  # noqa: PLC0415
-
     member, _user = member_user
     now = timezone.now()
     with tenant_context(gym_a):
         for days in (20, 3):
-            Attempt.objects.create(
-                member=member, test_id=4, catalogue_version="t", status=AttemptStatus.VALID,
+            AttemptFactory(
+                member=member, test_id=4, status=AttemptStatus.VALID,
                 bucket="pass", created_at=now - timedelta(days=days), result=_result("pass"),
             )  # fmt: skip
         with django_capture_on_commit_callbacks(execute=True):

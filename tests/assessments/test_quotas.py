@@ -69,7 +69,11 @@ def test_failed_runs_do_not_count(gym_a, member_user, synthetic):
     member, _user = member_user
     with tenant_context(gym_a):
         _fill(member, 3, status=AttemptStatus.FAILED)
-        _submit(member, 4, synthetic["noise"])
+        # The day's three attempts at this test are all still there...
+        for _ in range(3):
+            assert _submit(member, 4, synthetic["noise"]).status == AttemptStatus.QUEUED
+        # ...and the quota itself still holds once they are used.
+        assert _refusal(member, 4, synthetic["noise"]).code == "test_daily_limit"
 
 
 def test_distinct_tests_per_month(gym_a, member_user, synthetic):

@@ -6,6 +6,8 @@ import pytest
 
 from apps.assessments import gates, scoring
 from apps.assessments.catalogue import TESTS
+from apps.assessments.scoring.common import count_cycles
+from apps.assessments.scoring.squat import ENTER, LEAVE, START
 from apps.assessments.track import Track
 
 
@@ -58,7 +60,12 @@ def test_faulty_front_squats_are_shallow_and_score_worse_than_good_ones(tracks):
     assert _metrics(faulty)["depth_pct"] < 40 < _metrics(good)["depth_pct"]
     assert faulty["bucket"] in {"limited", "significant"} and good["bucket"] == "pass"
     # Knees travel in: the shank tilts outward less than in the good squat.
-    inward = lambda r: max(r["extra"]["knee_valgus_left_deg"], r["extra"]["knee_valgus_right_deg"])  # noqa: E731
+
+    def inward(result):
+        return max(
+            result["extra"]["knee_valgus_left_deg"], result["extra"]["knee_valgus_right_deg"]
+        )
+
     assert inward(faulty) > inward(good) + 10
 
 
@@ -166,9 +173,6 @@ def test_a_second_person_in_a_third_of_the_checks_is_refused(tracks):
 
 
 def test_a_clip_starting_a_frame_into_the_first_descent_counts_that_rep():
-    from apps.assessments.scoring.common import count_cycles  # noqa: PLC0415
-    from apps.assessments.scoring.squat import ENTER, LEAVE, START  # noqa: PLC0415
-
     reps = [0.8, 0.5, 0.4, 0.6, 0.97, 0.99, 0.7, 0.45, 0.96]  # two reps
 
     def count(first: float) -> int:

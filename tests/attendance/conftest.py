@@ -1,22 +1,12 @@
 """Door fixtures: gyms open around the clock (tests run at any hour), kiosks, codes."""
 
 import pytest
-from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.attendance import codes
 from apps.attendance.models import DeniedAttempt, DoorSettings, Kiosk
-from apps.attendance.services import door_cache_clear, kiosk_register, pass_get_or_create
+from apps.attendance.services import door_cache_clear
 from apps.tenants.models import Gym
-from apps.tenants.opening_hours import DAYS
-
-ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in DAYS}
-
-
-def set_hours(gym: Gym, hours: dict) -> None:
-    Gym.objects.filter(pk=gym.pk).update(opening_hours=hours)
-    gym.opening_hours = hours
-    door_cache_clear()  # this process's door rules cache (a few seconds in production)
+from tests.attendance.factories import ALWAYS_OPEN, KioskFactory, set_hours
 
 
 @pytest.fixture(autouse=True)
@@ -55,14 +45,6 @@ def make_kiosk():
 
     def make(gym: Gym, mode: str = "entry", name: str = "Front door", **kwargs):
         with tenant_context(gym):
-            return kiosk_register(name=name, mode=mode, **kwargs)
+            return KioskFactory(name=name, mode=mode, **kwargs)
 
     return make
-
-
-def code_for(gym: Gym, member, at=None) -> str:
-    """The member's rotating code as the app would show it now (or at `at`)."""
-    with tenant_context(gym):
-        door_pass = pass_get_or_create(member=member)
-        step = codes.step_of(at or timezone.now())
-        return codes.rotating_code(member_id=member.pk, secret=door_pass.secret, step=step)

@@ -3,12 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
 from apps.attendance.models import Visit
+from apps.attendance.selectors import typical_occupancy
 from apps.attendance.services import check_in, door_settings_update
+from tests.attendance.factories import VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,14 +67,14 @@ def test_typical_occupancy_by_weekday_and_hour(gym_a, make_user, make_member, ap
     # A visit a week ago, 10:15-11:30 UTC: present during hours 10 and 11 of that weekday.
     start = (timezone.now() - timedelta(days=7)).replace(hour=10, minute=15)
     with tenant_context(gym_a):
-        Visit.objects.create(
+        VisitFactory(
             member=member,
             entered_at=start,
             exited_at=start + timedelta(minutes=75),
             method="desk",
         )
         # Older than four weeks: ignored.
-        Visit.objects.create(
+        VisitFactory(
             member=member,
             entered_at=start - timedelta(weeks=5),
             exited_at=start - timedelta(weeks=5) + timedelta(hours=1),
@@ -128,10 +131,8 @@ def test_visits_filter_by_date_and_member(open_gyms, make_user, make_member, api
     ana, ben = make_member(gym_a, first_name="Ana"), make_member(gym_a, first_name="Ben")
     now = timezone.now()
     with tenant_context(gym_a):
-        Visit.objects.create(
-            member=ana, entered_at=now - timedelta(days=3), exited_at=now, method="desk"
-        )
-        Visit.objects.create(member=ben, entered_at=now, method="desk")
+        VisitFactory(member=ana, entered_at=now - timedelta(days=3), exited_at=now, method="desk")
+        VisitFactory(member=ben, entered_at=now)
     client = api(gym_a, owner)
     assert client.get("/api/v1/visits/").json()["count"] == 2
     today = timezone.localdate().isoformat()
@@ -188,10 +189,6 @@ def test_staff_check_out_ends_the_visit_once(open_gyms, make_user, make_member, 
 
 
 def test_typical_occupancy_for_another_moment_is_not_cached_as_now(gym_a):
-    from django.core.cache import cache
-
-    from apps.attendance.selectors import typical_occupancy
-
     with tenant_context(gym_a):
         cache.delete("attendance:typical")
         typical_occupancy(now=timezone.now() - timedelta(weeks=10))

@@ -27,7 +27,7 @@ from websockets.sync.client import connect as ws_connect
 from apps.accounts.roles import Role
 from apps.attendance.services import check_in
 from apps.members.services import member_create
-from tests.attendance.conftest import code_for
+from tests.attendance.factories import code_for
 from tests.factories import UserFactory
 
 CHROMIUM = "/usr/bin/chromium"

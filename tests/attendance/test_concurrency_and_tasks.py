@@ -10,10 +10,15 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.attendance.models import Visit
-from apps.attendance.services import check_in, kiosk_register
+from apps.attendance.services import (
+    check_in,
+    door_cache_clear,
+    door_settings_update,
+    kiosk_register,
+)
 from apps.members.services import member_create
 from apps.tenants.tasks import fan_out
-from tests.attendance.conftest import code_for
+from tests.attendance.factories import VisitFactory, code_for
 
 
 def test_simultaneous_scans_of_one_member_open_one_visit(door_committed):
@@ -65,8 +70,6 @@ def test_same_scan_replayed_in_parallel_counts_once(door_committed):
 
 
 def test_the_last_place_goes_to_one_of_four_people_at_once(door_committed):
-    from apps.attendance.services import door_cache_clear, door_settings_update
-
     gym_a, _ = door_committed
     with tenant_context(gym_a):
         door_settings_update(data={"capacity": 3, "refuse_when_full": True})
@@ -103,8 +106,8 @@ def test_beat_auto_checkout_fans_out_to_every_gym(door_committed):
     for gym in (gym_a, gym_b):
         with tenant_context(gym):
             member = member_create(data={"first_name": "Forgot", "status": "active"})
-            Visit.objects.create(member=member, entered_at=long_ago, method="desk")
-            Visit.objects.create(
+            VisitFactory(member=member, entered_at=long_ago)
+            VisitFactory(
                 member=member_create(data={"first_name": "Here", "status": "active"}),
                 method="desk",
             )

@@ -2,13 +2,21 @@
 
 import csv
 import io
+import re
+from datetime import timedelta
 
+import cv2
+import numpy as np
 import pytest
+from django.core.cache import cache
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
 from apps.attendance.models import DoorSettings, Kiosk, MemberPass, Visit
 from apps.attendance.services import check_in, kiosk_authenticate
+from apps.attendance.templatetags.attendance import qr_svg
+from tests.attendance.factories import VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -148,12 +156,6 @@ def test_member_page_shows_attendance_and_pass_card_can_be_issued(
 def test_card_qr_code_reads_back_as_the_card_code():
     """The filter's QR, rasterised from its own SVG path, decodes to the code a kiosk
     expects (OpenCV's reader, as a camera would)."""
-    import re
-
-    import cv2
-    import numpy as np
-
-    from apps.attendance.templatetags.attendance import qr_svg
 
     code = "C1.123456.7.0123456789abcdef01234567"
     svg = str(qr_svg(code))
@@ -199,11 +201,6 @@ def test_check_out_does_not_redirect_off_site(open_gyms, make_user, make_member,
 
 
 def test_occupancy_page_shows_a_typical_week(open_gyms, make_user, make_member, web):
-    from datetime import timedelta
-
-    from django.core.cache import cache
-    from django.utils import timezone
-
     gym_a, _ = open_gyms
     client = web(gym_a, make_user(gym_a, Role.FRONT_DESK))
     cache.clear()
@@ -212,7 +209,7 @@ def test_occupancy_page_shows_a_typical_week(open_gyms, make_user, make_member, 
     member = make_member(gym_a)
     start = (timezone.now() - timedelta(days=2)).replace(minute=10, second=0, microsecond=0)
     with tenant_context(gym_a):
-        Visit.objects.create(
+        VisitFactory(
             member=member, entered_at=start, exited_at=start + timedelta(minutes=30), method="qr"
         )
     cache.clear()

@@ -24,7 +24,7 @@ from apps.attendance.services import (
 )
 from apps.members.services import member_create
 from config.asgi import application
-from tests.attendance.conftest import code_for, set_hours
+from tests.attendance.factories import code_for, set_hours
 from tests.factories import UserFactory
 
 

@@ -19,7 +19,12 @@ from apps.attendance.services import (
     pass_revoke_card,
     visits_auto_checkout,
 )
-from tests.attendance.conftest import code_for, set_hours
+from apps.bookings.models import Booking
+from apps.bookings.services.booking import booking_create
+from apps.common.errors import ApplicationError
+from apps.tenants.opening_hours import DAYS
+from tests.attendance.factories import VisitFactory, code_for, set_hours
+from tests.bookings.factories import ClassSessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +162,6 @@ def test_opening_hours_are_read_in_the_gyms_time_zone(open_gyms, make_member, ma
     kiosk, _ = make_kiosk(gym_a)
     # Open only during the current UTC hour, but the gym is 12 hours away: closed now.
     now = timezone.now()
-    from apps.tenants.opening_hours import DAYS
 
     start = f"{now.hour:02d}:00"
     end = f"{now.hour + 1:02d}:00" if now.hour < 23 else "24:00"
@@ -217,8 +221,6 @@ def test_tier_hours_restrict_a_tier_to_its_times(open_gyms, make_member, make_ki
 
 
 def test_bad_tier_hours_are_refused(gym_a):
-    from apps.common.errors import ApplicationError
-
     with tenant_context(gym_a), pytest.raises(ApplicationError):
         door_settings_update(data={"tier_hours": {"gold": {"mon": [["10:00", "09:00"]]}}})
 
@@ -312,8 +314,8 @@ def test_auto_checkout_ends_forgotten_visits_once(open_gyms, make_member):
     with tenant_context(gym_a):
         door_settings_update(data={"auto_checkout_hours": 3})
         long_ago = timezone.now() - timedelta(hours=5)
-        Visit.objects.create(member=stale, entered_at=long_ago, method="desk")
-        Visit.objects.create(member=fresh, entered_at=timezone.now(), method="desk")
+        VisitFactory(member=stale, entered_at=long_ago)
+        VisitFactory(member=fresh, entered_at=timezone.now(), method="desk")
         assert visits_auto_checkout() == 1
         assert visits_auto_checkout() == 0
         visit = Visit.objects.get(member=stale)
@@ -326,16 +328,16 @@ def test_auto_checkout_ends_forgotten_visits_once(open_gyms, make_member):
 def test_entering_shortly_before_a_booked_class_marks_it_attended(
     open_gyms, make_member, make_kiosk
 ):
-    from apps.bookings.models import Booking
-    from apps.bookings.services.booking import booking_create
-    from tests.bookings.conftest import new_session
-
     gym_a, _ = open_gyms
     member = make_member(gym_a, status="active")
     kiosk, _ = make_kiosk(gym_a)
     with tenant_context(gym_a):
-        soon = booking_create(member=member, session=new_session(starts_in=timedelta(minutes=20)))
-        later = booking_create(member=member, session=new_session(starts_in=timedelta(hours=3)))
+        soon = booking_create(
+            member=member, session=ClassSessionFactory(starts_in=timedelta(minutes=20))
+        )
+        later = booking_create(
+            member=member, session=ClassSessionFactory(starts_in=timedelta(hours=3))
+        )
     assert scan(gym_a, kiosk, code_for(gym_a, member))["granted"]
     with tenant_context(gym_a):
         statuses = dict(Booking.objects.values_list("pk", "status"))
@@ -354,8 +356,8 @@ def test_counts_in_the_answer_match_the_visits_table(open_gyms, make_member, mak
         # Ana came twice earlier this month (or today, on the 1st) and once last month.
         start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         for moment in (start, start, start - timedelta(days=3)):
-            Visit.objects.create(member=ana, entered_at=moment, exited_at=moment, method="qr")
-        Visit.objects.create(member=eva, entered_at=now - timedelta(hours=1), method="desk")
+            VisitFactory(member=ana, entered_at=moment, exited_at=moment, method="qr")
+        VisitFactory(member=eva, entered_at=now - timedelta(hours=1), method="desk")
 
     def inside():
         with tenant_context(gym_a):

@@ -25,10 +25,10 @@ def stripe_standin():
     url = standin.start()
     previous = settings.STRIPE_API_BASE
     settings.STRIPE_API_BASE = url
-    stripe_api._clients.clear()
+    stripe_api._clients.clear()  # noqa: SLF001 - cached SDK clients keep the old base
     yield standin
     settings.STRIPE_API_BASE = previous
-    stripe_api._clients.clear()
+    stripe_api._clients.clear()  # noqa: SLF001 - cached SDK clients keep the old base
     standin.stop()
 
 

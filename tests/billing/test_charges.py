@@ -40,8 +40,8 @@ from apps.bookings.services.booking import (
 from apps.bookings.services.training import pt_mark_attendance
 from apps.common.errors import ApplicationError
 from tests.billing.conftest import KEYS
-from tests.bookings.conftest import new_member, new_session
-from tests.factories import MemberFactory, UserFactory
+from tests.bookings.factories import ClassSessionFactory
+from tests.factories import MemberFactory, MemberWithLoginFactory, UserFactory
 
 KEY = KEYS["gym-a"]
 
@@ -75,7 +75,7 @@ def subscriber(billing_a, stripe_standin, make_user, make_member, make_plan, api
 def _late_cancel(member, capture):
     """A booking cancelled an hour before the class (the cutoff is two): the fee penalty."""
     with capture(execute=True):
-        session = new_session(starts_in=timedelta(hours=1))
+        session = ClassSessionFactory(starts_in=timedelta(hours=1))
         booking = booking_create(member=member, session=session)
         booking_cancel(booking=booking)
     return Penalty.objects.select_related("charge").get(booking=booking, kind=PenaltyKind.FEE)
@@ -183,7 +183,7 @@ def test_a_member_without_a_subscription_gets_an_invoice_of_its_own(
 ):
     owner = make_user(billing_a, Role.OWNER)
     with tenant_context(billing_a):
-        member = new_member()  # pays at the desk: no subscription
+        member = MemberWithLoginFactory()  # pays at the desk: no subscription
         penalty = _late_cancel(member, django_capture_on_commit_callbacks)
         charge = penalty.charge
         assert charge.status == "invoiced"
@@ -235,8 +235,8 @@ def test_without_stripe_the_fee_is_recorded_for_the_desk(
 ):
     owner = make_user(gym_a, Role.OWNER)
     with tenant_context(gym_a):
-        session = new_session(starts_in=timedelta(hours=1))
-        booking = booking_create(member=new_member(), session=session)
+        session = ClassSessionFactory(starts_in=timedelta(hours=1))
+        booking = booking_create(member=MemberWithLoginFactory(), session=session)
         with django_capture_on_commit_callbacks(execute=True):
             booking_cancel(booking=booking)
         penalty = Penalty.objects.get(booking=booking, kind=PenaltyKind.FEE)
@@ -264,21 +264,21 @@ def test_stripe_down_keeps_the_charge_and_the_periodic_job_sends_it(
     billing_a, stripe_standin, django_capture_on_commit_callbacks
 ):
     with tenant_context(billing_a):
-        member = new_member()
+        member = MemberWithLoginFactory()
         with django_capture_on_commit_callbacks(execute=False):  # the task did not run
             charge = charge_create(
                 member=member, amount_minor=900, description="Towel", source="test:towel"
             )
         previous = settings.STRIPE_API_BASE
         settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # discard: nothing listens
-        stripe_api._clients.clear()
+        stripe_api._clients.clear()  # noqa: SLF001 - see tests/billing/conftest.py
         try:
             with pytest.raises(ApplicationError) as exc:
                 charge_push(charge_id=charge.pk)
             assert exc.value.status_code == 503
         finally:
             settings.STRIPE_API_BASE = previous
-            stripe_api._clients.clear()
+            stripe_api._clients.clear()  # noqa: SLF001 - see tests/billing/conftest.py
         charge.refresh_from_db()
         assert charge.status == "queued" and not charge.stripe_invoice_item_id
 
@@ -331,7 +331,7 @@ def test_one_charge_per_source_and_amounts_are_checked(
     billing_a, stripe_standin, django_capture_on_commit_callbacks
 ):
     with tenant_context(billing_a):
-        member = new_member()
+        member = MemberWithLoginFactory()
         with django_capture_on_commit_callbacks(execute=True):
             first = charge_create(member=member, amount_minor=500, description="A", source="x:1")
             again = charge_create(member=member, amount_minor=500, description="A", source="x:1")
@@ -359,10 +359,10 @@ def test_a_refused_charge_is_kept_with_stripes_reason_and_can_be_sent_again(
         # Staff fix the email at Stripe's side (the customer) and send it again.
         customer = stripe_standin.account(KEY).objects[member.billing_customer.stripe_customer_id]
         customer["email"] = "found@a.test"
-        admin_view = site._registry[MemberCharge]
+        admin_view = site._registry[MemberCharge]  # noqa: SLF001 - where the admin keeps it
         request = RequestFactory().post("/")
         request.user = owner
-        request._messages = _Messages()
+        request._messages = _Messages()  # noqa: SLF001 - MessageMiddleware's, not run here
         with django_capture_on_commit_callbacks(execute=True):
             admin_view.send_again(request, MemberCharge.objects.filter(pk=charge.pk))
         charge.refresh_from_db()
@@ -395,7 +395,7 @@ def test_charges_never_cross_gyms(
     billing_a, billing_b, stripe_standin, django_capture_on_commit_callbacks
 ):
     with tenant_context(billing_a):
-        member = new_member()
+        member = MemberWithLoginFactory()
         with django_capture_on_commit_callbacks(execute=True):
             charge = charge_create(member=member, amount_minor=500, description="A", source="y:1")
         charge.refresh_from_db()
@@ -418,7 +418,7 @@ def test_members_see_their_own_fees_in_the_app(
 ):
     with tenant_context(billing_a):
         penalty = _late_cancel(subscriber, django_capture_on_commit_callbacks)
-        other = new_member()
+        other = MemberWithLoginFactory()
         _late_cancel(other, django_capture_on_commit_callbacks)
     mine = api(billing_a, subscriber.user).get("/api/v1/billing/charges/")
     assert mine.status_code == 200
@@ -436,7 +436,7 @@ def test_correcting_a_no_show_to_attended_takes_the_fee_back(
 ):
     trainer = make_user(billing_a, Role.TRAINER)
     with tenant_context(billing_a):
-        session = new_session(starts_in=timedelta(hours=3))
+        session = ClassSessionFactory(starts_in=timedelta(hours=3))
         booking = booking_create(member=subscriber, session=session)
         started = session.starts_at + timedelta(minutes=10)
         with django_capture_on_commit_callbacks(execute=True):
@@ -473,7 +473,7 @@ def test_a_charges_description_is_one_line_of_at_most_200_characters(
     gym_a, django_capture_on_commit_callbacks
 ):
     with tenant_context(gym_a):  # no Stripe: recorded for the desk
-        member = new_member()
+        member = MemberWithLoginFactory()
         with django_capture_on_commit_callbacks(execute=True):
             empty = charge_create(member=member, amount_minor=100, description=" \n ", source="d:1")
             huge = charge_create(

@@ -11,7 +11,7 @@ from apps.attendance.services import check_in, door_settings_update, kiosk_regis
 from apps.billing.models import Invoice, MemberSubscription
 from apps.billing.services import billing_enforce_grace
 from apps.members.models import MemberStatus
-from tests.attendance.conftest import ALWAYS_OPEN, code_for, set_hours
+from tests.attendance.factories import ALWAYS_OPEN, code_for, set_hours
 from tests.billing.conftest import KEYS
 
 

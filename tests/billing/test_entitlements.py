@@ -63,4 +63,8 @@ def test_bad_overrides_are_rejected(overrides):
 
 
 def test_good_overrides_pass():
-    validate_entitlement_overrides({"free": {"active_goals": None, "corrective_plans": True}})
+    overrides = {"free": {"active_goals": None, "corrective_plans": True}}
+    assert validate_entitlement_overrides(overrides) is None  # accepted: nothing raised
+    # and what was accepted is what the gym's free members get (defaults: 1 goal, no plans)
+    free = entitlements(member=_Member(Tier.FREE), gym=_Gym(overrides))
+    assert free.active_goals is None and free.corrective_plans is True

@@ -7,12 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
-from django_tenants.utils import tenant_context
+from django_tenants.utils import schema_context, tenant_context
 
 from apps.accounts.roles import Role
-from apps.billing import services
 from apps.billing.models import BillingSettings, MemberSubscription, WebhookEvent
-from apps.billing.tasks import retry_unprocessed_events
+from apps.billing.services import webhooks
+from apps.billing.tasks import process_webhook_event, retry_unprocessed_events
 from apps.common.errors import ApplicationError
 from apps.members.models import MemberStatus
 from devtools.stripe_standin import sign
@@ -167,7 +167,7 @@ def test_an_event_that_failed_is_retried_by_the_periodic_task(
     def outage(**kwargs):
         raise ApplicationError("Stripe down", code="payment_provider_unavailable", status_code=400)
 
-    monkeypatch.setattr(services, "subscription_sync", outage)
+    monkeypatch.setattr(webhooks, "subscription_fetch", outage)
     assert deliver(billing_a, completed).status_code == 200  # stored, not processed
     monkeypatch.undo()
     with tenant_context(billing_a):
@@ -216,9 +216,5 @@ def test_owner_connects_stripe_in_the_gym_admin(gym_b, stripe_standin, make_user
 
 
 def test_webhook_task_without_a_gym_schema_does_nothing(db):
-    from django_tenants.utils import schema_context
-
-    from apps.billing.tasks import process_webhook_event
-
     with schema_context("public"):
         assert process_webhook_event.run("evt_nowhere") is False

@@ -1,49 +1,20 @@
 """Fixtures for class bookings: sessions and members with logins, in a given gym."""
 
-import itertools
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.accounts.roles import Role
-from apps.bookings.models import BookingPolicy, ClassSession, ClassType
-from tests.factories import MemberFactory, UserFactory
-
-_names = itertools.count(1)
-
-
-def new_session(*, starts_in=timedelta(days=1), capacity=10, required_tier="free", **kwargs):
-    """A class type and one session of it, in the current schema."""
-    class_type = ClassType.objects.create(
-        name=f"Class {next(_names)}",
-        capacity=capacity,
-        required_tier=required_tier,
-        duration_minutes=60,
-    )
-    starts_at = kwargs.pop("starts_at", None) or timezone.now() + starts_in
-    return ClassSession.objects.create(
-        class_type=class_type,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=1),
-        capacity=capacity,
-        **kwargs,
-    )
-
-
-def new_member(**kwargs):
-    """A member with an app login, in the current schema."""
-    n = next(_names)
-    user = UserFactory(role=Role.MEMBER, email=f"booker{n}@example.test")
-    return MemberFactory(user=user, email=f"booker{n}@example.test", **kwargs)
+from apps.bookings.cache import _bump, local_rows, version_key
+from apps.bookings.models import BookingPolicy
+from apps.tenants.validators import schema_name_for
+from tests.bookings.factories import ClassSessionFactory
+from tests.factories import MemberWithLoginFactory
 
 
 @pytest.fixture
 def make_session():
     def make(gym, **kwargs):
         with tenant_context(gym):
-            return new_session(**kwargs)
+            return ClassSessionFactory(**kwargs)
 
     return make
 
@@ -52,7 +23,7 @@ def make_session():
 def make_booker():
     def make(gym, **kwargs):
         with tenant_context(gym):
-            return new_member(**kwargs)
+            return MemberWithLoginFactory(**kwargs)
 
     return make
 
@@ -85,8 +56,6 @@ def _fresh_timetable_cache():
     of rows rolled back since: start each test on a new version, with no rows in memory.
     (Bumped straight in Redis: no database, so committed-data tests stay outside a
     transaction.)"""
-    from apps.bookings.cache import _bump, local_rows, version_key
-    from apps.tenants.validators import schema_name_for
 
     local_rows.clear()
     for slug in ("gym-a", "gym-b"):

@@ -10,10 +10,11 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
-from apps.bookings.cache import timetable_changed
+from apps.bookings.cache import timetable_changed, timetable_version, version_key
 from apps.bookings.models import Booking, TrainerProfile
 from apps.bookings.services.booking import booking_create
-from tests.bookings.conftest import new_member, new_session
+from tests.bookings.factories import ClassSessionFactory
+from tests.factories import MemberWithLoginFactory
 
 
 @pytest.fixture
@@ -27,11 +28,11 @@ def _client(api, gym, member):
 
 def test_timetable_lists_the_week_with_counts_and_my_booking(gym_a, api, booker_a):
     with tenant_context(gym_a):
-        mine = new_session(capacity=2, starts_in=timedelta(days=1))
-        other = new_session(capacity=1, starts_in=timedelta(days=2))
-        new_session(starts_in=timedelta(days=9))  # outside the default week
+        mine = ClassSessionFactory(capacity=2, starts_in=timedelta(days=1))
+        other = ClassSessionFactory(capacity=1, starts_in=timedelta(days=2))
+        ClassSessionFactory(starts_in=timedelta(days=9))  # outside the default week
         booking_create(member=booker_a, session=mine)
-        booking_create(member=new_member(), session=other)
+        booking_create(member=MemberWithLoginFactory(), session=other)
     response = _client(api, gym_a, booker_a).get("/api/v1/classes/sessions/")
     assert response.status_code == 200
     body = response.json()
@@ -47,8 +48,8 @@ def test_timetable_filters_by_type_instructor_and_dates(gym_a, api, booker_a, ma
     trainer_user = make_user(gym_a, Role.TRAINER)
     with tenant_context(gym_a):
         trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Tess")
-        taught = new_session(instructor=trainer)
-        other = new_session(starts_in=timedelta(days=3))
+        taught = ClassSessionFactory(instructor=trainer)
+        other = ClassSessionFactory(starts_in=timedelta(days=3))
     client = _client(api, gym_a, booker_a)
     by_trainer = client.get(f"/api/v1/classes/sessions/?instructor={trainer.pk}").json()
     assert [r["id"] for r in by_trainer["results"]] == [taught.pk]
@@ -92,14 +93,15 @@ def test_timetable_query_count_does_not_grow_with_classes(gym_a, api, booker_a):
     with tenant_context(gym_a):
         for i in range(3):
             booking_create(
-                member=new_member(), session=new_session(starts_in=timedelta(hours=i + 2))
+                member=MemberWithLoginFactory(),
+                session=ClassSessionFactory(starts_in=timedelta(hours=i + 2)),
             )
     few, n_few = count_queries()
     with tenant_context(gym_a):
         for i in range(40):
-            session = new_session(starts_in=timedelta(hours=i + 5))
+            session = ClassSessionFactory(starts_in=timedelta(hours=i + 5))
             if i % 2:
-                booking_create(member=new_member(), session=session)
+                booking_create(member=MemberWithLoginFactory(), session=session)
     many, n_many = count_queries()
     assert (n_few, n_many) == (3, 43)
     # The user (the login session comes from the cache), then the rows with the member's
@@ -109,8 +111,8 @@ def test_timetable_query_count_does_not_grow_with_classes(gym_a, api, booker_a):
 
 def test_session_detail_explains_the_policy_before_booking(gym_a, api, booker_a):
     with tenant_context(gym_a):
-        open_class = new_session()
-        pro_class = new_session(required_tier="pro")
+        open_class = ClassSessionFactory()
+        pro_class = ClassSessionFactory(required_tier="pro")
     client = _client(api, gym_a, booker_a)
     detail = client.get(f"/api/v1/classes/sessions/{open_class.pk}/").json()
     assert detail["booking_check"]["allowed"] is True
@@ -127,7 +129,9 @@ def test_session_detail_explains_the_policy_before_booking(gym_a, api, booker_a)
 def test_policy_endpoint_tells_a_member_about_their_strikes_and_block(gym_a, api, booker_a, policy):
     policy(gym_a, strikes_to_block=1, block_days=7, late_cancel_minutes_before=24 * 60)
     with tenant_context(gym_a):
-        booking = booking_create(member=booker_a, session=new_session(starts_in=timedelta(hours=3)))
+        booking = booking_create(
+            member=booker_a, session=ClassSessionFactory(starts_in=timedelta(hours=3))
+        )
     client = _client(api, gym_a, booker_a)
     assert client.post(f"/api/v1/bookings/{booking.pk}/cancel/").json()["status"] == (
         "late_cancelled"
@@ -135,15 +139,15 @@ def test_policy_endpoint_tells_a_member_about_their_strikes_and_block(gym_a, api
     standing = client.get("/api/v1/classes/policy/").json()["my_standing"]
     assert standing["strikes"] == 1 and standing["blocked_until"] is not None
     with tenant_context(gym_a):
-        later = new_session(starts_in=timedelta(days=1))
+        later = ClassSessionFactory(starts_in=timedelta(days=1))
     refused = client.post(f"/api/v1/classes/sessions/{later.pk}/book/")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "blocked"
 
 
 def test_book_then_waitlist_then_cancel_promotes_through_the_api(gym_a, api, booker_a):
     with tenant_context(gym_a):
-        session = new_session(capacity=1, starts_in=timedelta(days=2))
-        second = new_member()
+        session = ClassSessionFactory(capacity=1, starts_in=timedelta(days=2))
+        second = MemberWithLoginFactory()
     client_a, client_b = _client(api, gym_a, booker_a), _client(api, gym_a, second)
     booked = client_a.post(f"/api/v1/classes/sessions/{session.pk}/book/")
     assert booked.status_code == 201 and booked.json()["status"] == "booked"
@@ -169,7 +173,7 @@ def test_book_then_waitlist_then_cancel_promotes_through_the_api(gym_a, api, boo
 
 def test_a_member_cannot_cancel_someone_elses_booking(gym_a, api, booker_a):
     with tenant_context(gym_a):
-        theirs = booking_create(member=new_member(), session=new_session())
+        theirs = booking_create(member=MemberWithLoginFactory(), session=ClassSessionFactory())
     response = _client(api, gym_a, booker_a).post(f"/api/v1/bookings/{theirs.pk}/cancel/")
     assert response.status_code == 404
     with tenant_context(gym_a):
@@ -183,7 +187,7 @@ def test_booking_errors_are_clear(gym_a, api, booker_a, make_user):
     assert client.post(f"/api/v1/classes/sessions/{'9' * 30}/book/").status_code == 404
     assert client.get(f"/api/v1/bookings/{'9' * 30}/").status_code == 404
     with tenant_context(gym_a):
-        session = new_session()
+        session = ClassSessionFactory()
     bad = client.post(
         f"/api/v1/classes/sessions/{session.pk}/book/", {"join_waitlist": "perhaps"}, format="json"
     )
@@ -200,8 +204,8 @@ def test_timetable_rows_have_the_documented_shape_of_a_session(gym_a, api, booke
     trainer_user = make_user(gym_a, Role.TRAINER)
     with tenant_context(gym_a):
         trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Ines")
-        with_all = new_session(instructor=trainer, capacity=3)
-        bare = new_session(starts_in=timedelta(days=2))
+        with_all = ClassSessionFactory(instructor=trainer, capacity=3)
+        bare = ClassSessionFactory(starts_in=timedelta(days=2))
         booking_create(member=booker_a, session=with_all)
     client = _client(api, gym_a, booker_a)
     rows = {r["id"]: r for r in client.get("/api/v1/classes/sessions/").json()["results"]}
@@ -212,8 +216,6 @@ def test_timetable_rows_have_the_documented_shape_of_a_session(gym_a, api, booke
 
 
 def test_timetable_version_is_kept_per_gym(gym_a, gym_b):
-    from apps.bookings.cache import timetable_version, version_key
-
     with tenant_context(gym_a):
         assert gym_a.schema_name in version_key()
         before_a = timetable_version()

@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 from apps.bookings.models import Booking, BookingPolicy, ClassSession, ClassType
 from apps.bookings.services.booking import booking_create, waitlist_position
 from apps.common.errors import ApplicationError
-from tests.bookings.conftest import new_session
+from tests.bookings.factories import ClassSessionFactory
 from tests.factories import MemberFactory
 
 REQUESTS = 100
@@ -36,7 +36,7 @@ def test_100_concurrent_bookings_fill_10_places_and_queue_90_in_arrival_order(
 ):
     gym = committed_classes
     with tenant_context(gym):
-        session = new_session(capacity=PLACES, starts_in=timedelta(days=2))
+        session = ClassSessionFactory(capacity=PLACES, starts_in=timedelta(days=2))
         members = [MemberFactory(first_name=f"Racer{i}") for i in range(REQUESTS)]
     start = threading.Barrier(THREADS)
 
@@ -89,7 +89,7 @@ def test_100_concurrent_bookings_fill_10_places_and_queue_90_in_arrival_order(
 def test_one_member_racing_for_the_same_class_gets_one_place(committed_classes):
     gym = committed_classes
     with tenant_context(gym):
-        session = new_session(capacity=5, starts_in=timedelta(days=2))
+        session = ClassSessionFactory(capacity=5, starts_in=timedelta(days=2))
         member = MemberFactory(first_name="Twice", tier="pro_plus")
     start = threading.Barrier(10)
 

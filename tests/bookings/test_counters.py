@@ -15,7 +15,8 @@ from apps.bookings.services.booking import (
     no_shows_mark_due,
 )
 from apps.bookings.services.schedule import session_cancel, session_update
-from tests.bookings.conftest import new_member, new_session
+from tests.bookings.factories import BookingFactory, ClassSessionFactory
+from tests.factories import MemberWithLoginFactory
 
 
 def assert_counters_true():
@@ -35,8 +36,8 @@ def counts(session):
 def test_counters_follow_book_waitlist_cancel_promote_and_leave(gym_a, policy):
     policy(gym_a, late_cancel_minutes_before=60, waitlist_closes_minutes_before=30)
     with tenant_context(gym_a):
-        session = new_session(capacity=2, starts_in=timedelta(days=2))
-        m = [new_member() for _ in range(5)]
+        session = ClassSessionFactory(capacity=2, starts_in=timedelta(days=2))
+        m = [MemberWithLoginFactory() for _ in range(5)]
         b = [booking_create(member=x, session=session) for x in m]
         assert counts(session) == (2, 3)
         booking_cancel(booking=b[3])  # leaves the waitlist
@@ -51,8 +52,8 @@ def test_counters_follow_book_waitlist_cancel_promote_and_leave(gym_a, policy):
 def test_counters_follow_attendance_no_shows_and_late_cancels(gym_a, policy):
     policy(gym_a, late_cancel_minutes_before=120, auto_mark_no_shows=True)
     with tenant_context(gym_a):
-        soon = new_session(capacity=5, starts_in=timedelta(minutes=20))
-        m = [new_member() for _ in range(3)]
+        soon = ClassSessionFactory(capacity=5, starts_in=timedelta(minutes=20))
+        m = [MemberWithLoginFactory() for _ in range(3)]
         b = [
             booking_create(member=x, session=soon, now=timezone.now() - timedelta(hours=1))
             for x in m
@@ -62,8 +63,8 @@ def test_counters_follow_attendance_no_shows_and_late_cancels(gym_a, policy):
         assert counts(soon) == (3, 0)  # attended and no-show keep their places
         booking_cancel(booking=b[2])  # late: still frees the place
         assert counts(soon) == (2, 0)
-        past = new_session(capacity=3, starts_in=timedelta(days=1))
-        booking_create(member=new_member(), session=past)
+        past = ClassSessionFactory(capacity=3, starts_in=timedelta(days=1))
+        booking_create(member=MemberWithLoginFactory(), session=past)
         ClassSession.objects.filter(pk=past.pk).update(
             starts_at=timezone.now() - timedelta(hours=3),
             ends_at=timezone.now() - timedelta(hours=2),
@@ -75,12 +76,10 @@ def test_counters_follow_attendance_no_shows_and_late_cancels(gym_a, policy):
 
 def test_counters_follow_session_cancel_and_writes_outside_the_services(gym_a):
     with tenant_context(gym_a):
-        session = new_session(capacity=1, starts_in=timedelta(days=2))
-        other = new_session(capacity=3, starts_in=timedelta(days=3))
-        booking_create(member=new_member(), session=session)
-        stray = Booking.objects.create(
-            member=new_member(), session=session, status=BookingStatus.WAITLISTED
-        )
+        session = ClassSessionFactory(capacity=1, starts_in=timedelta(days=2))
+        other = ClassSessionFactory(capacity=3, starts_in=timedelta(days=3))
+        booking_create(member=MemberWithLoginFactory(), session=session)
+        stray = BookingFactory(session=session, status=BookingStatus.WAITLISTED)
         assert counts(session) == (1, 1)
         # Moved to another class, then deleted (admin or a script): both rows follow.
         Booking.objects.filter(pk=stray.pk).update(session=other, status=BookingStatus.BOOKED)
@@ -94,9 +93,9 @@ def test_counters_follow_session_cancel_and_writes_outside_the_services(gym_a):
 
 def test_saving_a_stale_session_does_not_overwrite_its_counters(gym_a):
     with tenant_context(gym_a):
-        session = new_session(capacity=3, starts_in=timedelta(days=2))
+        session = ClassSessionFactory(capacity=3, starts_in=timedelta(days=2))
         stale = ClassSession.objects.get(pk=session.pk)  # e.g. an admin form opened now
-        booking_create(member=new_member(), session=session)
+        booking_create(member=MemberWithLoginFactory(), session=session)
         stale.cancelled_reason = ""
         stale.save()  # a full save, as the admin does
         stale.save(update_fields=["capacity", "booked_count"])

@@ -11,8 +11,9 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.billing.models import CreditEntry, MembershipPlan, MemberSubscription
-from apps.billing.services import credit_balance, credit_grant
+from apps.billing.models import CreditEntry
+from apps.billing.selectors import credit_balance
+from apps.billing.services import credit_grant
 from apps.bookings.models import (
     Booking,
     BookingPolicy,
@@ -32,15 +33,16 @@ from apps.bookings.services.booking import (
 )
 from apps.bookings.services.schedule import session_cancel
 from apps.common.errors import ApplicationError
-from tests.bookings.conftest import new_member, new_session
-from tests.factories import UserFactory
+from tests.billing.factories import MembershipPlanFactory, MemberSubscriptionFactory
+from tests.bookings.factories import ClassSessionFactory
+from tests.factories import MemberWithLoginFactory, UserFactory
 
 _packs = iter(range(1, 10**6))
 
 
 def pack_member(credits: int):
     """A member who bought a pack of `credits` (no subscription): pays with credits."""
-    member = new_member()
+    member = MemberWithLoginFactory()
     if credits:
         credit_grant(member=member, credits=credits, reason="pack", source=f"t:{next(_packs)}")
     return member
@@ -48,23 +50,10 @@ def pack_member(credits: int):
 
 def subscriber(class_credits: int, credits: int = 0):
     """A member on a monthly plan giving `class_credits` per period (0: unlimited)."""
-    member = new_member()
+    member = MemberWithLoginFactory()
     n = next(_packs)
-    plan = MembershipPlan.objects.create(
-        name=f"Plan {n}",
-        price_minor=3000,
-        currency="EUR",
-        interval="month",
-        tier="basic",
-        class_credits=class_credits,
-    )
-    MemberSubscription.objects.create(
-        member=member,
-        plan=plan,
-        stripe_subscription_id=f"sub_t{n}",
-        status="active",
-        currency="EUR",
-    )
+    plan = MembershipPlanFactory(tier="basic", interval="month", class_credits=class_credits)
+    MemberSubscriptionFactory(member=member, plan=plan, status="active")
     if credits:
         credit_grant(member=member, credits=credits, reason="plan_period", source=f"t:{n}")
     return member
@@ -81,10 +70,12 @@ def ledger(booking):
 def test_booking_spends_a_credit_and_zero_credits_is_refused_clearly(gym_a, api):
     with tenant_context(gym_a):
         member = pack_member(1)
-        first = booking_create(member=member, session=new_session(starts_in=timedelta(days=1)))
+        first = booking_create(
+            member=member, session=ClassSessionFactory(starts_in=timedelta(days=1))
+        )
         assert first.credit == CreditState.SPENT and credit_balance(member) == 0
         assert ledger(first) == [(-1, "class_booking")]
-        second = new_session(starts_in=timedelta(days=2))
+        second = ClassSessionFactory(starts_in=timedelta(days=2))
         with pytest.raises(ApplicationError) as exc:
             booking_create(member=member, session=second)
         assert exc.value.code == "no_credits"
@@ -101,12 +92,12 @@ def test_booking_spends_a_credit_and_zero_credits_is_refused_clearly(gym_a, api)
 def test_plans_without_credits_spend_nothing(gym_a):
     with tenant_context(gym_a):
         unlimited = subscriber(class_credits=0, credits=0)
-        walk_in = new_member()  # no billing at all: tier and status rules only
+        walk_in = MemberWithLoginFactory()  # no billing at all: tier and status rules only
         for member in (unlimited, walk_in):
-            booking = booking_create(member=member, session=new_session())
+            booking = booking_create(member=member, session=ClassSessionFactory())
             assert booking.credit == CreditState.NONE and credit_balance(member) == 0
         counted = subscriber(class_credits=4, credits=4)
-        booking = booking_create(member=counted, session=new_session())
+        booking = booking_create(member=counted, session=ClassSessionFactory())
         assert booking.credit == CreditState.SPENT and credit_balance(counted) == 3
 
 
@@ -114,7 +105,9 @@ def test_cancel_in_time_gives_the_credit_back_once(gym_a, policy):
     policy(gym_a, late_cancel_minutes_before=60, late_cancel_forfeits_credit=True)
     with tenant_context(gym_a):
         member = pack_member(1)
-        booking = booking_create(member=member, session=new_session(starts_in=timedelta(days=1)))
+        booking = booking_create(
+            member=member, session=ClassSessionFactory(starts_in=timedelta(days=1))
+        )
         booking_cancel(booking=booking)
         assert credit_balance(member) == 1
         assert ledger(booking) == [(-1, "class_booking"), (1, "class_cancelled")]
@@ -128,7 +121,9 @@ def test_late_cancel_forfeits_per_policy_and_a_waiver_gives_it_back(gym_a, polic
     with tenant_context(gym_a):
         member = pack_member(1)
         staff = UserFactory(role="manager")
-        booking = booking_create(member=member, session=new_session(starts_in=timedelta(hours=2)))
+        booking = booking_create(
+            member=member, session=ClassSessionFactory(starts_in=timedelta(hours=2))
+        )
         booking_cancel(booking=booking)
         booking.refresh_from_db()
         assert booking.status == "late_cancelled" and booking.credit == CreditState.FORFEITED
@@ -148,7 +143,9 @@ def test_late_cancel_without_forfeit_gives_it_back(gym_a, policy):
     policy(gym_a, late_cancel_minutes_before=180, late_cancel_forfeits_credit=False)
     with tenant_context(gym_a):
         member = pack_member(1)
-        booking = booking_create(member=member, session=new_session(starts_in=timedelta(hours=2)))
+        booking = booking_create(
+            member=member, session=ClassSessionFactory(starts_in=timedelta(hours=2))
+        )
         booking_cancel(booking=booking)
         assert credit_balance(member) == 1
         assert not Penalty.objects.filter(kind=PenaltyKind.CREDIT_FORFEIT).exists()
@@ -158,7 +155,7 @@ def test_no_show_forfeits_per_policy_and_a_correction_counts_the_class(gym_a, po
     policy(gym_a, no_show_forfeits_credit=True)
     with tenant_context(gym_a):
         member = pack_member(2)
-        soon = new_session(starts_in=timedelta(minutes=10))
+        soon = ClassSessionFactory(starts_in=timedelta(minutes=10))
         booking = booking_create(
             member=member, session=soon, now=timezone.now() - timedelta(hours=1)
         )
@@ -183,7 +180,7 @@ def test_automatic_no_shows_forfeit_too(gym_a, policy):
     policy(gym_a, auto_mark_no_shows=True, no_show_forfeits_credit=True)
     with tenant_context(gym_a):
         member = pack_member(1)
-        session = new_session(starts_in=timedelta(days=1))
+        session = ClassSessionFactory(starts_in=timedelta(days=1))
         booking = booking_create(member=member, session=session)
         ClassSession.objects.filter(pk=session.pk).update(
             starts_at=timezone.now() - timedelta(hours=3),
@@ -196,10 +193,10 @@ def test_automatic_no_shows_forfeit_too(gym_a, policy):
 
 def test_waitlist_spends_only_on_promotion_and_skips_members_without_credits(gym_a):
     with tenant_context(gym_a):
-        session = new_session(capacity=1, starts_in=timedelta(days=2))
+        session = ClassSessionFactory(capacity=1, starts_in=timedelta(days=2))
         holder = pack_member(1)
         broke = pack_member(1)
-        booking_create(member=broke, session=new_session(starts_in=timedelta(days=3)))
+        booking_create(member=broke, session=ClassSessionFactory(starts_in=timedelta(days=3)))
         assert credit_balance(broke) == 0
         waiting = pack_member(1)
         first = booking_create(member=holder, session=session)
@@ -221,7 +218,7 @@ def test_waitlist_spends_only_on_promotion_and_skips_members_without_credits(gym
 def test_the_gym_cancelling_a_class_gives_credits_back(gym_a):
     with tenant_context(gym_a):
         member = pack_member(1)
-        session = new_session(starts_in=timedelta(days=1))
+        session = ClassSessionFactory(starts_in=timedelta(days=1))
         booking_create(member=member, session=session)
         session_cancel(session=session, reason="Instructor ill")
         assert credit_balance(member) == 1
@@ -248,7 +245,7 @@ def test_simultaneous_bookings_with_one_credit_left_book_one(committed_credits):
     gym = committed_credits
     with tenant_context(gym):
         member = pack_member(1)
-        sessions = [new_session(starts_in=timedelta(hours=2 + d)) for d in range(RACERS)]
+        sessions = [ClassSessionFactory(starts_in=timedelta(hours=2 + d)) for d in range(RACERS)]
         policy = BookingPolicy.load()
         policy.max_per_day = RACERS
         policy.save()

@@ -1,10 +1,11 @@
 """Staff pages for classes: week view, roster with attendance, cancel and change a class,
 the policy settings page, penalties with waivers; who may do what."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
@@ -15,17 +16,19 @@ from apps.bookings.models import (
     PTBooking,
     PTSessionType,
     Room,
+    TrainerAvailability,
     TrainerProfile,
 )
 from apps.bookings.services.booking import booking_create
-from tests.bookings.conftest import new_member, new_session
+from tests.bookings.factories import ClassSessionFactory
+from tests.factories import MemberWithLoginFactory
 
 
 def test_week_view_shows_the_classes_of_the_week_and_the_nav_link(gym_a, make_user, web):
     owner = make_user(gym_a, Role.OWNER)
     with tenant_context(gym_a):
-        session = new_session(starts_in=timedelta(hours=1), capacity=4)
-        booking_create(member=new_member(), session=session)
+        session = ClassSessionFactory(starts_in=timedelta(hours=1), capacity=4)
+        booking_create(member=MemberWithLoginFactory(), session=session)
         week = session.starts_at.date() - timedelta(days=session.starts_at.weekday())
     response = web(gym_a, owner).get(f"/dashboard/classes/?week={week.isoformat()}")
     assert response.status_code == 200
@@ -45,9 +48,9 @@ def test_member_logins_cannot_open_the_class_pages(gym_a, make_user, web):
 def test_trainer_marks_attendance_on_the_roster(gym_a, make_user, web):
     trainer = make_user(gym_a, Role.TRAINER)
     with tenant_context(gym_a):
-        session = new_session(starts_in=timedelta(minutes=10))
-        there = booking_create(member=new_member(first_name="Present"), session=session)
-        away = booking_create(member=new_member(first_name="Absent"), session=session)
+        session = ClassSessionFactory(starts_in=timedelta(minutes=10))
+        there = booking_create(member=MemberWithLoginFactory(first_name="Present"), session=session)
+        away = booking_create(member=MemberWithLoginFactory(first_name="Absent"), session=session)
     client = web(gym_a, trainer)
     roster = client.get(f"/dashboard/classes/sessions/{session.pk}/")
     assert roster.status_code == 200 and b"Present" in roster.content
@@ -67,8 +70,8 @@ def test_manager_cancels_a_class_with_a_reason(
 ):
     manager = make_user(gym_a, Role.MANAGER)
     with tenant_context(gym_a):
-        session = new_session()
-        member = new_member()
+        session = ClassSessionFactory()
+        member = MemberWithLoginFactory()
         booking_create(member=member, session=session)
     client = web(gym_a, manager)
     url = f"/dashboard/classes/sessions/{session.pk}/"
@@ -85,7 +88,7 @@ def test_manager_changes_instructor_room_and_capacity(gym_a, make_user, web):
     manager = make_user(gym_a, Role.MANAGER)
     trainer_user = make_user(gym_a, Role.TRAINER)
     with tenant_context(gym_a):
-        session = new_session(capacity=2)
+        session = ClassSessionFactory(capacity=2)
         trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Rafa")
         room = Room.objects.create(name="Blue room", capacity=30)
     url = f"/dashboard/classes/sessions/{session.pk}/"
@@ -124,8 +127,10 @@ def test_policy_page_saves_and_states_the_rules(gym_a, make_user, web):
 def test_penalties_are_waived_with_a_reason(gym_a, make_user, web, reason, waived):
     manager = make_user(gym_a, Role.MANAGER)
     with tenant_context(gym_a):
-        session = new_session()
-        booking = booking_create(member=new_member(first_name="Struck"), session=session)
+        session = ClassSessionFactory()
+        booking = booking_create(
+            member=MemberWithLoginFactory(first_name="Struck"), session=session
+        )
         penalty = Penalty.objects.create(
             member=booking.member,
             booking=booking,
@@ -155,7 +160,7 @@ def test_penalties_are_waived_with_a_reason(gym_a, make_user, web, reason, waive
 def test_admin_lists_every_class_model(gym_a, make_user, web):
     owner = make_user(gym_a, Role.OWNER)  # owners get admin access
     with tenant_context(gym_a):
-        booking_create(member=new_member(), session=new_session())
+        booking_create(member=MemberWithLoginFactory(), session=ClassSessionFactory())
     client = web(gym_a, owner)
     for model in (
         "room",
@@ -180,8 +185,8 @@ def test_trainer_answers_personal_training_requests_on_the_dashboard(
     with tenant_context(gym_a):
         trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Pia")
         kind = PTSessionType.objects.create(trainer=trainer, name="Mobility hour")
-        member = new_member(first_name="Requester")
-        start = new_session().starts_at
+        member = MemberWithLoginFactory(first_name="Requester")
+        start = ClassSessionFactory().starts_at
         request = PTBooking.objects.create(
             member=member,
             trainer=trainer,
@@ -237,7 +242,7 @@ def test_admin_refuses_a_member_login_as_trainer(gym_a, make_user, web):
 def test_roster_answers_404_for_a_garbled_booking_id(gym_a, make_user, web, garbled):
     trainer = make_user(gym_a, Role.TRAINER)
     with tenant_context(gym_a):
-        session = new_session(starts_in=timedelta(minutes=10))
+        session = ClassSessionFactory(starts_in=timedelta(minutes=10))
     url = f"/dashboard/classes/sessions/{session.pk}/"
     response = web(gym_a, trainer).post(url, {"action": "attended", "booking": garbled})
     assert response.status_code == 404
@@ -257,10 +262,6 @@ def _hours_post(rows, extra=0):
 
 
 def test_trainer_edits_their_own_weekly_hours(gym_a, make_user, web):
-    from datetime import time
-
-    from apps.bookings.models import TrainerAvailability
-
     user = make_user(gym_a, Role.TRAINER)
     with tenant_context(gym_a):
         trainer = TrainerProfile.objects.create(user=user, display_name="Tess")
@@ -317,9 +318,6 @@ def test_trainer_edits_their_own_weekly_hours(gym_a, make_user, web):
     ],
 )
 def test_bad_hours_are_refused_and_nothing_changes(gym_a, make_user, web, rows, message):
-    from datetime import time
-
-    from apps.bookings.models import TrainerAvailability
 
     user = make_user(gym_a, Role.TRAINER)
     with tenant_context(gym_a):
@@ -339,20 +337,18 @@ def test_hours_page_needs_a_trainer_profile_and_a_staff_login(gym_a, make_user, 
     front_desk = make_user(gym_a, Role.FRONT_DESK)
     assert web(gym_a, front_desk).get("/dashboard/classes/my-hours/").status_code == 404
     with tenant_context(gym_a):
-        member = new_member()
+        member = MemberWithLoginFactory()
     assert web(gym_a, member.user).get("/dashboard/classes/my-hours/").status_code == 403
     assert web(gym_a).get("/dashboard/classes/my-hours/").status_code == 302  # to login
 
 
 def test_trainer_marks_personal_training_no_shows_with_the_policy(gym_a, make_user, web, policy):
-    from django.utils import timezone
-
     policy(gym_a, no_show_strike=True, no_show_fee=1500)
     trainer_user = make_user(gym_a, Role.TRAINER)
     with tenant_context(gym_a):
         trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Pia")
         kind = PTSessionType.objects.create(trainer=trainer, name="Strength hour")
-        member = new_member(first_name="Absent")
+        member = MemberWithLoginFactory(first_name="Absent")
 
         def pt(starts_at, status="confirmed"):
             return PTBooking.objects.create(

@@ -16,8 +16,7 @@ from apps.accounts.roles import Role
 from apps.bookings.models import TrainerProfile
 from apps.common import ai
 from devtools.openai_standin import OpenAIStandin
-from tests.bookings.conftest import new_member
-from tests.factories import UserFactory
+from tests.factories import MemberWithLoginFactory, UserFactory
 
 MATCH = "/api/v1/trainers/match/"
 GOALS = {"goals": ["run my first marathon", "endurance running"]}
@@ -64,14 +63,14 @@ def _trainers():
 def member_a(gym_a):
     with tenant_context(gym_a):
         _trainers()
-        return new_member(tier="pro")
+        return MemberWithLoginFactory(tier="pro")
 
 
 @pytest.fixture
 def member_b(gym_b):
     with tenant_context(gym_b):
         _trainers()
-        return new_member(tier="pro")
+        return MemberWithLoginFactory(tier="pro")
 
 
 def _match(api, gym, member, body=GOALS):
@@ -170,7 +169,7 @@ def test_one_gyms_cache_and_cap_do_not_serve_another(
     assert ai_on.requests[0]["input"] == ai_on.requests[1]["input"]
     with tenant_context(gym_a):
         a_keys = [
-            ai._text_key(gym_a.schema_name, settings.OPENAI_EMBEDDING_MODEL, t)
+            ai._text_key(gym_a.schema_name, settings.OPENAI_EMBEDDING_MODEL, t)  # noqa: SLF001 - its keys
             for t in ai_on.requests[0]["input"]
         ]
         assert len(cache.get_many(a_keys)) == 3

@@ -21,8 +21,8 @@ from apps.bookings.services.booking import (
     waitlist_position,
 )
 from apps.common.errors import ApplicationError
-from tests.bookings.conftest import new_member, new_session
-from tests.factories import UserFactory
+from tests.bookings.factories import BookingFactory, ClassSessionFactory
+from tests.factories import MemberWithLoginFactory, UserFactory
 
 
 def codes(exc_info) -> list[str]:
@@ -31,8 +31,8 @@ def codes(exc_info) -> list[str]:
 
 def test_full_class_puts_members_on_the_waitlist_in_order(gym_a):
     with tenant_context(gym_a):
-        session = new_session(capacity=2)
-        members = [new_member() for _ in range(4)]
+        session = ClassSessionFactory(capacity=2)
+        members = [MemberWithLoginFactory() for _ in range(4)]
         bookings = [booking_create(member=m, session=session) for m in members]
         assert [b.status for b in bookings] == ["booked", "booked", "waitlisted", "waitlisted"]
         assert [waitlist_position(b) for b in bookings[2:]] == [1, 2]
@@ -40,17 +40,21 @@ def test_full_class_puts_members_on_the_waitlist_in_order(gym_a):
 
 def test_full_class_without_waitlist_is_refused(gym_a):
     with tenant_context(gym_a):
-        session = new_session(capacity=1)
-        booking_create(member=new_member(), session=session)
+        session = ClassSessionFactory(capacity=1)
+        booking_create(member=MemberWithLoginFactory(), session=session)
         with pytest.raises(ApplicationError) as exc:
-            booking_create(member=new_member(), session=session, join_waitlist=False)
+            booking_create(member=MemberWithLoginFactory(), session=session, join_waitlist=False)
         assert exc.value.code == "class_full"
 
 
 def test_waitlisted_member_is_promoted_when_a_spot_frees(gym_a, django_capture_on_commit_callbacks):
     with tenant_context(gym_a):
-        session = new_session(capacity=1, starts_in=timedelta(days=2))
-        first, second, third = new_member(), new_member(), new_member()
+        session = ClassSessionFactory(capacity=1, starts_in=timedelta(days=2))
+        first, second, third = (
+            MemberWithLoginFactory(),
+            MemberWithLoginFactory(),
+            MemberWithLoginFactory(),
+        )
         booked = booking_create(member=first, session=session)
         waiting = booking_create(member=second, session=session)
         booking_create(member=third, session=session)
@@ -66,10 +70,10 @@ def test_waitlisted_member_is_promoted_when_a_spot_frees(gym_a, django_capture_o
 
 def test_promotion_skips_a_member_who_may_no_longer_book(gym_a):
     with tenant_context(gym_a):
-        session = new_session(capacity=1, required_tier="basic")
-        first = new_member(tier="basic")
-        lapsed = new_member(tier="basic")
-        eligible = new_member(tier="pro")
+        session = ClassSessionFactory(capacity=1, required_tier="basic")
+        first = MemberWithLoginFactory(tier="basic")
+        lapsed = MemberWithLoginFactory(tier="basic")
+        eligible = MemberWithLoginFactory(tier="pro")
         booked = booking_create(member=first, session=session)
         booking_create(member=lapsed, session=session)
         booking_create(member=eligible, session=session)
@@ -84,10 +88,10 @@ def test_promotion_skips_a_member_who_may_no_longer_book(gym_a):
 def test_leaving_the_waitlist_moves_the_others_up_and_costs_nothing(gym_a, policy):
     policy(gym_a, late_cancel_minutes_before=24 * 60)
     with tenant_context(gym_a):
-        session = new_session(capacity=1, starts_in=timedelta(hours=3))
-        booking_create(member=new_member(), session=session)
-        leaving = booking_create(member=new_member(), session=session)
-        staying = booking_create(member=new_member(), session=session)
+        session = ClassSessionFactory(capacity=1, starts_in=timedelta(hours=3))
+        booking_create(member=MemberWithLoginFactory(), session=session)
+        leaving = booking_create(member=MemberWithLoginFactory(), session=session)
+        staying = booking_create(member=MemberWithLoginFactory(), session=session)
         assert waitlist_position(staying) == 2
         booking_cancel(booking=leaving)
         leaving.refresh_from_db()
@@ -99,28 +103,34 @@ def test_leaving_the_waitlist_moves_the_others_up_and_costs_nothing(gym_a, polic
 def test_waitlist_closes_at_the_cutoff(gym_a, policy):
     policy(gym_a, waitlist_closes_minutes_before=60)
     with tenant_context(gym_a):
-        session = new_session(capacity=1, starts_in=timedelta(hours=2))
-        booking_create(member=new_member(), session=session)
+        session = ClassSessionFactory(capacity=1, starts_in=timedelta(hours=2))
+        booking_create(member=MemberWithLoginFactory(), session=session)
         start = session.starts_at
-        ok = booking_create(member=new_member(), session=session, now=start - timedelta(minutes=61))
+        ok = booking_create(
+            member=MemberWithLoginFactory(), session=session, now=start - timedelta(minutes=61)
+        )
         assert ok.status == "waitlisted"
         with pytest.raises(ApplicationError) as exc:
-            booking_create(member=new_member(), session=session, now=start - timedelta(minutes=60))
+            booking_create(
+                member=MemberWithLoginFactory(), session=session, now=start - timedelta(minutes=60)
+            )
         assert codes(exc) == ["waitlist_closed"]
 
 
 def test_no_promotion_after_the_waitlist_cutoff(gym_a, policy):
     policy(gym_a, waitlist_closes_minutes_before=60, late_cancel_minutes_before=0)
     with tenant_context(gym_a):
-        session = new_session(capacity=1, starts_in=timedelta(hours=2))
-        booked = booking_create(member=new_member(), session=session)
-        waiting = booking_create(member=new_member(), session=session)
+        session = ClassSessionFactory(capacity=1, starts_in=timedelta(hours=2))
+        booked = booking_create(member=MemberWithLoginFactory(), session=session)
+        waiting = booking_create(member=MemberWithLoginFactory(), session=session)
         booking_cancel(booking=booked, now=session.starts_at - timedelta(minutes=30))
         waiting.refresh_from_db()
         assert waiting.status == "waitlisted"
         # The free place can still be booked directly until booking closes.
         late = booking_create(
-            member=new_member(), session=session, now=session.starts_at - timedelta(minutes=5)
+            member=MemberWithLoginFactory(),
+            session=session,
+            now=session.starts_at - timedelta(minutes=5),
         )
         assert late.status == "booked"
 
@@ -137,82 +147,88 @@ def test_no_promotion_after_the_waitlist_cutoff(gym_a, policy):
 def test_booking_window_edges(gym_a, policy, offset, expected):
     policy(gym_a, opens_days_before=7, closes_minutes_before=15)
     with tenant_context(gym_a):
-        session = new_session(starts_in=timedelta(days=10))
+        session = ClassSessionFactory(starts_in=timedelta(days=10))
         now = session.starts_at - offset
         if expected is None:
-            assert booking_create(member=new_member(), session=session, now=now).status == "booked"
+            assert (
+                booking_create(member=MemberWithLoginFactory(), session=session, now=now).status
+                == "booked"
+            )
         else:
             with pytest.raises(ApplicationError) as exc:
-                booking_create(member=new_member(), session=session, now=now)
+                booking_create(member=MemberWithLoginFactory(), session=session, now=now)
             assert codes(exc) == [expected]
 
 
 def test_class_for_a_higher_tier_is_refused(gym_a):
     with tenant_context(gym_a):
-        session = new_session(required_tier="pro")
+        session = ClassSessionFactory(required_tier="pro")
         with pytest.raises(ApplicationError) as exc:
-            booking_create(member=new_member(tier="basic"), session=session)
+            booking_create(member=MemberWithLoginFactory(tier="basic"), session=session)
         assert codes(exc) == ["tier_required"]
         assert "Pro" in exc.value.message
         assert (
-            booking_create(member=new_member(tier="pro_plus"), session=session).status == "booked"
+            booking_create(member=MemberWithLoginFactory(tier="pro_plus"), session=session).status
+            == "booked"
         )
 
 
 def test_inactive_membership_cannot_book(gym_a):
     with tenant_context(gym_a):
         with pytest.raises(ApplicationError) as exc:
-            booking_create(member=new_member(status="frozen"), session=new_session())
+            booking_create(
+                member=MemberWithLoginFactory(status="frozen"), session=ClassSessionFactory()
+            )
         assert codes(exc) == ["membership_inactive"]
 
 
 def test_upcoming_bookings_are_limited_by_tier_and_policy(gym_a, policy):
     policy(gym_a, max_per_day=10)
     with tenant_context(gym_a):
-        member = new_member(tier="free")  # the free tier holds 2 upcoming bookings
-        booking_create(member=member, session=new_session(starts_in=timedelta(days=1)))
-        booking_create(member=member, session=new_session(starts_in=timedelta(days=2)))
+        member = MemberWithLoginFactory(tier="free")  # the free tier holds 2 upcoming bookings
+        booking_create(member=member, session=ClassSessionFactory(starts_in=timedelta(days=1)))
+        booking_create(member=member, session=ClassSessionFactory(starts_in=timedelta(days=2)))
         with pytest.raises(ApplicationError) as exc:
-            booking_create(member=member, session=new_session(starts_in=timedelta(days=3)))
+            booking_create(member=member, session=ClassSessionFactory(starts_in=timedelta(days=3)))
         assert codes(exc) == ["too_many_bookings"]
     policy(gym_a, max_active_bookings=1)
     with tenant_context(gym_a):
-        pro = new_member(tier="pro")
-        booking_create(member=pro, session=new_session(starts_in=timedelta(days=1)))
+        pro = MemberWithLoginFactory(tier="pro")
+        booking_create(member=pro, session=ClassSessionFactory(starts_in=timedelta(days=1)))
         with pytest.raises(ApplicationError) as exc:
-            booking_create(member=pro, session=new_session(starts_in=timedelta(days=2)))
+            booking_create(member=pro, session=ClassSessionFactory(starts_in=timedelta(days=2)))
         assert codes(exc) == ["too_many_bookings"]
 
 
 def test_classes_per_day_are_limited(gym_a, policy):
     policy(gym_a, max_per_day=1)
     with tenant_context(gym_a):
-        member = new_member(tier="pro")
-        first = new_session(starts_in=timedelta(days=2))
+        member = MemberWithLoginFactory(tier="pro")
+        first = ClassSessionFactory(starts_in=timedelta(days=2))
         booking_create(member=member, session=first)
-        same_day = new_session(starts_at=first.starts_at + timedelta(minutes=1))
+        same_day = ClassSessionFactory(starts_at=first.starts_at + timedelta(minutes=1))
         with pytest.raises(ApplicationError) as exc:
             booking_create(member=member, session=same_day)
         assert codes(exc) == ["daily_limit"]
-        next_day = new_session(starts_at=first.starts_at + timedelta(days=1))
+        next_day = ClassSessionFactory(starts_at=first.starts_at + timedelta(days=1))
         assert booking_create(member=member, session=next_day).status == "booked"
 
 
 def test_a_member_cannot_hold_two_places_in_one_class(gym_a):
     with tenant_context(gym_a):
-        session, member = new_session(), new_member(tier="pro")
+        session, member = ClassSessionFactory(), MemberWithLoginFactory(tier="pro")
         booking_create(member=member, session=session)
         with pytest.raises(ApplicationError) as exc:
             booking_create(member=member, session=session)
         assert "already_booked" in codes(exc)
         # The database refuses it too, whatever the code path.
         with pytest.raises(IntegrityError), transaction.atomic():
-            Booking.objects.create(member=member, session=session, status="waitlisted")
+            BookingFactory(member=member, session=session, status="waitlisted")
 
 
 def test_cancelled_member_may_book_again(gym_a):
     with tenant_context(gym_a):
-        session, member = new_session(starts_in=timedelta(days=3)), new_member()
+        session, member = ClassSessionFactory(starts_in=timedelta(days=3)), MemberWithLoginFactory()
         booking_cancel(booking=booking_create(member=member, session=session))
         assert booking_create(member=member, session=session).status == "booked"
 
@@ -220,9 +236,9 @@ def test_cancelled_member_may_book_again(gym_a):
 def test_cancelling_early_is_free_and_late_costs_what_the_policy_says(gym_a, policy):
     policy(gym_a, late_cancel_minutes_before=120, late_cancel_fee=500, late_cancel_strike=True)
     with tenant_context(gym_a):
-        session = new_session(starts_in=timedelta(hours=5))
-        early = booking_create(member=new_member(), session=session)
-        late = booking_create(member=new_member(), session=session)
+        session = ClassSessionFactory(starts_in=timedelta(hours=5))
+        early = booking_create(member=MemberWithLoginFactory(), session=session)
+        late = booking_create(member=MemberWithLoginFactory(), session=session)
         booking_cancel(booking=early, now=session.starts_at - timedelta(minutes=121))
         booking_cancel(booking=late, now=session.starts_at - timedelta(minutes=120))
         early.refresh_from_db()
@@ -235,15 +251,15 @@ def test_cancelling_early_is_free_and_late_costs_what_the_policy_says(gym_a, pol
 
 def test_a_started_class_cannot_be_cancelled(gym_a):
     with tenant_context(gym_a):
-        session = new_session(starts_in=timedelta(hours=1))
-        booking = booking_create(member=new_member(), session=session)
+        session = ClassSessionFactory(starts_in=timedelta(hours=1))
+        booking = booking_create(member=MemberWithLoginFactory(), session=session)
         with pytest.raises(ApplicationError) as exc:
             booking_cancel(booking=booking, now=session.starts_at + timedelta(minutes=1))
         assert exc.value.code == "session_started"
 
 
 def _late_cancel(member, when):
-    session = new_session(starts_at=when + timedelta(minutes=30))
+    session = ClassSessionFactory(starts_at=when + timedelta(minutes=30))
     booking = booking_create(member=member, session=session, now=when - timedelta(minutes=1))
     booking_cancel(booking=booking, now=when)
 
@@ -258,7 +274,7 @@ def test_three_strikes_in_the_window_block_booking_for_the_block_days(gym_a, pol
         late_cancel_minutes_before=60,
     )
     with tenant_context(gym_a):
-        member = new_member(tier="pro_plus")
+        member = MemberWithLoginFactory(tier="pro_plus")
         start = timezone.now() - timedelta(days=20)
         # Two strikes 40 days apart never make a block...
         _late_cancel(member, start - timedelta(days=40))
@@ -274,7 +290,7 @@ def test_three_strikes_in_the_window_block_booking_for_the_block_days(gym_a, pol
         _late_cancel(member, third + timedelta(hours=1))
         until = blocked_until(member=member, policy=p, now=third + timedelta(hours=2))
         assert until == third + timedelta(hours=1, days=7)
-        session = new_session(starts_at=third + timedelta(days=1))
+        session = ClassSessionFactory(starts_at=third + timedelta(days=1))
         with pytest.raises(ApplicationError) as exc:
             booking_create(member=member, session=session, now=third + timedelta(hours=2))
         assert codes(exc) == ["blocked"]
@@ -286,11 +302,11 @@ def test_a_waiver_lifts_the_block_and_records_who_and_why(gym_a, policy):
     policy(gym_a, strikes_to_block=1, block_days=7, late_cancel_minutes_before=24 * 60)
     with tenant_context(gym_a):
         manager = UserFactory(role=Role.MANAGER)
-        member = new_member()
-        session = new_session(starts_in=timedelta(hours=10))
+        member = MemberWithLoginFactory()
+        session = ClassSessionFactory(starts_in=timedelta(hours=10))
         booking_cancel(booking=booking_create(member=member, session=session))
         with pytest.raises(ApplicationError) as exc:
-            booking_create(member=member, session=new_session(starts_in=timedelta(days=1)))
+            booking_create(member=member, session=ClassSessionFactory(starts_in=timedelta(days=1)))
         assert codes(exc) == ["blocked"]
         strike = Penalty.objects.get(member=member, kind=PenaltyKind.STRIKE)
         with pytest.raises(ApplicationError) as exc:
@@ -303,15 +319,17 @@ def test_a_waiver_lifts_the_block_and_records_who_and_why(gym_a, policy):
         with pytest.raises(ApplicationError) as exc:
             penalty_waive(penalty=strike, by=manager, reason="again")
         assert exc.value.code == "already_waived"
-        assert booking_create(member=member, session=new_session(starts_in=timedelta(days=1)))
+        assert booking_create(
+            member=member, session=ClassSessionFactory(starts_in=timedelta(days=1))
+        )
 
 
 def test_no_show_gets_penalties_and_correcting_it_waives_them(gym_a, policy):
     policy(gym_a, no_show_strike=True, no_show_fee=1000)
     with tenant_context(gym_a):
         trainer = UserFactory(role=Role.TRAINER)
-        session = new_session(starts_in=timedelta(hours=1))
-        booking = booking_create(member=new_member(), session=session)
+        session = ClassSessionFactory(starts_in=timedelta(hours=1))
+        booking = booking_create(member=MemberWithLoginFactory(), session=session)
         with pytest.raises(ApplicationError) as exc:
             booking_mark_attendance(
                 booking=booking,
@@ -336,8 +354,8 @@ def test_no_show_gets_penalties_and_correcting_it_waives_them(gym_a, policy):
 
 def test_a_door_visit_shortly_before_class_marks_the_booking_attended(gym_a):
     with tenant_context(gym_a):
-        member = new_member()
-        session = new_session(starts_in=timedelta(minutes=10))
+        member = MemberWithLoginFactory()
+        session = ClassSessionFactory(starts_in=timedelta(minutes=10))
         booking = booking_create(member=member, session=session)
         too_early = session.starts_at - timedelta(hours=2)
         assert booking_link_visit(member=member, entered_at=too_early) is None
@@ -350,11 +368,13 @@ def test_taking_attendance_before_class_does_not_free_places(gym_a, policy):
     policy(gym_a, waitlist_closes_minutes_before=0)
     with tenant_context(gym_a):
         trainer = UserFactory(role=Role.TRAINER)
-        session = new_session(capacity=1, starts_in=timedelta(minutes=20))
-        member = new_member()
+        session = ClassSessionFactory(capacity=1, starts_in=timedelta(minutes=20))
+        member = MemberWithLoginFactory()
         booking = booking_create(member=member, session=session)
         booking_mark_attendance(booking=booking, attended=True, by=trainer)
-        assert booking_create(member=new_member(), session=session).status == "waitlisted"
+        assert (
+            booking_create(member=MemberWithLoginFactory(), session=session).status == "waitlisted"
+        )
         with pytest.raises(ApplicationError) as exc:
             booking_create(member=member, session=session)
         assert "already_booked" in codes(exc)
@@ -364,9 +384,9 @@ def test_admin_capacity_change_promotes_the_waitlist_and_refuses_too_few(
     gym_a, make_user, web, django_capture_on_commit_callbacks
 ):
     with tenant_context(gym_a):
-        session = new_session(capacity=1, starts_in=timedelta(days=2))
-        booking_create(member=new_member(), session=session)
-        waiting = booking_create(member=new_member(), session=session)
+        session = ClassSessionFactory(capacity=1, starts_in=timedelta(days=2))
+        booking_create(member=MemberWithLoginFactory(), session=session)
+        waiting = booking_create(member=MemberWithLoginFactory(), session=session)
     client = web(gym_a, make_user(gym_a, Role.OWNER))
     path = f"/admin/bookings/classsession/{session.pk}/change/"
     form = client.get(path).context["adminform"].form

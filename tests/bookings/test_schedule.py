@@ -14,7 +14,6 @@ from apps.accounts.roles import Role
 from apps.bookings.models import (
     Booking,
     ClassSession,
-    ClassType,
     Room,
     Schedule,
     TrainerProfile,
@@ -28,7 +27,8 @@ from apps.bookings.services.schedule import (
     sessions_generate,
 )
 from apps.common.errors import ApplicationError
-from tests.bookings.conftest import new_member, new_session
+from tests.bookings.factories import ClassSessionFactory, ClassTypeFactory, ScheduleFactory
+from tests.factories import MemberWithLoginFactory
 
 MADRID = ZoneInfo("Europe/Madrid")
 
@@ -40,8 +40,8 @@ def madrid_gym(gym_a):
 
 
 def _daily_at(hour: int, starts_on: date, **kwargs) -> Schedule:
-    class_type = ClassType.objects.create(name=f"Daily {hour}", duration_minutes=45, capacity=8)
-    return Schedule.objects.create(
+    class_type = ClassTypeFactory(name=f"Daily {hour}", duration_minutes=45, capacity=8)
+    return ScheduleFactory(
         class_type=class_type,
         weekdays=[0, 1, 2, 3, 4, 5, 6],
         start_time=time(hour, 0),
@@ -103,8 +103,8 @@ def test_generating_twice_creates_nothing_new_and_keeps_staff_changes(madrid_gym
 
 def test_rrule_every_other_week(madrid_gym):
     with tenant_context(madrid_gym):
-        class_type = ClassType.objects.create(name="Fortnightly")
-        Schedule.objects.create(
+        class_type = ClassTypeFactory(name="Fortnightly")
+        ScheduleFactory(
             class_type=class_type,
             start_time=time(9, 30),
             starts_on=date(2026, 6, 1),  # a Monday
@@ -129,8 +129,8 @@ def test_bad_rrules_are_refused(rule):
 def test_room_capacity_caps_the_generated_sessions(gym_a):
     with tenant_context(gym_a):
         room = Room.objects.create(name="Studio", capacity=6)
-        class_type = ClassType.objects.create(name="Spin", capacity=20, room=room)
-        Schedule.objects.create(
+        class_type = ClassTypeFactory(name="Spin", capacity=20, room=room)
+        ScheduleFactory(
             class_type=class_type, weekdays=[0], start_time=time(8), starts_on=date(2026, 1, 5)
         )
         sessions_generate(today=date(2026, 1, 5), weeks=1)
@@ -141,8 +141,8 @@ def test_cancelling_a_session_cancels_bookings_and_tells_members(
     gym_a, django_capture_on_commit_callbacks
 ):
     with tenant_context(gym_a):
-        session = new_session(capacity=1)
-        booked, waiting = new_member(), new_member()
+        session = ClassSessionFactory(capacity=1)
+        booked, waiting = MemberWithLoginFactory(), MemberWithLoginFactory()
         booking_create(member=booked, session=session)
         booking_create(member=waiting, session=session)
         with pytest.raises(ApplicationError):
@@ -153,7 +153,7 @@ def test_cancelling_a_session_cancels_bookings_and_tells_members(
         assert sorted(m.to[0] for m in mail.outbox) == sorted([booked.email, waiting.email])
         assert "Burst pipe in the studio" in mail.outbox[0].body
         with pytest.raises(ApplicationError) as exc:
-            booking_create(member=new_member(), session=session)
+            booking_create(member=MemberWithLoginFactory(), session=session)
         assert exc.value.code == "session_cancelled"
 
 
@@ -174,9 +174,9 @@ def test_holiday_closure_cancels_sessions_and_stops_generation(madrid_gym):
 
 def test_more_places_promote_the_waitlist_and_fewer_than_booked_are_refused(gym_a):
     with tenant_context(gym_a):
-        session = new_session(capacity=1, starts_in=timedelta(days=2))
-        booking_create(member=new_member(), session=session)
-        waiting = booking_create(member=new_member(), session=session)
+        session = ClassSessionFactory(capacity=1, starts_in=timedelta(days=2))
+        booking_create(member=MemberWithLoginFactory(), session=session)
+        waiting = booking_create(member=MemberWithLoginFactory(), session=session)
         session_update(session=session, capacity=2)
         waiting.refresh_from_db()
         assert waiting.status == "booked"

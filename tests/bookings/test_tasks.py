@@ -8,23 +8,29 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.bookings.models import Booking, ClassSession, ClassType, Penalty, Schedule
-from apps.bookings.services.booking import booking_create, no_shows_mark_due, reminders_send_due
+from apps.bookings.models import Booking, ClassSession, Penalty
+from apps.bookings.services.booking import (
+    booking_create,
+    no_shows_mark_due,
+    reminders_send_due,
+    waitlists_close_due,
+)
 from apps.tenants.tasks import fan_out
-from tests.bookings.conftest import new_member, new_session
+from tests.bookings.factories import ClassSessionFactory, ScheduleFactory
+from tests.factories import MemberWithLoginFactory
 
 
 def test_each_reminder_is_sent_once_when_due(gym_a, policy, django_capture_on_commit_callbacks):
     policy(gym_a, reminder_minutes_before=120)
     with tenant_context(gym_a):
-        soon = new_session(starts_in=timedelta(minutes=90))
-        later = new_session(starts_in=timedelta(hours=5))
-        member = new_member()
+        soon = ClassSessionFactory(starts_in=timedelta(minutes=90))
+        later = ClassSessionFactory(starts_in=timedelta(hours=5))
+        member = MemberWithLoginFactory()
         booking_create(member=member, session=soon)
-        booking_create(member=new_member(), session=later)
-        waiting = new_session(capacity=1, starts_in=timedelta(minutes=100))
-        booking_create(member=new_member(), session=waiting)
-        booking_create(member=new_member(), session=waiting)  # waitlisted: no reminder
+        booking_create(member=MemberWithLoginFactory(), session=later)
+        waiting = ClassSessionFactory(capacity=1, starts_in=timedelta(minutes=100))
+        booking_create(member=MemberWithLoginFactory(), session=waiting)
+        booking_create(member=MemberWithLoginFactory(), session=waiting)  # waitlisted: no reminder
         with django_capture_on_commit_callbacks(execute=True):
             assert reminders_send_due() == 2
         with django_capture_on_commit_callbacks(execute=True):
@@ -40,9 +46,15 @@ def test_reminders_run_per_gym_through_the_fan_out(
     gym_a, gym_b, policy, django_capture_on_commit_callbacks
 ):
     with tenant_context(gym_a):
-        booking_create(member=new_member(), session=new_session(starts_in=timedelta(hours=1)))
+        booking_create(
+            member=MemberWithLoginFactory(),
+            session=ClassSessionFactory(starts_in=timedelta(hours=1)),
+        )
     with tenant_context(gym_b):
-        booking_create(member=new_member(), session=new_session(starts_in=timedelta(hours=1)))
+        booking_create(
+            member=MemberWithLoginFactory(),
+            session=ClassSessionFactory(starts_in=timedelta(hours=1)),
+        )
     connection.set_schema_to_public()
     with django_capture_on_commit_callbacks(execute=True):
         assert fan_out("apps.bookings.tasks.send_reminders") >= 2
@@ -52,8 +64,8 @@ def test_reminders_run_per_gym_through_the_fan_out(
 
 def test_unmarked_places_become_no_shows_only_where_the_gym_opted_in(gym_a, policy):
     with tenant_context(gym_a):
-        session = new_session(starts_in=timedelta(hours=1))
-        booking = booking_create(member=new_member(), session=session)
+        session = ClassSessionFactory(starts_in=timedelta(hours=1))
+        booking = booking_create(member=MemberWithLoginFactory(), session=session)
         after = session.ends_at + timedelta(minutes=31)
         assert no_shows_mark_due(now=after) == 0  # off by default
     policy(gym_a, auto_mark_no_shows=True)
@@ -69,8 +81,8 @@ def test_unmarked_places_become_no_shows_only_where_the_gym_opted_in(gym_a, poli
 def test_generate_sessions_task_publishes_the_weeks_ahead(gym_a, policy):
     policy(gym_a, generate_weeks_ahead=2)
     with tenant_context(gym_a):
-        Schedule.objects.create(
-            class_type=ClassType.objects.create(name="Morning HIIT"),
+        ScheduleFactory(
+            class_type__name="Morning HIIT",
             weekdays=[0, 2, 4],
             start_time=time(7),
             starts_on=date(2020, 1, 1),
@@ -86,8 +98,8 @@ def test_generate_sessions_task_publishes_the_weeks_ahead(gym_a, policy):
 def test_reminders_speak_the_gyms_language(gym_a, django_capture_on_commit_callbacks):
     gym_a.default_language = "es"  # this object only; the test's transaction rolls back
     with tenant_context(gym_a):
-        session = new_session(starts_in=timedelta(minutes=30))
-        booking_create(member=new_member(first_name="Lucía"), session=session)
+        session = ClassSessionFactory(starts_in=timedelta(minutes=30))
+        booking_create(member=MemberWithLoginFactory(first_name="Lucía"), session=session)
         with django_capture_on_commit_callbacks(execute=True):
             reminders_send_due()
     assert mail.outbox[0].subject.startswith("[Gym A] Recordatorio:")
@@ -99,26 +111,24 @@ def test_waitlists_past_their_cutoff_are_closed_once_and_members_told(
 ):
     policy(gym_a, waitlist_closes_minutes_before=30)
     with tenant_context(gym_a):
-        closing = new_session(capacity=1, starts_in=timedelta(minutes=45))
-        later = new_session(capacity=1, starts_in=timedelta(hours=3))
-        past = new_session(capacity=1, starts_in=timedelta(hours=2))
+        closing = ClassSessionFactory(capacity=1, starts_in=timedelta(minutes=45))
+        later = ClassSessionFactory(capacity=1, starts_in=timedelta(hours=3))
+        past = ClassSessionFactory(capacity=1, starts_in=timedelta(hours=2))
         for session in (closing, later, past):
-            booking_create(member=new_member(), session=session)
-            booking_create(member=new_member(), session=session)  # waitlisted
+            booking_create(member=MemberWithLoginFactory(), session=session)
+            booking_create(member=MemberWithLoginFactory(), session=session)  # waitlisted
         ClassSession.objects.filter(pk=past.pk).update(
             starts_at=timezone.now() - timedelta(days=1),
             ends_at=timezone.now() - timedelta(days=1) + timedelta(hours=1),
         )
     with tenant_context(gym_b):
-        b_session = new_session(capacity=1, starts_in=timedelta(minutes=10))
-        booking_create(member=new_member(), session=b_session, now=timezone.now())
+        b_session = ClassSessionFactory(capacity=1, starts_in=timedelta(minutes=10))
+        booking_create(member=MemberWithLoginFactory(), session=b_session, now=timezone.now())
     connection.set_schema_to_public()
     # 20 minutes on, `closing` is inside its 30-minute cutoff; `later` is not.
     with django_capture_on_commit_callbacks(execute=True):
         fan_out("apps.bookings.tasks.close_waitlists")
     with tenant_context(gym_a):
-        from apps.bookings.services.booking import waitlists_close_due
-
         with django_capture_on_commit_callbacks(execute=True):
             assert waitlists_close_due(now=timezone.now() + timedelta(minutes=20)) == 1
             assert waitlists_close_due(now=timezone.now() + timedelta(minutes=20)) == 0

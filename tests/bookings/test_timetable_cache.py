@@ -5,7 +5,7 @@ worker's memory or Redis, and each change shows on the next read."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
@@ -19,10 +19,11 @@ from apps.bookings.models import (
     Room,
     TrainerProfile,
 )
+from apps.bookings.selectors import timetable_json
 from apps.bookings.services.booking import booking_cancel, booking_create
 from apps.bookings.services.schedule import session_cancel, session_update
-from tests.bookings.conftest import new_member, new_session
-from tests.factories import UserFactory
+from tests.bookings.factories import ClassSessionFactory
+from tests.factories import MemberWithLoginFactory, UserFactory
 
 URL = "/api/v1/classes/sessions/"
 
@@ -48,11 +49,11 @@ def _rows(client) -> dict:
 def test_cached_rows_equal_the_database_rows_and_cost_two_queries(gym, api, settings):
     assert settings.BOOKINGS_TIMETABLE_CACHE_SECONDS > 0  # on by default
     with tenant_context(gym):
-        member = new_member()
-        session = new_session(capacity=1, starts_in=timedelta(days=1))
-        other = new_session(starts_in=timedelta(days=2))
+        member = MemberWithLoginFactory()
+        session = ClassSessionFactory(capacity=1, starts_in=timedelta(days=1))
+        other = ClassSessionFactory(starts_in=timedelta(days=2))
         booking_create(member=member, session=session)
-        booking_create(member=new_member(), session=session)  # waitlisted
+        booking_create(member=MemberWithLoginFactory(), session=session)  # waitlisted
     client = api(gym, member.user)
     settings.BOOKINGS_TIMETABLE_CACHE_SECONDS = 0
     uncached = client.get(URL).json()
@@ -68,7 +69,7 @@ def test_cached_rows_equal_the_database_rows_and_cost_two_queries(gym, api, sett
     assert rows[other.pk]["my_booking"] is None
     # Another member reads the same cached rows with their own (no) booking.
     with tenant_context(gym):
-        someone = new_member()
+        someone = MemberWithLoginFactory()
     theirs = _rows(api(gym, someone.user))
     assert theirs[session.pk]["my_booking"] is None and theirs[session.pk]["booked_count"] == 1
     # Served from the cache: the user and the member's own bookings, nothing else.
@@ -82,14 +83,14 @@ def test_cached_timetable_shows_each_change_at_once(gym, api):
     """Warm cache, then every kind of write: the next read shows it, without waiting for
     the time to live."""
     with tenant_context(gym):
-        member = new_member()
-        session = new_session(capacity=1, starts_in=timedelta(days=1))
+        member = MemberWithLoginFactory()
+        session = ClassSessionFactory(capacity=1, starts_in=timedelta(days=1))
         trainer_user = UserFactory(role=Role.TRAINER)
     client = api(gym, member.user)
     assert _rows(client)[session.pk]["spots_left"] == 1  # cached now
     assert _rows(client)[session.pk]["spots_left"] == 1  # and read from the cache
     with tenant_context(gym):
-        first = booking_create(member=new_member(), session=session)
+        first = booking_create(member=MemberWithLoginFactory(), session=session)
     assert _rows(client)[session.pk]["spots_left"] == 0
     assert client.post(f"{URL}{session.pk}/book/").json()["status"] == "waitlisted"
     row = _rows(client)[session.pk]
@@ -117,7 +118,7 @@ def test_cached_timetable_shows_each_change_at_once(gym, api):
     local_rows.clear()
     assert _rows(client)[session.pk]["instructor"]["display_name"] == "Ann B."
     with tenant_context(gym):
-        later = new_session(starts_in=timedelta(days=2))
+        later = ClassSessionFactory(starts_in=timedelta(days=2))
     assert later.pk in _rows(client)
     with tenant_context(gym):
         session_cancel(session=session, reason="Flooded")
@@ -127,13 +128,9 @@ def test_cached_timetable_shows_each_change_at_once(gym, api):
 
 
 def test_a_transaction_that_changed_the_timetable_neither_reads_nor_fills_the_cache(gym, api):
-    from django.db import transaction
-
-    from apps.bookings.selectors import timetable_json
-
     with tenant_context(gym):
-        session = new_session(capacity=5, starts_in=timedelta(days=1))
-        member = new_member()
+        session = ClassSessionFactory(capacity=5, starts_in=timedelta(days=1))
+        member = MemberWithLoginFactory()
     client = api(gym, member.user)
     assert _rows(client)[session.pk]["booked_count"] == 0  # cached
     with tenant_context(gym):
@@ -158,8 +155,6 @@ def test_a_transaction_that_changed_the_timetable_neither_reads_nor_fills_the_ca
 
 
 def test_bumps_within_one_transaction_are_deduplicated(gym):
-    from django.db import transaction
-
     with tenant_context(gym):
         before = timetable_version()
         with transaction.atomic():

@@ -11,35 +11,35 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from apps.accounts.roles import Role
 from apps.bookings.models import Room, SessionStatus, TrainerProfile
 from apps.bookings.selectors import CachedRows, _timetable_query, local_range
 from apps.bookings.services.booking import booking_create
-from tests.bookings.conftest import new_member, new_session
+from tests.bookings.factories import ClassSessionFactory
+from tests.factories import MemberWithLoginFactory
 
 AWKWARD = 'Rain "heavy" \\ back\\slash\nnew line\ttab \u2028 ñ 🥊 <b>&amp;</b> \x01'
 
 
 def _awkward_sessions(gym, booker, make_user):
-    from apps.accounts.roles import Role
-
     trainer_user = make_user(gym, Role.TRAINER)
     with tenant_context(gym):
         trainer = TrainerProfile.objects.create(user=trainer_user, display_name=AWKWARD[:100])
         room = Room.objects.create(name='Studio "B" \\ ü', capacity=30)
-        full = new_session(instructor=trainer, room=room, capacity=1)
+        full = ClassSessionFactory(instructor=trainer, room=room, capacity=1)
         full.class_type.name = 'Yoga "flow" \\ ñ\n'
         full.class_type.save()
         booking_create(member=booker, session=full)
-        waitlisted = new_session(starts_in=timedelta(days=2), capacity=1)
-        booking_create(member=new_member(), session=waitlisted)
+        waitlisted = ClassSessionFactory(starts_in=timedelta(days=2), capacity=1)
+        booking_create(member=MemberWithLoginFactory(), session=waitlisted)
         booking_create(member=booker, session=waitlisted, join_waitlist=True)
         # Microseconds on both ends, no trainer, no room.
-        odd_times = new_session(
+        odd_times = ClassSessionFactory(
             starts_at=timezone.now().replace(microsecond=120) + timedelta(days=3),
         )
         odd_times.ends_at = odd_times.starts_at + timedelta(minutes=45, microseconds=999_879)
         odd_times.save()
-        cancelled = new_session(starts_in=timedelta(days=4), instructor=trainer)
+        cancelled = ClassSessionFactory(starts_in=timedelta(days=4), instructor=trainer)
         cancelled.status = SessionStatus.CANCELLED
         cancelled.cancelled_reason = AWKWARD
         cancelled.save()
@@ -109,11 +109,11 @@ def test_the_prepared_timetable_query_reads_each_gyms_tables_on_one_connection(g
     """The query is prepared once per connection; PostgreSQL parses it again when the
     search_path changes, so a worker serving several gyms never mixes their classes."""
     with tenant_context(gym_a):
-        in_a = {new_session().class_type.name}
+        in_a = {ClassSessionFactory().class_type.name}
     with tenant_context(gym_b):
         in_b = {
-            new_session().class_type.name,
-            new_session(starts_in=timedelta(days=2)).class_type.name,
+            ClassSessionFactory().class_type.name,
+            ClassSessionFactory(starts_in=timedelta(days=2)).class_type.name,
         }
     today = timezone.now().date()
     for _ in range(3):

@@ -18,8 +18,8 @@ from apps.bookings.models import (
     TrainerTimeOff,
 )
 from apps.bookings.services.booking import booking_create
-from tests.bookings.conftest import new_member, new_session
-from tests.factories import UserFactory
+from tests.bookings.factories import ClassSessionFactory
+from tests.factories import MemberWithLoginFactory, UserFactory
 
 
 def _next(weekday: int, hour: int) -> datetime:
@@ -49,7 +49,7 @@ def pt(gym_a):
         auto = PTSessionType.objects.create(
             trainer=trainer, name="Quick check", duration_minutes=30, auto_confirm=True
         )
-        member = new_member(tier="pro")
+        member = MemberWithLoginFactory(tier="pro")
     return {"trainer": trainer, "hour": hour, "auto": auto, "member": member}
 
 
@@ -59,7 +59,7 @@ def test_slots_skip_time_off_classes_and_other_sessions(gym_a, api, pt):
         TrainerTimeOff.objects.create(
             trainer=pt["trainer"], starts_at=monday, ends_at=monday + timedelta(hours=1)
         )
-        new_session(starts_at=monday + timedelta(hours=2), instructor=pt["trainer"])
+        ClassSessionFactory(starts_at=monday + timedelta(hours=2), instructor=pt["trainer"])
     day = monday.date().isoformat()
     response = api(gym_a, pt["member"].user).get(
         f"/api/v1/trainers/{pt['trainer'].pk}/slots/?session_type={pt['hour'].pk}"
@@ -102,7 +102,7 @@ def test_request_waits_for_the_trainer_who_confirms(
 
 def new_member_in(gym):
     with tenant_context(gym):
-        return new_member(tier="pro").user
+        return MemberWithLoginFactory(tier="pro").user
 
 
 def test_auto_confirmed_types_and_the_rules(gym_a, api, pt):
@@ -130,7 +130,7 @@ def test_auto_confirmed_types_and_the_rules(gym_a, api, pt):
 
 def _free_member(gym):
     with tenant_context(gym):
-        return new_member(tier="free").user
+        return MemberWithLoginFactory(tier="free").user
 
 
 def test_late_pt_cancel_follows_the_class_policy(gym_a, api, pt, policy):
@@ -183,7 +183,7 @@ def test_match_ranks_trainers_with_reasons(gym_a, api, pt):
 
 def test_calendar_feed_lists_bookings_and_rotating_revokes_the_url(gym_a, api, web, pt):
     with tenant_context(gym_a):
-        session = new_session(starts_in=timedelta(days=1))
+        session = ClassSessionFactory(starts_in=timedelta(days=1))
         session.class_type.name = "Yoga, flow; calm"
         session.class_type.save()
         booking_create(member=pt["member"], session=session)

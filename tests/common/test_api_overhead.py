@@ -174,8 +174,8 @@ def test_each_request_gets_its_own_copy_of_the_cached_gym(gym_a, web):
     assert gym.entitlement_overrides == {"pro": {"assessment_tests_per_month": 9}}
     assert clone.logo is not gym.logo and clone.logo.instance is clone
     assert gym.logo.instance is gym
-    assert clone._state is not gym._state and clone._state.db == gym._state.db
-    assert not clone._state.adding
+    assert clone._state is not gym._state and clone._state.db == gym._state.db  # noqa: SLF001 - Django's ModelState
+    assert not clone._state.adding  # noqa: SLF001
     clone.name = "Renamed in a view"
     assert gym.name != clone.name
     # Through the middleware: a view's change to request.tenant stays in that request.

@@ -5,8 +5,11 @@ browser's own /favicon.ico is enough) must not log the user out."""
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from django.core.asgi import get_asgi_application
+from django.db import connection
+from django.test import RequestFactory
 
 from apps.accounts.roles import Role
+from apps.common.views import error_404
 from tests.realtime.test_staff_socket import _session_cookie
 
 
@@ -51,11 +54,6 @@ def test_a_404_under_asgi_keeps_the_user_logged_in(committed_gym_a):
 def test_error_page_renders_in_the_requests_schema_whatever_the_threads_connection(
     gym_a, make_user
 ):
-    from django.db import connection
-    from django.test import RequestFactory
-
-    from apps.common.views import error_404
-
     user = make_user(gym_a, Role.OWNER)
     request = RequestFactory().get("/favicon.ico", HTTP_HOST="gym-a.localhost")
     request.tenant = gym_a

@@ -6,8 +6,7 @@ from django_tenants.utils import schema_context
 
 
 def test_cache_reuses_its_redis_client_and_keeps_gyms_apart(gym_a, gym_b):
-    backend = cache._cache
-    assert backend.get_client(write=True) is backend.get_client(write=True)
+    assert cache.redis_client(write=True) is cache.redis_client(write=True)
     with schema_context(gym_a.schema_name):
         cache.set("test:cache:shared-name", "a", 30)
         cache.delete("test:cache:counter")

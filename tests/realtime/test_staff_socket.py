@@ -8,11 +8,13 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.urls import path
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
+from apps.common import channels as common_channels
 from apps.common.channels import TenantAuthMiddleware, TenantJsonConsumer
 from apps.members.models import Member
 from apps.members.services import member_create
@@ -193,9 +195,6 @@ def test_open_socket_closes_once_its_session_no_longer_lets_in(
 ):
     """Access is checked at connect and again every ACCESS_RECHECK_SECONDS: a fired or
     demoted employee, or one who logged out, stops getting the gym's live events."""
-    from django.contrib.sessions.backends.db import SessionStore
-
-    from apps.common import channels as common_channels
 
     monkeypatch.setattr(common_channels, "ACCESS_RECHECK_SECONDS", 0.2)
     client = Client(HTTP_HOST=f"{committed_gym_a.slug}.localhost")

@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.test import Client
 from django_tenants.utils import schema_exists, tenant_context
 
 from apps.accounts.models import User
@@ -95,8 +96,6 @@ def test_provisioning_rejects_a_taken_slug_even_without_the_form():
 
 
 def test_unknown_host_gets_a_friendly_404_page(web):
-    from django.test import Client
-
     response = Client(HTTP_HOST="no-such-gym.localhost").get("/")
     assert response.status_code == 404
     assert b"There is no gym at this address" in response.content

@@ -60,15 +60,6 @@ def dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.norm(a - b, axis=1)
 
 
-def best_side(track: Track, names: tuple[str, ...]) -> str:
-    """The side the camera sees better (the near side in a side view)."""
-    score = {
-        side: np.mean([track.visibility(f"{side}_{n}").mean() for n in names])
-        for side in ("left", "right")
-    }
-    return max(score, key=score.get)
-
-
 def smooth(values: np.ndarray, width: int = 3) -> np.ndarray:
     """Moving median over `width` frames, NaN-aware; keeps the length."""
     if width <= 1 or values.size == 0:
@@ -105,20 +96,6 @@ def count_cycles(
                 reps.append(low_at)
                 inside = False
     return reps
-
-
-def nanmin_at(values: np.ndarray) -> tuple[float, int]:
-    if np.all(np.isnan(values)):
-        raise NotMeasurable("not_measurable", "No frame shows the measured position.")
-    i = int(np.nanargmin(values))
-    return float(values[i]), i
-
-
-def nanmax_at(values: np.ndarray) -> tuple[float, int]:
-    if np.all(np.isnan(values)):
-        raise NotMeasurable("not_measurable", "No frame shows the measured position.")
-    i = int(np.nanargmax(values))
-    return float(values[i]), i
 
 
 def robust_max(values: np.ndarray, q: float = 95) -> float:

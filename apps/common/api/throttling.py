@@ -62,7 +62,7 @@ class RedisLogThrottleMixin:
             return True
         self.now = self.timer()
         key = cache.make_and_validate_key(self.key)
-        client = cache._cache.get_client(key, write=True)
+        client = cache.redis_client(key, write=True)
         member = f"{self.now!r}:{random.getrandbits(64):x}"
         args = [repr(self.now), repr(self.now - self.duration), self.duration, self.num_requests]
         allowed, count, oldest = _script(client)(keys=[key], args=[*args, member])
