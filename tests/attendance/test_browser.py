@@ -322,6 +322,10 @@ def test_pages_run_their_scripts_within_the_content_security_policy(
         assert position == "absolute"
         assert violations == [], violations
 
+        page.goto(f"{base}/accounts/email/")  # allauth's page, with its own scripts
+        expect(page.locator("main h1")).to_be_visible()
+        assert violations == [], violations
+
         page.goto(f"{base}/admin/members/member/")
         page.check("#action-toggle")  # the admin's actions.js counts the selection
         expect(page.locator(".action-counter")).to_contain_text("1 of 1")
