@@ -56,7 +56,9 @@ def test_modules_of_one_app_do_not_import_each_other_in_a_cycle(app):
             target
             for imported in _imports(path)
             for target in (imported, imported.rsplit(".", 1)[0])
-            if target in MODULES and target.startswith(prefix) and target != name
+            if target in MODULES
+            and target.startswith(prefix)
+            and target != name
             # A package's __init__ re-exporting its submodules is not a cycle with them.
             and not (name == target.rsplit(".", 1)[0] or target == name.rsplit(".", 1)[0])
         }
