@@ -372,7 +372,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Local disk with signed, expiring links (prod.py switches to S3 when a bucket is set).
+    "default": {"BACKEND": "apps.common.storage.SignedFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MAX_IMAGE_UPLOAD_BYTES = 5 * 1024 * 1024
