@@ -26,6 +26,8 @@ from apps.bookings.api.serializers import (
     PTRequestSerializer,
     SessionDetailSerializer,
     SessionSerializer,
+    TimetableSerializer,
+    TrainerMatchSerializer,
     TrainerSerializer,
 )
 from apps.bookings.calendar import calendar_feed_for
@@ -136,15 +138,7 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
             OpenApiParameter("type", int, description="Class type id"),
             OpenApiParameter("instructor", int, description="Trainer id"),
         ],
-        responses=inline_serializer(
-            "Timetable",
-            {
-                "time_zone": serializers.CharField(),
-                "from": serializers.DateField(),
-                "to": serializers.DateField(),
-                "results": SessionSerializer(many=True),
-            },
-        ),
+        responses=TimetableSerializer,
     )
     def list(self, request):
         gym = request.tenant
@@ -320,7 +314,7 @@ class TrainerViewSet(viewsets.ReadOnlyModelViewSet):
         slots = pt_slots(trainer=trainer, session_type=session_type, first=first, last=last)
         return Response({"time_zone": str(zone), "slots": [s.isoformat() for s in slots]})
 
-    @extend_schema(request=MatchRequestSerializer, responses=MatchSerializer(many=True))
+    @extend_schema(request=MatchRequestSerializer, responses=TrainerMatchSerializer)
     @action(detail=False, methods=["post"])
     def match(self, request):
         """Trainers ranked for the member's goals, language, hours and budget, each with
