@@ -131,6 +131,9 @@ class StripeStandin:
         self.accounts: dict[str, Account] = {}
         self.lock = threading.RLock()
         self.clock: int | None = None  # tests may pin "now"
+        # Seconds every API request waits before it is answered (a slow Stripe), outside
+        # the state lock so that parallel requests wait side by side; `--delay` or tests.
+        self.delay: float = 0.0
         self.server: ThreadingHTTPServer | None = None
         self.url = ""
 
@@ -1198,6 +1201,8 @@ class _Handler(BaseHTTPRequestHandler):
             params.update(decode_form(body))
         auth = self.headers.get("Authorization", "")
         key = auth[7:] if auth.startswith("Bearer ") else None
+        if self.standin.delay:
+            time.sleep(self.standin.delay)
         try:
             status, payload = (
                 200,
@@ -1238,8 +1243,11 @@ def public(obj: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=12111)
-    port = parser.parse_args().port
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    args = parser.parse_args()
+    port = args.port
     standin = StripeStandin()
+    standin.delay = args.delay
     print(f"Stripe stand-in on {standin.start(port)}", flush=True)
     threading.Event().wait()
 

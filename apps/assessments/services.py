@@ -28,11 +28,11 @@ from apps.assessments.models import (
     QuotaBlock,
 )
 from apps.assessments.reasons import reason_text
-from apps.assessments.tasks import process_attempt
 from apps.assessments.track import Track
 from apps.billing.entitlements import entitlements
 from apps.common.errors import ApplicationError
 from apps.common.notifications import notify
+from apps.common.queue import enqueue_on_commit
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member
 
@@ -254,7 +254,7 @@ def _store(*, member, spec, path, info, by) -> Attempt:
                 attempt.video.delete(save=False)
                 raise
             _broadcast(attempt)  # "queued" goes out before the task can report progress
-            transaction.on_commit(lambda: process_attempt.delay(attempt.pk))
+            _queue_pipeline(attempt.pk)
     if refusal is not None:
         raise ApplicationError(
             refusal.message, code=refusal.code, status_code=429, details=refusal.details
@@ -293,6 +293,28 @@ def block_lift(*, block: QuotaBlock, by) -> QuotaBlock:
 
 
 # --- Pipeline ----------------------------------------------------------------------------
+
+
+def _queue_pipeline(attempt_id: int) -> None:
+    # After commit; with the broker down the attempt stays queued and
+    # `attempts_requeue_waiting` queues it again.
+    enqueue_on_commit("apps.assessments.tasks.process_attempt", attempt_id)
+
+
+def attempts_requeue_waiting(*, older_than_minutes: int = 30) -> int:
+    """Attempts still `queued` this long after upload (the broker was down when they were
+    queued, or the message was lost) are queued again; returns how many. A started
+    attempt is `processing` or final, so a clip is not queued twice by this; the wait is
+    long enough for a normal backlog to drain first."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    waiting = list(
+        Attempt.objects.filter(status=AttemptStatus.QUEUED, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:200]
+    )
+    for attempt_id in waiting:
+        _queue_pipeline(attempt_id)
+    return len(waiting)
 
 
 def attempt_claim(*, attempt_id: int) -> Attempt | None:

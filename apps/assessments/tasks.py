@@ -16,6 +16,8 @@ import tempfile
 from celery import shared_task
 from django.db import DatabaseError
 
+from apps.assessments import services, video
+
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 2
@@ -34,9 +36,9 @@ MAX_RETRIES = 2
     name="apps.assessments.tasks.process_attempt",
 )
 def process_attempt(self, attempt_id: int) -> str:
-    # Imported here, not at the top: services import this module to queue the task, and
-    # web processes must not load the native pose runtime they never use.
-    from apps.assessments import pose, services, video  # noqa: PLC0415
+    # Imported here, not at the top: web processes load every tasks module to queue tasks
+    # by name (apps.common.queue), and must not load the native pose runtime.
+    from apps.assessments import pose  # noqa: PLC0415
 
     attempt = services.attempt_claim(attempt_id=attempt_id)
     if attempt is None:
@@ -96,6 +98,10 @@ class _local_file:
 @shared_task(name="apps.assessments.tasks.send_retest_reminders")
 def send_retest_reminders() -> int:
     """Per gym (fanned out by beat; the schema comes from the task headers)."""
-    from apps.assessments.services import retest_reminders_send  # noqa: PLC0415 - see above
+    return services.retest_reminders_send()
 
-    return retest_reminders_send()
+
+@shared_task(name="apps.assessments.tasks.requeue_waiting_attempts")
+def requeue_waiting_attempts() -> int:
+    """Per gym: attempts whose pipeline task never reached the broker are queued again."""
+    return services.attempts_requeue_waiting()

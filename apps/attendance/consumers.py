@@ -161,7 +161,9 @@ class KioskConsumer(TenantJsonConsumer):
             await self._error("already_authenticated", "This socket is already authenticated.")
         else:
             await self._error(
-                "unknown_message", "Known message types: hello, scan, heartbeat.", received=kind
+                "unknown_message",
+                "Known message types: hello, scan, heartbeat.",
+                received=kind if isinstance(kind, str) and len(kind) <= 40 else None,
             )
 
     async def _hello(self, content):
@@ -179,14 +181,18 @@ class KioskConsumer(TenantJsonConsumer):
 
     async def _scan(self, content):
         code, key = content.get("code"), content.get("idempotency_key")
+        # Only a well-formed key is echoed: an answer is never bigger than its field limits.
+        valid_key = isinstance(key, str) and 0 < len(key) <= MAX_KEY_LENGTH
         if not isinstance(code, str) or not code or len(code) > 200:
-            await self._error("invalid_scan", "code must be a non-empty string.", key=key)
+            await self._error(
+                "invalid_scan", "code must be a non-empty string.", key=key if valid_key else None
+            )
             return
-        if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        if not valid_key:
             await self._error(
                 "invalid_scan",
                 f"idempotency_key must be a string of 1 to {MAX_KEY_LENGTH} characters.",
-                key=key if isinstance(key, str) else None,
+                key=None,
             )
             return
         direction = content.get("direction")

@@ -13,11 +13,11 @@ from apps.billing.models import (
     MemberSubscription,
     WebhookEvent,
 )
+from apps.billing.selectors import format_money
 from apps.billing.services import (
     PLAN_FIELDS,
     billing_settings_update,
     charge_retry,
-    format_money,
     plan_create,
     plan_update,
 )

@@ -239,6 +239,17 @@ class CreditEntry(models.Model):
         return f"{self.delta:+d} {self.reason}"
 
 
+class CreditState(models.TextChoices):
+    """What happened to the class credit a booking holds (`Booking.credit`; members whose
+    plan pays classes with credits), kept by apps.billing.services.credits next to the
+    ledger entries it writes (source `booking:<id>:...`)."""
+
+    NONE = "", _("No credit")
+    SPENT = "spent", _("Credit spent")
+    RETURNED = "returned", _("Credit returned")
+    FORFEITED = "forfeited", _("Credit forfeited")
+
+
 class WebhookEvent(models.Model):
     """Every verified event from the gym's Stripe account, stored before it is processed.
 

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from apps.billing.models import (
     LIVE_STATUSES,
+    BillingSettings,
+    CreditEntry,
     Invoice,
     MemberCharge,
     MembershipPlan,
@@ -19,6 +21,45 @@ from apps.billing.models import (
     SubscriptionStatus,
 )
 from apps.members.models import Member
+
+
+def billing_settings_get() -> BillingSettings:
+    """The gym's one billing settings row (made, empty, on first use)."""
+    found, _created = BillingSettings.objects.get_or_create(singleton=1)
+    return found
+
+
+def member_live_subscription(member: Member) -> MemberSubscription | None:
+    return (
+        MemberSubscription.objects.filter(member=member, status__in=LIVE_STATUSES)
+        .select_related("plan")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def credit_balance(member: Member) -> int:
+    return CreditEntry.objects.filter(member=member).aggregate(n=Sum("delta"))["n"] or 0
+
+
+def credit_can_pay(member: Member) -> bool:
+    """False only for a member who pays classes with credits and has none left."""
+    return not member_uses_credits(member) or credit_balance(member) >= 1
+
+
+def member_uses_credits(member: Member) -> bool:
+    """Whether this member's classes are paid with credits: their live subscription's plan
+    gives a number of class credits per period, or, with no live subscription, they hold
+    credits from a pack. A plan with class_credits 0 is unlimited (no credits spent)."""
+    subscription = member_live_subscription(member)
+    if subscription is not None:
+        return bool(subscription.plan.class_credits)
+    return CreditEntry.objects.filter(member=member).exists()
+
+
+def format_money(minor: int, currency: str) -> str:
+    """12345, "eur" -> "123.45 EUR" (Decimal arithmetic; never a float)."""
+    return f"{(Decimal(minor) / 100).quantize(Decimal('0.01'))} {currency.upper()}"
 
 
 def plan_list(*, for_staff: bool) -> QuerySet[MembershipPlan]:

@@ -1,7 +1,7 @@
 """Billing's background work. Tasks take ids and are idempotent.
 
-Services queue `process_webhook_event` and this module calls services: both import the
-other as a module (attributes are looked up at call time), the usual task/service pair.
+Services queue them by name (apps.common.queue.enqueue_on_commit); this module calls
+the services.
 """
 
 import logging
@@ -27,12 +27,12 @@ def process_webhook_event(self, event_id: str) -> bool:
         # event stays stored; the gym's `retry_unprocessed_events` picks it up).
         logger.error("Stripe event %s queued without a gym schema; not processed", event_id)
         return False
-    return _retrying(
+    return retrying(
         self, f"Stripe event {event_id}", False, services.webhook_event_process, event_id=event_id
     )
 
 
-def _retrying(task, what: str, refused, func, **kwargs):
+def retrying(task, what: str, refused, func, **kwargs):
     """Run a service for a bound task: an outage (Stripe or the provider answering 5xx,
     the database) is retried after RETRY_DELAYS; any other refusal is logged and answered
     with `refused` (the row keeps what happened)."""
@@ -67,7 +67,7 @@ def retry_unprocessed_events() -> dict:
 def push_charge(self, charge_id: int) -> str:
     """Send one charge to Stripe, or take it back (schema from the task headers).
     Idempotent; an outage is retried, and `push_waiting_charges` catches what is left."""
-    charge = _retrying(self, f"Charge {charge_id}", None, services.charge_push, charge_id=charge_id)
+    charge = retrying(self, f"Charge {charge_id}", None, services.charge_push, charge_id=charge_id)
     return charge.status if charge is not None else "error"
 
 

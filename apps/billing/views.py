@@ -13,11 +13,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps.billing.selectors import (
     billing_report,
+    billing_settings_get,
     failed_payments,
     past_due_subscriptions,
     plan_list,
 )
-from apps.billing.services import WebhookRejected, billing_settings_get, webhook_receive
+from apps.billing.services import webhook_receive
+from apps.billing.stripe_api import WebhookRejected
 from apps.dashboard.mixins import StaffRequiredMixin
 
 logger = logging.getLogger(__name__)

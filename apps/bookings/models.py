@@ -17,6 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
+from apps.billing.models import CreditState
 from apps.billing.tiers import Tier
 
 WEEKDAY_CHOICES = [
@@ -302,16 +303,6 @@ LIVE_STATUSES = (BookingStatus.BOOKED, BookingStatus.WAITLISTED)
 PLACE_STATUSES = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
 # What counts towards a member's limits (this class, upcoming, per day).
 HOLDING_STATUSES = (*PLACE_STATUSES, BookingStatus.WAITLISTED)
-
-
-class CreditState(models.TextChoices):
-    """The class credit a booking holds (members whose plan pays classes with credits;
-    the ledger itself is billing's CreditEntry, source `booking:<id>:...`)."""
-
-    NONE = "", _("No credit")
-    SPENT = "spent", _("Credit spent")
-    RETURNED = "returned", _("Credit returned")
-    FORFEITED = "forfeited", _("Credit forfeited")
 
 
 class Booking(models.Model):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.billing.entitlements import entitlements
+from apps.billing.selectors import credit_can_pay
 from apps.billing.tiers import Tier
 from apps.bookings.models import (
     HOLDING_STATUSES,
@@ -28,7 +29,6 @@ from apps.bookings.models import (
     PenaltyKind,
     SessionStatus,
 )
-from apps.bookings.services.credits import can_pay
 from apps.members.models import Member, MemberStatus
 
 TIER_ORDER = [Tier.FREE, Tier.BASIC, Tier.PRO, Tier.PRO_PLUS]
@@ -172,7 +172,7 @@ def booking_problems(
         )
     # Class credits (plans that pay classes with credits): spent on getting a place, so
     # joining a waitlist is free and the promotion checks again.
-    if not waitlist and not can_pay(member):
+    if not waitlist and not credit_can_pay(member):
         problems.append(
             Problem(
                 "no_credits",

@@ -8,17 +8,16 @@ every gym is treated as paid up.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass
 
-import stripe
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.billing.stripe_api import client_for_key, provider_error
+from apps.billing import stripe_api
+from apps.billing.stripe_api import WebhookRejected, call, client_for_key, to_datetime
 from apps.common.errors import ApplicationError
 from apps.platform_billing.models import GymSubscription, PlatformPlan, PlatformWebhookEvent
 from apps.tenants.models import Gym
@@ -33,17 +32,6 @@ def enabled() -> bool:
 
 def _client():
     return client_for_key(settings.PLATFORM_STRIPE_SECRET_KEY)
-
-
-def _call(func, *args, **kwargs):
-    try:
-        return func(*args, **kwargs)
-    except stripe.StripeError as exc:
-        raise provider_error(exc) from exc
-
-
-def _ts(value) -> dt.datetime | None:
-    return dt.datetime.fromtimestamp(int(value), tz=dt.UTC) if value else None
 
 
 def gym_subscription_get(gym: Gym) -> GymSubscription:
@@ -87,9 +75,9 @@ def platform_state(gym: Gym, now: dt.datetime | None = None) -> PlatformState:
     return PlatformState("read_only" if now >= read_only_from else "warning", read_only_from)
 
 
-@transaction.atomic
 def platform_checkout_start(*, gym: Gym, success_url: str, cancel_url: str) -> str:
-    """A Checkout session (the platform's account) for the gym's plan; returns its URL."""
+    """A Checkout session (the platform's account) for the gym's plan; returns its URL.
+    No transaction is open while Stripe answers; each result is saved at once."""
     if not enabled():
         raise ApplicationError(_("Platform billing is not configured."), code="not_configured")
     plan = plan_for_gym(gym)
@@ -97,8 +85,8 @@ def platform_checkout_start(*, gym: Gym, success_url: str, cancel_url: str) -> s
         raise ApplicationError(_("No platform plan fits this gym yet."), code="no_platform_plan")
     client = _client()
     if not plan.stripe_price_id:
-        product = _call(client.v1.products.create, {"name": f"Gym platform: {plan.name}"})
-        plan.stripe_price_id = _call(
+        product = call(client.v1.products.create, {"name": f"Gym platform: {plan.name}"})
+        plan.stripe_price_id = call(
             client.v1.prices.create,
             {
                 "product": product.id,
@@ -110,7 +98,7 @@ def platform_checkout_start(*, gym: Gym, success_url: str, cancel_url: str) -> s
         plan.save(update_fields=["stripe_price_id"])
     sub = gym_subscription_get(gym)
     if not sub.stripe_customer_id:
-        customer = _call(
+        customer = call(
             client.v1.customers.create,
             {
                 "name": gym.name,
@@ -121,7 +109,7 @@ def platform_checkout_start(*, gym: Gym, success_url: str, cancel_url: str) -> s
         sub.stripe_customer_id = customer.id
         sub.save(update_fields=["stripe_customer_id", "updated_at"])
     meta = {"gym": gym.schema_name, "plan_id": str(plan.pk)}
-    session = _call(
+    session = call(
         client.v1.checkout.sessions.create,
         {
             "mode": "subscription",
@@ -137,55 +125,81 @@ def platform_checkout_start(*, gym: Gym, success_url: str, cancel_url: str) -> s
 
 
 def platform_webhook_receive(*, payload: bytes, signature: str | None) -> PlatformWebhookEvent:
-    """Verify with the platform's secret, store once, process (a few events a month per
-    gym: processed in the request, from the subscription's current state)."""
+    """Stripe (the platform's account) -> the platform: verify with the platform's secret,
+    store once, queue processing (the one path in `stripe_api.webhook_receive`; the task
+    runs in the public schema, where these events live)."""
     secret = getattr(settings, "PLATFORM_STRIPE_WEBHOOK_SECRET", "")
     if not secret or not enabled():
-        raise ApplicationError(_("Platform billing is not configured."), code="not_configured")
-    try:
-        # The signature check alone: `construct_event` crashes (AttributeError) on a
-        # signed body that is JSON but not an object; the shape is checked below.
-        stripe.WebhookSignature.verify_header(
-            payload, signature or "", secret, stripe.Webhook.DEFAULT_TOLERANCE
-        )
-        event = json.loads(payload)
-    except stripe.SignatureVerificationError as exc:
-        raise ApplicationError(_("Bad signature."), code="bad_signature") from exc
-    except ValueError as exc:
-        raise ApplicationError(_("The payload is not valid JSON."), code="bad_payload") from exc
-    # Signed but not an event (a list, no id or type): refused, not a 500 on a KeyError.
-    if (
-        not isinstance(event, dict)
-        or not str(event.get("id", "")).startswith("evt_")
-        or not isinstance(event.get("type"), str)
-    ):
-        raise ApplicationError(_("Not a Stripe event."), code="bad_payload")
-    obj = (event.get("data") or {}).get("object") or {}
-    if not isinstance(obj, dict):
-        raise ApplicationError(_("Not a Stripe event."), code="bad_payload")
-    stored, _created = PlatformWebhookEvent.objects.get_or_create(
-        event_id=event["id"][:64], defaults={"type": event["type"][:64], "payload": event}
+        raise WebhookRejected(_("Platform billing is not configured."), code="not_configured")
+    stored, _created = stripe_api.webhook_receive(
+        payload=payload,
+        signature=signature,
+        secret=secret,
+        model=PlatformWebhookEvent,
+        task_name="apps.platform_billing.tasks.process_platform_event",
     )
-    with transaction.atomic():
-        row = PlatformWebhookEvent.objects.select_for_update().get(pk=stored.pk)
-        if row.processed_at is None:
-            sub_id = None
-            if event["type"].startswith("customer.subscription."):
-                sub_id = obj.get("id")
-            elif event["type"] == "checkout.session.completed" and obj.get("id"):
-                sub_id = _call(_client().v1.checkout.sessions.retrieve, obj["id"]).subscription
-            elif event["type"].startswith("invoice."):
-                parent = (obj.get("parent") or {}).get("subscription_details") or {}
-                sub_id = parent.get("subscription")
-            if sub_id:
-                gym_subscription_sync(stripe_subscription_id=sub_id)
+    return stored
+
+
+def platform_webhook_event_process(*, event_id: str) -> bool:
+    """Process a stored platform event once, from the gym subscription's current state:
+    Stripe is read first, then the event row is locked and the result written, so no lock
+    is held while Stripe answers. False when it was already processed."""
+    event = PlatformWebhookEvent.objects.get(event_id=event_id)
+    if event.processed_at is not None:
+        return False
+    try:
+        data = _subscription_of(event.payload)
+        with transaction.atomic():
+            row = PlatformWebhookEvent.objects.select_for_update().get(pk=event.pk)
+            if row.processed_at is not None:
+                return False  # a parallel run got there first
+            if data is not None:
+                _gym_subscription_store(data)
             row.processed_at = timezone.now()
-            row.save(update_fields=["processed_at"])
-    return row
+            row.error = ""
+            row.save(update_fields=["processed_at", "error"])
+    except Exception as exc:
+        message = getattr(exc, "message", None) or repr(exc)
+        PlatformWebhookEvent.objects.filter(pk=event.pk).update(error=str(message)[:2000])
+        raise
+    return True
 
 
-def gym_subscription_sync(*, stripe_subscription_id: str) -> GymSubscription | None:
-    data = _call(_client().v1.subscriptions.retrieve, stripe_subscription_id)
+def platform_events_retry_unprocessed(*, older_than_minutes: int = 10) -> dict:
+    """Stored platform events that did not process (never queued: the broker was down;
+    or failed past their task's retries) are processed again, oldest first."""
+    cutoff = timezone.now() - dt.timedelta(minutes=older_than_minutes)
+    waiting = PlatformWebhookEvent.objects.filter(
+        processed_at__isnull=True, received_at__lt=cutoff
+    ).order_by("received_at")
+    done = failed = 0
+    for event_id in waiting.values_list("event_id", flat=True)[:200]:
+        try:
+            platform_webhook_event_process(event_id=event_id)
+            done += 1
+        except Exception:  # reported in the counts and on the row
+            logger.warning("Platform event %s failed again", event_id, exc_info=True)
+            failed += 1
+    return {"replayed": done, "failed": failed}
+
+
+def _subscription_of(event: dict):
+    """The platform subscription an event is about, as Stripe holds it now, or None."""
+    obj = (event.get("data") or {}).get("object") or {}
+    kind = event["type"]
+    sub_id = None
+    if kind.startswith("customer.subscription."):
+        sub_id = obj.get("id")
+    elif kind == "checkout.session.completed" and obj.get("id"):
+        sub_id = call(_client().v1.checkout.sessions.retrieve, obj["id"]).subscription
+    elif kind.startswith("invoice."):
+        parent = (obj.get("parent") or {}).get("subscription_details") or {}
+        sub_id = parent.get("subscription")
+    return call(_client().v1.subscriptions.retrieve, sub_id) if sub_id else None
+
+
+def _gym_subscription_store(data) -> GymSubscription | None:
     metadata = data.metadata.to_dict() if data.metadata else {}
     schema = metadata.get("gym")
     sub = GymSubscription.objects.filter(stripe_subscription_id=data.id).first()
@@ -201,7 +215,7 @@ def gym_subscription_sync(*, stripe_subscription_id: str) -> GymSubscription | N
     sub.stripe_customer_id = data.customer
     previous = sub.status
     sub.status = data.status
-    sub.current_period_end = _ts(data["items"].data[0].current_period_end)
+    sub.current_period_end = to_datetime(data["items"].data[0].current_period_end)
     if sub.status in PAID:
         sub.lapsed_since = None
     elif previous in PAID or sub.lapsed_since is None:

@@ -9,6 +9,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.billing.stripe_api import WebhookRejected
 from apps.billing.views import MAX_WEBHOOK_BYTES
 from apps.common.errors import ApplicationError
 from apps.dashboard.mixins import StaffRequiredMixin
@@ -65,8 +66,8 @@ class PlatformWebhookView(View):
             event = platform_webhook_receive(
                 payload=request.body, signature=request.headers.get("Stripe-Signature")
             )
-        except ApplicationError as exc:
-            # Refused input is a 4xx; Stripe unreachable while processing is a 5xx, so
-            # Stripe delivers the event again instead of dropping it.
+        except WebhookRejected as exc:
+            # Refused input is a 400 and nothing is stored; a stored event is processed by
+            # a task (its retries, then `retry_unprocessed_platform_events`).
             return JsonResponse({"error": exc.code}, status=exc.status_code)
         return JsonResponse({"received": event.event_id})

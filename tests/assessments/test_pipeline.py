@@ -2,15 +2,18 @@
 status readable by API; failure clips generated here end invalid with their reason and an
 audit event, never with a score."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
 from apps.assessments.catalogue import CATALOGUE_VERSION
 from apps.assessments.models import Attempt, AttemptStatus, AuditEvent
 from apps.assessments.services import attempt_submit
-from apps.assessments.tasks import process_attempt
+from apps.assessments.tasks import process_attempt, requeue_waiting_attempts
 from tests.assessments.conftest import clip, upload
 from tests.assessments.factories import AttemptFactory
 
@@ -107,3 +110,26 @@ def test_an_attempt_redelivered_after_repeated_worker_deaths_ends_failed(gym_a, 
         assert process_attempt.apply(args=[attempt.pk]).get() == "skipped"
         attempt.refresh_from_db()
         assert attempt.status == AttemptStatus.FAILED and attempt.reason_code == "processing_error"
+
+
+def test_attempts_never_queued_are_picked_up_by_the_periodic_job(
+    gym_a, member_user, django_capture_on_commit_callbacks
+):
+    """The broker was down at upload: the attempt stays `queued`; half an hour later the
+    periodic job queues it again (a newer one is left to its own task)."""
+    member, _user = member_user
+    with tenant_context(gym_a):
+        stuck = Attempt.objects.create(
+            member=member,
+            test_id=4,
+            catalogue_version="t",
+            created_at=timezone.now() - timedelta(minutes=31),
+        )
+        recent = Attempt.objects.create(member=member, test_id=4, catalogue_version="t")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert requeue_waiting_attempts() == 1
+        stuck.refresh_from_db()
+        recent.refresh_from_db()
+        # Its task ran (here on an attempt without a clip, so it ends failed).
+        assert stuck.runs == 1 and stuck.status == AttemptStatus.FAILED
+        assert recent.runs == 0 and recent.status == AttemptStatus.QUEUED

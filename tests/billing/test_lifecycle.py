@@ -9,7 +9,8 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
 from apps.billing.models import CreditEntry, Invoice, MemberSubscription, WebhookEvent
-from apps.billing.services import billing_enforce_grace, credit_balance
+from apps.billing.selectors import credit_balance
+from apps.billing.services import billing_enforce_grace
 from apps.billing.tiers import Tier
 from apps.members.models import Member, MemberStatus
 from tests.billing.conftest import KEYS

@@ -9,9 +9,12 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
+from apps.common.errors import ApplicationError
 from apps.members.models import Member
+from apps.platform_billing import services
 from apps.platform_billing.models import GymSubscription, PlatformPlan, PlatformWebhookEvent
 from apps.platform_billing.services import gym_subscription_get, platform_state
+from apps.platform_billing.tasks import retry_unprocessed_platform_events
 from devtools.stripe_standin import sign
 
 PLATFORM_KEY = "sk_test_platform_0123456789"
@@ -72,7 +75,7 @@ def test_a_gym_starts_on_a_trial_then_is_warned_then_read_only_for_staff(
 
 
 def test_owner_subscribes_through_checkout_and_the_webhook_restores_the_gym(
-    platform, gym_a, make_user, web
+    platform, gym_a, make_user, web, django_capture_on_commit_callbacks
 ):
     _lapse(gym_a, days_ago=20)
     owner = make_user(gym_a, Role.OWNER)
@@ -85,12 +88,14 @@ def test_owner_subscribes_through_checkout_and_the_webhook_restores_the_gym(
     events = platform.complete_checkout(PLATFORM_KEY, session_id)
     for event in events:
         body = json.dumps(event)
-        answer = web(None).post(
-            "/billing/webhook/",
-            data=body,
-            content_type="application/json",
-            HTTP_STRIPE_SIGNATURE=sign(body, PLATFORM_SECRET),
-        )
+        # Processed by a task queued on commit (the test's transaction never commits).
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = web(None).post(
+                "/billing/webhook/",
+                data=body,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=sign(body, PLATFORM_SECRET),
+            )
         assert answer.status_code == 200, answer.content
     sub = GymSubscription.objects.get(gym=gym_a)
     assert sub.status == "active" and sub.plan.name == "Small" and sub.lapsed_since is None
@@ -141,3 +146,44 @@ def test_platform_webhook_refuses_signed_bodies_that_are_not_events(platform, we
     )
     assert response.status_code == 413
     assert not PlatformWebhookEvent.objects.exists()
+
+
+def test_a_platform_event_that_failed_is_stored_and_retried_by_the_periodic_task(
+    platform, gym_a, make_user, web, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Stripe gets its 200 once the event is stored; processing (a task, in the public
+    schema) that fails leaves the reason on the row, and the periodic job processes it
+    later from the subscription's current state."""
+    _lapse(gym_a, days_ago=20)
+    owner = make_user(gym_a, Role.OWNER)
+    response = web(gym_a, owner).post("/dashboard/billing/platform/")
+    events = platform.complete_checkout(PLATFORM_KEY, response["Location"].rsplit("/", 1)[-1])
+    [completed] = [e for e in events if e["type"] == "checkout.session.completed"]
+    body = json.dumps(completed)
+
+    def outage(event):
+        raise ApplicationError("Stripe down", code="payment_provider_unavailable")
+
+    monkeypatch.setattr(services, "_subscription_of", outage)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = web(None).post(
+            "/billing/webhook/",
+            data=body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=sign(body, PLATFORM_SECRET),
+        )
+    monkeypatch.undo()
+    assert answer.status_code == 200 and answer.json() == {"received": completed["id"]}
+    stored = PlatformWebhookEvent.objects.get(event_id=completed["id"])
+    assert stored.processed_at is None and "Stripe down" in stored.error
+    assert GymSubscription.objects.get(gym=gym_a).status == "trialing"
+    # Too recent for the periodic retry (it waits 10 minutes) ...
+    assert retry_unprocessed_platform_events() == {"replayed": 0, "failed": 0}
+    PlatformWebhookEvent.objects.filter(pk=stored.pk).update(
+        received_at=timezone.now() - dt.timedelta(minutes=11)
+    )
+    # ... then it processes it.
+    assert retry_unprocessed_platform_events() == {"replayed": 1, "failed": 0}
+    stored.refresh_from_db()
+    assert stored.processed_at is not None and stored.error == ""
+    assert GymSubscription.objects.get(gym=gym_a).status == "active"

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from apps.accounts.roles import Role
-from apps.billing import services
 from apps.billing.models import BillingSettings, MemberSubscription, WebhookEvent
+from apps.billing.services import webhooks
 from apps.billing.tasks import process_webhook_event, retry_unprocessed_events
 from apps.common.errors import ApplicationError
 from apps.members.models import MemberStatus
@@ -167,7 +167,7 @@ def test_an_event_that_failed_is_retried_by_the_periodic_task(
     def outage(**kwargs):
         raise ApplicationError("Stripe down", code="payment_provider_unavailable", status_code=400)
 
-    monkeypatch.setattr(services, "subscription_sync", outage)
+    monkeypatch.setattr(webhooks, "subscription_fetch", outage)
     assert deliver(billing_a, completed).status_code == 200  # stored, not processed
     monkeypatch.undo()
     with tenant_context(billing_a):

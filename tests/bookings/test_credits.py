@@ -12,7 +12,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.billing.models import CreditEntry
-from apps.billing.services import credit_balance, credit_grant
+from apps.billing.selectors import credit_balance
+from apps.billing.services import credit_grant
 from apps.bookings.models import (
     Booking,
     BookingPolicy,

@@ -23,15 +23,15 @@ from apps.billing.api.serializers import (
 )
 from apps.billing.selectors import (
     billing_report,
+    credit_balance,
     failed_payments,
     member_charges,
     member_invoices,
+    member_live_subscription,
     plan_list,
 )
 from apps.billing.services import (
     checkout_start,
-    credit_balance,
-    member_live_subscription,
     plan_create,
     plan_update,
     portal_session_url,

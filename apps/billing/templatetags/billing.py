@@ -1,6 +1,6 @@
 from django import template
 
-from apps.billing.services import format_money
+from apps.billing.selectors import format_money
 
 register = template.Library()
 

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.billing.services import credit_balance, member_uses_credits
+from apps.billing.selectors import credit_balance, member_uses_credits
 from apps.bookings.api.serializers import (
     BookingSerializer,
     BookRequestSerializer,

@@ -17,7 +17,15 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from apps.billing.services import charge_cancel, charge_create
+from apps.billing.selectors import credit_can_pay
+from apps.billing.services import (
+    charge_cancel,
+    charge_create,
+    credit_forfeit,
+    credit_give_back,
+    credit_spend,
+    credit_spend_again,
+)
 from apps.bookings.cache import timetable_changed
 from apps.bookings.models import (
     PLACE_STATUSES,
@@ -36,13 +44,6 @@ from apps.bookings.policy import (
     booking_problems,
     gym_zone,
     tier_allows,
-)
-from apps.bookings.services.credits import (
-    can_pay,
-    credit_forfeit,
-    credit_give_back,
-    credit_take,
-    credit_use_again,
 )
 from apps.common.errors import ApplicationError
 from apps.common.notifications import in_gym_language, notify
@@ -134,7 +135,9 @@ def booking_create(
             status = BookingStatus.WAITLISTED if full else BookingStatus.BOOKED
             booking = Booking.objects.create(member=member, session=session, status=status)
             if status == BookingStatus.BOOKED:
-                credit_take(booking, member)  # checked by booking_problems, under our lock
+                credit_spend(
+                    booking=booking, member=member
+                )  # checked by booking_problems, under our lock
             timetable_changed()
             return booking
     except IntegrityError:
@@ -175,7 +178,7 @@ def booking_cancel(
         if late and not waive_penalty:
             _apply_penalties(booking, PenaltyReason.LATE_CANCEL, policy, now)
         elif was_booked:
-            credit_give_back(booking, "class_cancelled")
+            credit_give_back(booking=booking, reason="class_cancelled")
         if was_booked:
             _promote_waitlisted(session=session, policy=policy, gym=gym, now=now)
         timetable_changed()
@@ -192,10 +195,10 @@ def _apply_penalties(booking: Booking, reason: str, policy: BookingPolicy, now) 
     # The class credit: forfeited when the policy says so (a penalty staff can waive,
     # which gives it back), returned otherwise. Only bookings that spent one.
     if credit:
-        if credit_forfeit(booking):
+        if credit_forfeit(booking=booking):
             penalties.append(Penalty(kind=PenaltyKind.CREDIT_FORFEIT))
     else:
-        credit_give_back(booking, reason)
+        credit_give_back(booking=booking, reason=reason)
     for penalty in penalties:
         penalty.member_id = booking.member_id
         penalty.booking = booking
@@ -260,14 +263,14 @@ def _promote_waitlisted(*, session: ClassSession, policy: BookingPolicy, gym, no
             member.status in BOOKABLE_MEMBER_STATUSES
             and tier_allows(member.tier, session.class_type.required_tier)
             and blocked_until(member=member, policy=policy, now=now) is None
-            and can_pay(member)  # the credit is spent now, not when joining the waitlist
+            and credit_can_pay(member)  # the credit is spent now, not when joining the waitlist
         )
         if not eligible:
             continue
         candidate.status = BookingStatus.BOOKED
         candidate.promoted_at = now
         candidate.save(update_fields=["status", "promoted_at"])
-        credit_take(candidate, member)
+        credit_spend(booking=candidate, member=member)
         notify(member, "booking_promoted", session_notice_context(session, gym))
         promoted.append(candidate)
         if len(promoted) >= free:
@@ -304,7 +307,7 @@ def booking_mark_attendance(
             _apply_penalties(booking, PenaltyReason.NO_SHOW, BookingPolicy.load(), now)
         elif previous == BookingStatus.NO_SHOW:
             no_show_corrected(Penalty.objects.filter(booking=booking), by=by, now=now)
-            credit_use_again(booking)  # they came: the class used its credit
+            credit_spend_again(booking=booking)  # they came: the class used its credit
     return booking
 
 
@@ -448,7 +451,7 @@ def penalty_waive(*, penalty: Penalty, by, reason: str, now: datetime | None = N
         penalty.waiver_reason = reason
         penalty.save(update_fields=["waived_at", "waived_by", "waiver_reason"])
         if penalty.kind == PenaltyKind.CREDIT_FORFEIT and booking is not None:
-            credit_give_back(booking, "penalty_waived")
+            credit_give_back(booking=booking, reason="penalty_waived")
         if penalty.charge_id is not None:
             charge_cancel(charge=penalty.charge, now=penalty.waived_at)
     logger.info("Penalty %s waived by %s: %s", penalty.pk, getattr(by, "pk", None), reason)

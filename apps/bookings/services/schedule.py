@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.billing.services import credit_give_back
 from apps.bookings.cache import timetable_changed
 from apps.bookings.models import (
     LIVE_STATUSES,
@@ -36,7 +37,6 @@ from apps.bookings.services.booking import (
     current_gym,
     session_notice_context,
 )
-from apps.bookings.services.credits import credit_give_back
 from apps.common.errors import ApplicationError
 from apps.common.notifications import notify
 
@@ -179,7 +179,7 @@ def session_cancel(*, session: ClassSession, reason: str, by=None) -> ClassSessi
         for booking in live:
             booking.status = BookingStatus.CANCELLED
             booking.cancelled_at = now
-            credit_give_back(booking, "class_cancelled_by_gym")
+            credit_give_back(booking=booking, reason="class_cancelled_by_gym")
             notify(booking.member, "session_cancelled", context)
         Booking.objects.bulk_update(live, ["status", "cancelled_at"])
         timetable_changed()
