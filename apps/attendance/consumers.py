@@ -22,17 +22,15 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.attendance.hub import hub_for
+from apps.attendance.selectors import kiosk_config, kiosk_config_by_id, occupancy_count
 from apps.attendance.services import (
     DOOR_LAYER,
     KIOSKS_GROUP,
     OCCUPANCY_GROUP,
     kiosk_authenticate,
-    kiosk_config,
-    kiosk_config_by_id,
     kiosk_group,
     kiosk_scan,
     kiosk_seen,
-    occupancy_count,
 )
 from apps.common.channels import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, TenantJsonConsumer
 from apps.common.realtime import tenant_group
