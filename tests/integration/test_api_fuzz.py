@@ -21,6 +21,7 @@ import time
 
 import pytest
 import schemathesis
+from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -73,6 +74,14 @@ def owner_api_schema(gym_a, _keep_the_test_connection):
 @pytest.fixture
 def member_api_schema(gym_a, _keep_the_test_connection):
     return _served_schema(gym_a, coverage=False)
+
+
+@pytest.fixture(autouse=True)
+def _forget_what_the_calls_cached():
+    # The rows are rolled back, Redis is not: a typical-occupancy or timetable answer
+    # cached for gym A here would be served to later tests.
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
