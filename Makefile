@@ -53,7 +53,7 @@ format: $(STAMP)
 # Extract strings into locale/*.po (needs GNU gettext: apt-get install gettext), then
 # compile the .mo files in pure Python. Both .po and .mo are committed.
 messages: $(STAMP)
-	@$(PY) manage.py makemessages -l es -l fr -l de --ignore=.venv --ignore=benchmarks --ignore=var --no-obsolete -v 0 && \
+	@$(PY) manage.py makemessages -l es -l fr -l de --ignore=.venv --ignore=benchmarks --ignore=var --ignore=templates/admin --no-obsolete -v 0 && \
 	  $(PY) manage.py compilemessages_py
 
 # All benchmarks (benchmarks/__main__.py), or some: make bench ARGS="kiosk bookings".

@@ -1,10 +1,10 @@
 """URLs on the platform domain (public schema)."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.common.views import healthz
+from apps.common.views import healthz, media_file
 from apps.platform_billing.views import PlatformWebhookView
 from apps.tenants.views import GymSignupView, landing
 
@@ -26,3 +26,7 @@ urlpatterns = [
     ),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# Uploads kept on local disk (no bucket configured), for signed links of this host's
+# schema only, as object storage serves them (apps/common/storage.py).
+urlpatterns += [re_path(r"^media/(?P<path>.*)$", media_file, name="media")]

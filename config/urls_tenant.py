@@ -4,13 +4,11 @@ Each app brings its own URL modules, one include line each: `apps/<app>/api/urls
 /api/v1/, `apps/<app>/urls.py` (staff dashboard pages) under /dashboard/<section>/, and
 `apps/<app>/root_urls.py` for what lives at the site's root (member pages, webhooks, feeds)."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.common.views import healthz
+from apps.common.views import healthz, media_file
 from apps.dashboard.views import root
 
 handler400 = "apps.common.views.error_400"
@@ -56,6 +54,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-if settings.DEBUG:
-    # Development only; production serves media from object storage.
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+# Uploads kept on local disk (no bucket configured), for signed links of this host's
+# schema only, as object storage serves them (apps/common/storage.py).
+urlpatterns += [re_path(r"^media/(?P<path>.*)$", media_file, name="media")]

@@ -66,6 +66,9 @@ class Attempt(models.Model):
     bucket = models.CharField(_("bucket"), max_length=12, choices=Bucket.choices, blank=True)
     confidence = models.FloatField(_("confidence"), null=True, blank=True)
     runs = models.PositiveSmallIntegerField(_("processing runs"), default=0)
+    # The task message running it: its own redelivery (a worker died) may take it over
+    # at once; another message (queued again by the sweeper) only once the run is stale.
+    claim_task_id = models.CharField(max_length=64, blank=True, editable=False)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

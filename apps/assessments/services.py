@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files import File
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -301,14 +302,29 @@ def _queue_pipeline(attempt_id: int) -> None:
     enqueue_on_commit("apps.assessments.tasks.process_attempt", attempt_id)
 
 
+# A run still `processing` this long after it started is dead (the task's hard time limit
+# is 5 minutes): its worker was killed and its message lost with the broker or a restart.
+PROCESSING_STALE_AFTER = timedelta(minutes=10)
+
+
 def attempts_requeue_waiting(*, older_than_minutes: int = 30) -> int:
-    """Attempts still `queued` this long after upload (the broker was down when they were
-    queued, or the message was lost) are queued again; returns how many. A started
-    attempt is `processing` or final, so a clip is not queued twice by this; the wait is
-    long enough for a normal backlog to drain first."""
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    """Queue again the attempts whose work never started or died; returns how many.
+
+    - still `queued` this long after upload (the broker was down when they were queued,
+      or the message was lost); the wait lets a normal backlog drain first;
+    - `processing` for longer than PROCESSING_STALE_AFTER (the worker was killed and the
+      message is gone: `make run` once left one `processing` forever).
+    `attempt_claim` lets exactly one message run an attempt, so a clip queued twice is
+    still measured once."""
+    now = timezone.now()
     waiting = list(
-        Attempt.objects.filter(status=AttemptStatus.QUEUED, created_at__lt=cutoff)
+        Attempt.objects.filter(
+            Q(
+                status=AttemptStatus.QUEUED,
+                created_at__lt=now - timedelta(minutes=older_than_minutes),
+            )
+            | Q(status=AttemptStatus.PROCESSING, started_at__lt=now - PROCESSING_STALE_AFTER)
+        )
         .order_by("created_at")
         .values_list("pk", flat=True)[:200]
     )
@@ -317,9 +333,10 @@ def attempts_requeue_waiting(*, older_than_minutes: int = 30) -> int:
     return len(waiting)
 
 
-def attempt_claim(*, attempt_id: int) -> Attempt | None:
-    """Mark the attempt processing; None if it is gone or already finished (a redelivered
-    or duplicate task then does nothing)."""
+def attempt_claim(*, attempt_id: int, task_id: str = "") -> Attempt | None:
+    """Mark the attempt processing for the task message `task_id`; None if it is gone,
+    already finished, or being processed by another live message (a duplicate then does
+    nothing). The same message redelivered after its worker died takes it over at once."""
     with transaction.atomic():
         attempt = (
             Attempt.objects.select_for_update()
@@ -329,6 +346,13 @@ def attempt_claim(*, attempt_id: int) -> Attempt | None:
         )
         if attempt is None or attempt.is_final:
             return None
+        if (
+            attempt.status == AttemptStatus.PROCESSING
+            and attempt.claim_task_id != task_id
+            and attempt.started_at is not None
+            and timezone.now() - attempt.started_at < PROCESSING_STALE_AFTER
+        ):
+            return None  # another message is on it
         if attempt.runs >= MAX_RUNS:
             # Redelivered again and again (a worker killed mid-clip each time, e.g. out of
             # memory): stop here instead of looping on a clip that kills workers.
@@ -342,7 +366,8 @@ def attempt_claim(*, attempt_id: int) -> Attempt | None:
         attempt.status = AttemptStatus.PROCESSING
         attempt.runs += 1
         attempt.started_at = timezone.now()
-        attempt.save(update_fields=["status", "runs", "started_at"])
+        attempt.claim_task_id = task_id
+        attempt.save(update_fields=["status", "runs", "started_at", "claim_task_id"])
         _broadcast(attempt)
     return attempt
 

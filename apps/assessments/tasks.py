@@ -40,7 +40,7 @@ def process_attempt(self, attempt_id: int) -> str:
     # by name (apps.common.queue), and must not load the native pose runtime.
     from apps.assessments import pose  # noqa: PLC0415
 
-    attempt = services.attempt_claim(attempt_id=attempt_id)
+    attempt = services.attempt_claim(attempt_id=attempt_id, task_id=self.request.id or "")
     if attempt is None:
         return "skipped"
     try:

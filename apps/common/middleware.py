@@ -1,9 +1,11 @@
 """Request middleware of our own: a request id on every request (logged, echoed in a
-header and in API errors), and the JSON depth limit on request bodies."""
+header and in API errors), the JSON depth limit on request bodies, and the
+Content-Security-Policy header."""
 
 import re
 import uuid
 
+from csp.middleware import CSPMiddleware
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
@@ -49,3 +51,23 @@ class JsonDepthMiddleware:
                 body = error_body(request, code="parse_error", message=message)
                 return JsonResponse(body, status=400)
         return self.get_response(request)
+
+
+# A host name with an optional port: nothing that could end or add a CSP directive.
+_SAFE_HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware (policy in settings.CONTENT_SECURITY_POLICY), plus the
+    request's own socket origin in connect-src: 'self' covers same-host ws:/wss: in
+    current browsers, but Safari before 16 needed it named."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        host = request.META.get("HTTP_HOST", "")
+        if not report_only and _SAFE_HOST.match(host):
+            socket_origin = f"{'wss' if request.is_secure() else 'ws'}://{host}"
+            update = dict(parts.update or {})
+            update["connect-src"] = [*update.get("connect-src", ()), socket_origin]
+            parts.update = update
+        return parts

@@ -1,19 +1,30 @@
-"""Views every host serves: health and the error pages (JSON on /api/, HTML elsewhere)."""
+"""Views every host serves: health, uploads on local disk (signed links), and the error
+pages (JSON on /api/, HTML elsewhere)."""
 
 from functools import wraps
 
+from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.static import serve
 
 from apps.common.api.errors import json_error_response
 from apps.common.health import health_report
+from apps.common.storage import media_link_valid
 
 
 def healthz(request):
     report = health_report()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+def media_file(request, path: str):
+    """Uploads on local disk, for a signed link of this host's gym (apps/common/storage)."""
+    if not media_link_valid(path, request.GET.get("sig", "")):
+        raise Http404
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
 def _is_api(request) -> bool:

@@ -5,6 +5,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -79,6 +80,10 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
     "apps.common.middleware.RequestIdMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (settings below),
+    # the tenant middleware's own "no gym here" page included.
+    "apps.common.middleware.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "apps.tenants.middleware.GymTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -367,7 +372,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Local disk with signed, expiring links (prod.py switches to S3 when a bucket is set).
+    "default": {"BACKEND": "apps.common.storage.SignedFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MAX_IMAGE_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -412,6 +418,54 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+}
+
+# --- Content-Security-Policy and Permissions-Policy -----------------------------------
+# Enforced on every response (django-csp). Scripts and <style> blocks come from our own
+# origin, or inline with the response's nonce (`nonce="{{ request.csp_nonce }}"`): no
+# 'unsafe-inline', so no inline event handlers or style="" attributes either (static JS
+# adds listeners, CSS classes replace the attributes). Media in object storage: prod.py
+# adds its origin to img-src and media-src.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # data: for the SVG icons inside Swagger UI's and the admin's stylesheets.
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
+        # 'self' covers same-host ws:/wss: in current browsers; the middleware also names
+        # the request's own socket origin for older Safari (before 16).
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        # Browsers check form-action on the redirect that follows a POST too: the billing
+        # forms answer with a redirect to Stripe Checkout or the customer portal.
+        "form-action": [SELF, "https://checkout.stripe.com", "https://billing.stripe.com"],
+    }
+}
+# Powerful browser features nobody here uses are off for every page and any frame
+# (django-permissions-policy). Assessment clips are picked with a file input (the phone's
+# own camera app), not getUserMedia, so the camera stays off too. Fullscreen stays on for
+# our own pages (the clip player's fullscreen button).
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "browsing-topics": [],
+    "camera": [],
+    "display-capture": [],
+    "fullscreen": ["self"],
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
 }
 
 # Unknown or inactive host names get a friendly 404 page instead of an exception.

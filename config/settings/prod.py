@@ -3,10 +3,12 @@
 docker/.env.example documents every variable read here and in base.py.
 """
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, env
+from .base import CONTENT_SECURITY_POLICY, REST_FRAMEWORK, env
 
 
 def _required(name: str) -> str:
@@ -73,5 +75,25 @@ if env("AWS_STORAGE_BUCKET_NAME", default=""):
             "default_acl": "private",
         },
     }
+    # Photos and logos are shown straight from the bucket's signed links: the CSP lets
+    # images (and media, should a player point there) load from the storage origin.
+    # A custom endpoint is addressed path-style (one origin); AWS answers on the bucket's
+    # virtual host.
+    _endpoint = env("AWS_S3_ENDPOINT_URL", default="")
+    _bucket = env("AWS_STORAGE_BUCKET_NAME")
+    _region = env("AWS_S3_REGION_NAME", default="")
+    if _endpoint:
+        _parts = urlsplit(_endpoint)
+        _storage_origins = [f"{_parts.scheme}://{_parts.netloc}"]
+    else:
+        _storage_origins = [f"https://{_bucket}.s3.amazonaws.com"]
+        if _region:
+            _storage_origins.append(f"https://{_bucket}.s3.{_region}.amazonaws.com")
+    _storage_origins += env.list("CSP_EXTRA_MEDIA_ORIGINS", default=[])
+    for _directive in ("img-src", "media-src"):
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive] = [
+            *CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive],
+            *_storage_origins,
+        ]
 
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="INFO")  # noqa: F405

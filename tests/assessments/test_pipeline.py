@@ -133,3 +133,56 @@ def test_attempts_never_queued_are_picked_up_by_the_periodic_job(
         # Its task ran (here on an attempt without a clip, so it ends failed).
         assert stuck.runs == 1 and stuck.status == AttemptStatus.FAILED
         assert recent.runs == 0 and recent.status == AttemptStatus.QUEUED
+
+
+def test_an_attempt_left_processing_by_a_killed_worker_is_picked_up_again(
+    gym_a, member_user, django_capture_on_commit_callbacks
+):
+    """The worker died mid-clip and its message was lost (make run once left one
+    `processing` forever): past the task's time limit the periodic job queues it again; a
+    run that is still young is left to its worker."""
+    member, _user = member_user
+    with tenant_context(gym_a):
+        dead = AttemptFactory(
+            member=member,
+            test_id=4,
+            status=AttemptStatus.PROCESSING,
+            runs=1,
+            claim_task_id="task-of-the-killed-worker",
+            started_at=timezone.now() - timedelta(minutes=11),
+        )
+        alive = AttemptFactory(
+            member=member,
+            test_id=4,
+            status=AttemptStatus.PROCESSING,
+            runs=1,
+            claim_task_id="task-still-running",
+            started_at=timezone.now() - timedelta(minutes=2),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert requeue_waiting_attempts() == 1
+        dead.refresh_from_db()
+        alive.refresh_from_db()
+        assert dead.runs == 2 and dead.status == AttemptStatus.FAILED  # ran (no clip here)
+        assert alive.runs == 1 and alive.status == AttemptStatus.PROCESSING
+
+
+def test_only_one_message_runs_an_attempt(gym_a, member_user):
+    """A second message for an attempt another message is processing does nothing; the
+    same message redelivered (its worker died) takes it over."""
+    member, _user = member_user
+    with tenant_context(gym_a):
+        attempt = AttemptFactory(
+            member=member,
+            test_id=4,
+            status=AttemptStatus.PROCESSING,
+            runs=1,
+            claim_task_id="first",
+            started_at=timezone.now(),
+        )
+        assert process_attempt.apply(args=[attempt.pk], task_id="second").get() == "skipped"
+        attempt.refresh_from_db()
+        assert attempt.runs == 1 and attempt.status == AttemptStatus.PROCESSING
+        process_attempt.apply(args=[attempt.pk], task_id="first").get()
+        attempt.refresh_from_db()
+        assert attempt.runs == 2 and attempt.claim_task_id == "first"

@@ -1,7 +1,8 @@
 """A real browser on the live occupancy page: Debian's chromium (driven by Playwright)
 opens the staff page served by uvicorn (the real ASGI app, on the test database), a kiosk
 scans over a real WebSocket from this test, and the counter and feed change without a
-reload."""
+reload. The same browser walks the other kinds of page (dashboard, admin, API docs) and
+no page may break the Content-Security-Policy: any violation fails the test."""
 
 import json
 import os
@@ -13,11 +14,13 @@ import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
@@ -27,8 +30,9 @@ from websockets.sync.client import connect as ws_connect
 from apps.accounts.roles import Role
 from apps.attendance.services import check_in
 from apps.members.services import member_create
+from tests.assessments.factories import AttemptFactory
 from tests.attendance.factories import code_for
-from tests.factories import UserFactory
+from tests.factories import MemberFactory, UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,6 +45,22 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def watch_csp(page) -> list[str]:
+    """Every Content-Security-Policy violation the page reports, from the console
+    (Chromium logs each one) and from the DOM's securitypolicyviolation events."""
+    seen = []
+    page.on(
+        "console",
+        lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    # Init scripts are injected by the browser itself, outside the page's policy.
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) => console.error("
+        "'Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI))"
+    )
+    return seen
 
 
 def _free_port() -> int:
@@ -174,6 +194,7 @@ def test_occupancy_page_follows_a_kiosk_scan_live(asgi_server, door_committed, m
             page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
             failed = []
             page.on("requestfailed", lambda r: failed.append(r.url))
+            csp_violations = watch_csp(page)
             page.goto(f"http://gym-a.localhost:{port}/dashboard/check-ins/")
             count = page.locator("#occupancy-count")
             expect(count).to_have_text("0")
@@ -203,5 +224,118 @@ def test_occupancy_page_follows_a_kiosk_scan_live(asgi_server, door_committed, m
             expect(count).to_have_text("2", timeout=10_000)
             expect(page.locator("#occupancy-feed li").first).to_contain_text("Missed Event")
             assert page.evaluate("window.__notReloaded") is True
+            assert csp_violations == []
         finally:
             browser.close()
+
+
+@contextmanager
+def _browser(session: str):
+    """Chromium with the staff session cookie of gym A."""
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session, "path": "/"}
+            browser.add_cookies([{**cookie, "domain": "gym-a.localhost"}])
+            yield browser
+        finally:
+            browser.close()
+
+
+def test_pages_run_their_scripts_within_the_content_security_policy(
+    asgi_server, door_committed, make_kiosk
+):
+    """Dashboard, admin and API docs in a real browser: their scripts work (the language
+    menu submits itself, a revoke asks first, the admin's and Swagger UI's scripts run, the
+    moved styles apply) and the browser reports no CSP violation on any of them."""
+    assert Path(CHROMIUM).exists(), "chromium is missing: `make test` installs it (apt-get)"
+    gym_a, _ = door_committed
+    base = f"http://gym-a.localhost:{asgi_server.port}"
+    with tenant_context(gym_a):
+        owner = UserFactory(role=Role.OWNER)
+        attempt = AttemptFactory(member=MemberFactory(first_name="Clip", last_name="Owner"))
+        attempt.video.save("clip.mp4", ContentFile(b"not really a video"))
+    make_kiosk(gym_a, name="Side door")
+    client = Client(HTTP_HOST="gym-a.localhost")
+    with tenant_context(gym_a):
+        client.force_login(owner, backend="django.contrib.auth.backends.ModelBackend")
+
+    with _browser(client.cookies[settings.SESSION_COOKIE_NAME].value) as browser:
+        page = browser.new_page()
+        page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
+        violations = watch_csp(page)
+
+        # The watcher sees a violation when there is one.
+        page.route(
+            f"{base}/csp-probe/",
+            lambda route: route.fulfill(
+                status=200,
+                headers={
+                    "Content-Type": "text/html",
+                    "Content-Security-Policy": "script-src 'self'",
+                },
+                body="<p>probe</p><script>document.title = 'ran'</script>",
+            ),
+        )
+        page.goto(f"{base}/csp-probe/")
+        expect(page.locator("p")).to_have_text("probe")
+        deadline = time.monotonic() + 5
+        while not violations and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        assert violations and page.title() != "ran"
+        violations.clear()
+
+        page.goto(f"{base}/dashboard/")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        page.select_option("#language", "fr")  # no button: static/js/forms.js submits
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+        page.select_option("#language", "en")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        assert violations == [], violations
+
+        page.goto(f"{base}/dashboard/check-ins/kiosks/")
+        dialogs = []
+
+        def answer(dialog):
+            dialogs.append(dialog.message)
+            if len(dialogs) == 1:
+                dialog.dismiss()
+            else:
+                dialog.accept()
+
+        page.on("dialog", answer)
+        revoke = page.get_by_role("button", name="Revoke")
+        revoke.click()  # dismissed: nothing sent
+        assert dialogs == ["Revoke this kiosk? It disconnects at once."]
+        expect(revoke).to_be_visible()
+        revoke.click()  # accepted
+        expect(page.get_by_role("cell", name="Revoked")).to_be_visible()
+        assert len(dialogs) == 2
+        assert violations == [], violations
+
+        page.goto(f"{base}/dashboard/classes/")
+        assert page.eval_on_selector(".week", "e => getComputedStyle(e).display") == "grid"
+        page.goto(f"{base}/dashboard/assessments/attempts/{attempt.pk}/")
+        position = page.eval_on_selector("#skeleton", "e => getComputedStyle(e).position")
+        assert position == "absolute"
+        assert violations == [], violations
+
+        page.goto(f"{base}/accounts/email/")  # allauth's page, with its own scripts
+        expect(page.locator("main h1")).to_be_visible()
+        assert violations == [], violations
+
+        page.goto(f"{base}/admin/members/member/")
+        page.check("#action-toggle")  # the admin's actions.js counts the selection
+        expect(page.locator(".action-counter")).to_contain_text("1 of 1")
+        page.goto(f"{base}/admin/members/member/{attempt.member_id}/change/")
+        expect(page.locator("#member_form")).to_be_visible()
+        assert violations == [], violations
+
+        for docs in (f"{base}/api/docs/", f"http://localhost:{asgi_server.port}/api/docs/"):
+            page.goto(docs)
+            title = page.locator(".swagger-ui .info .title")
+            expect(title).to_contain_text("Gym platform API", timeout=20_000)
+            expect(page.locator(".opblock").first).to_be_visible()
+            assert violations == [], (docs, violations)

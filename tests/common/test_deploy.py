@@ -116,3 +116,26 @@ def test_every_long_running_service_restarts_and_has_a_health_check():
         assert service.get("restart") == "unless-stopped", name
         if name != "proxy":  # nginx: restarted by policy, its upstreams are checked
             assert service.get("healthcheck", {}).get("test"), name
+
+
+@pytest.mark.parametrize(
+    ("storage", "origin"),
+    [
+        ({}, "https://gym-media.s3.amazonaws.com"),
+        ({"AWS_S3_REGION_NAME": "eu-west-1"}, "https://gym-media.s3.eu-west-1.amazonaws.com"),
+        ({"AWS_S3_ENDPOINT_URL": "https://s3.example.com:9000"}, "https://s3.example.com:9000"),
+        ({"CSP_EXTRA_MEDIA_ORIGINS": "https://cdn.example.com"}, "https://cdn.example.com"),
+    ],
+)
+def test_the_csp_lets_images_load_from_the_storage_bucket(storage, origin):
+    env = prod_env(AWS_STORAGE_BUCKET_NAME="gym-media", **storage)
+    printed = manage(
+        env,
+        "shell",
+        "-c",
+        "from django.conf import settings; "
+        "d = settings.CONTENT_SECURITY_POLICY['DIRECTIVES']; print(d['img-src'], d['media-src'])",
+    )
+    assert printed.returncode == 0, printed.stderr
+    img_src, media_src = printed.stdout.strip().split("] [")
+    assert origin in img_src and origin in media_src

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.bookings.models import ClassSession, TrainerProfile
 from apps.bookings.policy import gym_zone
+from apps.common.api.filters import ParameterFilterSet
 
 MAX_TIMETABLE_DAYS = 31
 
@@ -87,7 +88,7 @@ def _last_day():
 # Declaration order is the order in which bad parameters are reported.
 
 
-class TimetableFilter(_GymDays, django_filters.FilterSet):
+class TimetableFilter(_GymDays, ParameterFilterSet):
     vars()["from"] = _first_day()
     vars()["to"] = _last_day()
     type = IdFilter(field_name="class_type", help_text=gettext_lazy("Class type id"))
@@ -112,7 +113,7 @@ class TimetableFilter(_GymDays, django_filters.FilterSet):
             )
 
 
-class TrainerSlotsFilter(_GymDays, django_filters.FilterSet):
+class TrainerSlotsFilter(_GymDays, ParameterFilterSet):
     # Not required by the form: without it the session type is not found (404), as before.
     session_type = IdFilter(
         field_name="session_types",

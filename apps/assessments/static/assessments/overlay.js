@@ -2,7 +2,7 @@
 (function () {
   const video = document.getElementById("clip");
   const canvas = document.getElementById("skeleton");
-  const url = JSON.parse(document.getElementById("overlay-url").textContent);
+  const url = canvas.dataset.overlayUrl;
   document.querySelectorAll("[data-seek]").forEach((b) =>
     b.addEventListener("click", () => { video.currentTime = Number(b.dataset.seek) / 1000; video.pause(); }));
   fetch(url, { credentials: "same-origin" }).then((r) => r.json()).then((data) => {
