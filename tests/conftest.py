@@ -7,7 +7,7 @@ import pytest
 from channels.layers import channel_layers
 from django.db import connection
 from django.test import Client
-from django.test.utils import setup_databases, teardown_databases
+from django.test.utils import teardown_databases
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
@@ -16,28 +16,27 @@ from apps.accounts.roles import Role
 from apps.members.models import Member
 from apps.tenants.middleware import gym_cache_clear
 from apps.tenants.models import Gym
-from apps.tenants.services import gym_create
-from tests.factories import PASSWORD, MemberFactory, UserFactory
+from tests.factories import MemberFactory, UserFactory
+from tests.template_db import prepare_test_database
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_test_environment, django_db_blocker):
-    """The test database, always set up, plus gyms A and B (cloned once per session).
+def django_db_setup(request, django_test_environment, django_db_blocker):
+    """The test database, always set up, with gyms A and B (tests/template_db.py: cloned
+    from a template database kept between runs, rebuilt when migrations change).
 
     pytest-django's own fixture sets up only the databases that tests *marked* for the
     database ask for; tests with committed data (`committed`) carry no mark, and run alone
     they would have used the development database. This one always switches.
     """
     with django_db_blocker.unblock():
-        db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})
-        for slug, name in [("gym-a", "Gym A"), ("gym-b", "Gym B")]:
-            gym_create(
-                name=name,
-                slug=slug,
-                owner_email=f"owner@{slug}.test",
-                owner_password=PASSWORD,
-                owner_name=f"Owner {name}",
-            )
+        ready = prepare_test_database(rebuild=request.config.getoption("create_db"))
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    reporter = request.config.pluginmanager.getplugin("terminalreporter")
+    if reporter is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(ready.message)
+    db_cfg = ready.old_names
     yield
     with django_db_blocker.unblock():
         with connection.cursor() as cursor:

@@ -129,9 +129,11 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 class MyVisitsView(OwnMemberMixin, APIView):
     """The member's own visits, newest first."""
 
+    pagination_class = StandardPagination  # also how the schema knows the list is paged
+
     @extend_schema(parameters=DATE_FILTERS, responses=MyVisitSerializer(many=True))
     def get(self, request):
         filters = {**_filters(request), "member": self.get_own_member().pk}
-        paginator = StandardPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(visit_list(filters=filters), request, view=self)
         return paginator.get_paginated_response(MyVisitSerializer(page, many=True).data)

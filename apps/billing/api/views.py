@@ -218,9 +218,11 @@ class ChangePlanView(_SubscriptionAction):
 
 
 class MyInvoicesView(OwnMemberMixin, APIView):
+    pagination_class = StandardPagination  # also how the schema knows the list is paged
+
     @extend_schema(responses=InvoiceSerializer(many=True))
     def get(self, request):
-        paginator = StandardPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             member_invoices(member=self.get_own_member()), request, self
         )
@@ -231,9 +233,11 @@ class MyChargesView(OwnMemberMixin, APIView):
     """The member's fees (late cancellations, no-shows): each rides on the next membership
     invoice, or comes as an invoice of its own (see /invoices/)."""
 
+    pagination_class = StandardPagination
+
     @extend_schema(responses=ChargeSerializer(many=True))
     def get(self, request):
-        paginator = StandardPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             member_charges(member=self.get_own_member()), request, self
         )
@@ -244,12 +248,13 @@ class FailedPaymentsView(APIView):
     """Staff: open invoices whose payment failed (the dunning list)."""
 
     permission_classes = [IsGymStaff]
+    pagination_class = StandardPagination
 
     @extend_schema(responses=FailedPaymentSerializer(many=True))
     def get(self, request):
         if not request.user.has_perm("billing.view_invoice"):
             raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)
-        paginator = StandardPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(failed_payments(), request, self)
         return paginator.get_paginated_response(FailedPaymentSerializer(page, many=True).data)
 

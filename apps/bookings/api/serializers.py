@@ -1,7 +1,7 @@
 from zoneinfo import available_timezones
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 
 from apps.bookings.models import (
@@ -45,8 +45,9 @@ class SessionSerializer(serializers.ModelSerializer):
     """A class on the timetable. Times are UTC; `time_zone` on the page says the gym's."""
 
     class_type = ClassTypeBriefSerializer(read_only=True)
-    instructor = InstructorBriefSerializer(read_only=True)
-    room = RoomBriefSerializer(read_only=True)
+    # A class may have no trainer or room yet: null.
+    instructor = InstructorBriefSerializer(read_only=True, allow_null=True)
+    room = RoomBriefSerializer(read_only=True, allow_null=True)
     booked_count = serializers.IntegerField(read_only=True)
     waitlist_count = serializers.IntegerField(read_only=True)
     spots_left = serializers.SerializerMethodField()
@@ -82,10 +83,23 @@ class SessionSerializer(serializers.ModelSerializer):
         return {"id": booking_id, "status": session.my_booking_status}
 
 
+# The timetable is the `list` action but one object, not a list: many=False tells the
+# schema so (its heuristic would document an array).
+@extend_schema_serializer(many=False)
+class TimetableSerializer(serializers.Serializer):
+    time_zone = serializers.CharField()
+    # "from" is a keyword: fields declared by name below.
+    to = serializers.DateField()
+    results = SessionSerializer(many=True)
+
+    def get_fields(self):
+        return {"from": serializers.DateField(), **super().get_fields()}
+
+
 class BookedSessionSerializer(serializers.ModelSerializer):
     class_type = ClassTypeBriefSerializer(read_only=True)
-    instructor = InstructorBriefSerializer(read_only=True)
-    room = RoomBriefSerializer(read_only=True)
+    instructor = InstructorBriefSerializer(read_only=True, allow_null=True)
+    room = RoomBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = ClassSession
@@ -225,6 +239,11 @@ class MatchSerializer(serializers.Serializer):
     score = serializers.FloatField()
     parts = serializers.DictField(child=serializers.FloatField())
     reasons = serializers.ListField(child=serializers.CharField())
+
+
+class TrainerMatchSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    results = MatchSerializer(many=True)
 
 
 class PTBookingSerializer(serializers.ModelSerializer):

@@ -26,6 +26,8 @@ from apps.bookings.api.serializers import (
     PTRequestSerializer,
     SessionDetailSerializer,
     SessionSerializer,
+    TimetableSerializer,
+    TrainerMatchSerializer,
     TrainerSerializer,
 )
 from apps.bookings.matching import MatchRequest, Wish, trainer_match
@@ -99,15 +101,7 @@ class SessionViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
         return sessions_with_counts(ClassSession.objects.all(), member=member)
 
     @extend_schema(
-        responses=inline_serializer(
-            "Timetable",
-            {
-                "time_zone": serializers.CharField(),
-                "from": serializers.DateField(),
-                "to": serializers.DateField(),
-                "results": SessionSerializer(many=True),
-            },
-        ),
+        responses=TimetableSerializer,
     )
     def list(self, request):
         gym = request.tenant
@@ -275,7 +269,7 @@ class TrainerViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response({"time_zone": str(zone), "slots": [s.isoformat() for s in slots]})
 
-    @extend_schema(request=MatchRequestSerializer, responses=MatchSerializer(many=True))
+    @extend_schema(request=MatchRequestSerializer, responses=TrainerMatchSerializer)
     @action(detail=False, methods=["post"])
     def match(self, request):
         """Trainers ranked for the member's goals, language, hours and budget, each with

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import FileExtensionValidator
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.members.models import Member
@@ -13,6 +14,13 @@ def validate_photo_size(photo):
     return photo
 
 
+@extend_schema_field({"type": "string", "anyOf": [{"format": "email"}, {"maxLength": 0}]})
+class OptionalEmailField(serializers.CharField):
+    """A member's email as read (never written through it): an address, or "" for a member
+    without one. The model's EmailField made the schema say `format: email`, which "" is
+    not."""
+
+
 class HouseholdSerializer(serializers.ModelSerializer):
     class Meta:
         model = Member
@@ -22,7 +30,8 @@ class HouseholdSerializer(serializers.ModelSerializer):
 class MemberSerializer(serializers.ModelSerializer):
     """What staff read about a member."""
 
-    household = HouseholdSerializer(read_only=True)
+    household = HouseholdSerializer(read_only=True, allow_null=True)
+    email = OptionalEmailField(read_only=True)
     has_login = serializers.SerializerMethodField()
 
     class Meta:
@@ -37,6 +46,8 @@ class MemberSerializer(serializers.ModelSerializer):
 class MemberListSerializer(serializers.ModelSerializer):
     """A row of the staff member list: what a list or search shows, no more. Cheaper to
     build than the full record (measured: the list is the API's most used call)."""
+
+    email = OptionalEmailField(read_only=True)
 
     class Meta:
         model = Member
@@ -81,6 +92,7 @@ class MeSerializer(serializers.ModelSerializer):
     """The logged-in member's own profile, with what their tier allows."""
 
     entitlements = serializers.SerializerMethodField()
+    email = OptionalEmailField(read_only=True)
 
     class Meta:
         model = Member
