@@ -25,6 +25,8 @@ from urllib.parse import parse_qs, quote, urlparse
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 PYTHON = sys.executable
+# `make run` restarts a crashed worker or beat, unless it keeps crashing (then it stops).
+MAX_RESTARTS_PER_MINUTE = 5
 
 
 class StackError(RuntimeError):
@@ -75,10 +77,13 @@ def start_redis(datadir: Path, persist: bool):
         "127.0.0.1",
         "--dir",
         str(datadir),
+        # Separate words: redis-server quotes an argument with a space, and `--save "60 1"`
+        # left `make run` with no snapshots at all (queued tasks lost with a crash).
         "--save",
-        "60 1" if persist else "",
+        *(["60", "1"] if persist else [""]),
+        # make run: an append-only file as well, so a crash loses at most a second of queue.
         "--appendonly",
-        "no",
+        "yes" if persist else "no",
         "--loglevel",
         "warning",
         "--logfile",
@@ -202,6 +207,9 @@ def cmd_run(argv: list[str]) -> int:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                # Nothing stands in front of make run's server: uvicorn would otherwise
+                # believe X-Forwarded-For from loopback, and a client could pick its address.
+                "--no-proxy-headers",
             ],
             [
                 "celery",
@@ -226,12 +234,17 @@ def cmd_run(argv: list[str]) -> int:
                 str(VAR / "celerybeat-schedule"),
             ],
         ]
-        children = [
-            subprocess.Popen(
+
+        def start(command):
+            return subprocess.Popen(
                 [PYTHON, "-m", *command], cwd=ROOT, env=stack.env, start_new_session=True
             )
-            for command in commands
-        ]
+
+        children = [start(command) for command in commands]
+        # The worker and beat come back after a crash (a killed worker used to stop the
+        # whole stack); the web server's exit (a taken port) still stops everything.
+        restartable = {1, 2}
+        crashes: dict[int, list[float]] = {1: [], 2: []}
         print(
             f"\nGym platform is running (Ctrl-C stops it; data stays in {VAR}):\n"
             f"  platform        http://localhost:{port}/          admin: /admin/\n"
@@ -256,15 +269,22 @@ def cmd_run(argv: list[str]) -> int:
         signal.signal(signal.SIGTERM, stop)
         code = 0
         while not stopping:
-            for child in children:
-                if child.poll() is not None:
-                    hint = " (is the port taken? try PORT=8001)" if child is children[0] else ""
-                    print(
-                        f"{' '.join(child.args[2:])[:60]} exited with {child.returncode}{hint}; "
-                        "stopping everything.",
-                        file=sys.stderr,
-                    )
-                    stopping, code = True, 1
+            for index, child in enumerate(children):
+                if child.poll() is None:
+                    continue
+                name = " ".join(child.args[2:])[:60]
+                recent = [t for t in crashes.get(index, []) if time.monotonic() - t < 60]
+                if index in restartable and len(recent) < MAX_RESTARTS_PER_MINUTE:
+                    crashes[index] = [*recent, time.monotonic()]
+                    print(f"{name} exited with {child.returncode}; restarting it.", file=sys.stderr)
+                    children[index] = start(commands[index])
+                    continue
+                hint = " (is the port taken? try PORT=8001)" if index == 0 else ""
+                print(
+                    f"{name} exited with {child.returncode}{hint}; stopping everything.",
+                    file=sys.stderr,
+                )
+                stopping, code = True, 1
             time.sleep(0.3)
         for child in children:
             if child.poll() is None:

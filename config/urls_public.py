@@ -6,7 +6,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.common.views import healthz
 from apps.platform_billing.views import PlatformWebhookView
-from apps.tenants.api.views import GymDirectoryView
 from apps.tenants.views import GymSignupView, landing
 
 handler400 = "apps.common.views.error_400"
@@ -21,7 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
-    path("api/v1/gyms/", GymDirectoryView.as_view(), name="gym-directory"),
+    path("api/v1/", include("apps.tenants.api.urls")),
     path(
         "api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="api-schema"
     ),

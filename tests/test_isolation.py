@@ -21,7 +21,6 @@ from apps.attendance.models import Kiosk, Visit
 from apps.attendance.services import pass_issue_card
 from apps.billing.models import Invoice, MemberCharge
 from apps.billing.services import plan_create
-from apps.bookings.calendar import calendar_feed_for
 from apps.bookings.models import (
     Booking,
     ClassType,
@@ -31,7 +30,7 @@ from apps.bookings.models import (
     TrainerAvailability,
     TrainerProfile,
 )
-from apps.bookings.services.booking import booking_create
+from apps.bookings.services import booking_create, calendar_feed_for
 from apps.platform_billing.models import GymSubscription
 from tests.attendance.factories import KioskFactory, VisitFactory
 from tests.bookings.factories import ClassSessionFactory

@@ -13,7 +13,7 @@ from apps.accounts.roles import STAFF_ROLES
 from apps.accounts.selectors import staff_list
 from apps.accounts.services import user_create, user_deactivate, user_set_role
 from apps.common.errors import ApplicationError
-from apps.dashboard.mixins import StaffRequiredMixin
+from apps.common.mixins import StaffRequiredMixin
 
 
 class StaffListView(StaffRequiredMixin, PermissionRequiredMixin, View):

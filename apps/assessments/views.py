@@ -16,7 +16,7 @@ from apps.assessments.forms import UploadForm
 from apps.assessments.models import AttemptStatus, QuotaBlock
 from apps.assessments.reasons import reason_text
 from apps.common.errors import ApplicationError
-from apps.dashboard.mixins import StaffRequiredMixin
+from apps.common.mixins import StaffRequiredMixin
 from apps.members.models import Member
 from apps.members.selectors import member_for_user
 

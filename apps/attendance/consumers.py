@@ -22,17 +22,15 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.attendance.hub import hub_for
+from apps.attendance.selectors import kiosk_config, kiosk_config_by_id, occupancy_count
 from apps.attendance.services import (
     DOOR_LAYER,
     KIOSKS_GROUP,
     OCCUPANCY_GROUP,
     kiosk_authenticate,
-    kiosk_config,
-    kiosk_config_by_id,
     kiosk_group,
     kiosk_scan,
     kiosk_seen,
-    occupancy_count,
 )
 from apps.common.channels import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, TenantJsonConsumer
 from apps.common.realtime import tenant_group
@@ -161,7 +159,9 @@ class KioskConsumer(TenantJsonConsumer):
             await self._error("already_authenticated", "This socket is already authenticated.")
         else:
             await self._error(
-                "unknown_message", "Known message types: hello, scan, heartbeat.", received=kind
+                "unknown_message",
+                "Known message types: hello, scan, heartbeat.",
+                received=kind if isinstance(kind, str) and len(kind) <= 40 else None,
             )
 
     async def _hello(self, content):
@@ -179,14 +179,18 @@ class KioskConsumer(TenantJsonConsumer):
 
     async def _scan(self, content):
         code, key = content.get("code"), content.get("idempotency_key")
+        # Only a well-formed key is echoed: an answer is never bigger than its field limits.
+        valid_key = isinstance(key, str) and 0 < len(key) <= MAX_KEY_LENGTH
         if not isinstance(code, str) or not code or len(code) > 200:
-            await self._error("invalid_scan", "code must be a non-empty string.", key=key)
+            await self._error(
+                "invalid_scan", "code must be a non-empty string.", key=key if valid_key else None
+            )
             return
-        if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        if not valid_key:
             await self._error(
                 "invalid_scan",
                 f"idempotency_key must be a string of 1 to {MAX_KEY_LENGTH} characters.",
-                key=key if isinstance(key, str) else None,
+                key=None,
             )
             return
         direction = content.get("direction")

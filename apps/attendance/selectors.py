@@ -1,20 +1,114 @@
-"""Reads for the door: occupancy now, typical occupancy, visit history (current schema)."""
+"""Reads for the door: the door rules, a member's rotating pass code, what a kiosk shows,
+occupancy now, typical occupancy, visit history (current schema)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import copy
+from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from apps.attendance.hours import gym_tz, month_start
-from apps.attendance.models import DeniedAttempt, DoorSettings, Kiosk, Visit
+from apps.attendance import codes
+from apps.attendance.hours import gym_tz, month_start, within_hours
+from apps.attendance.models import DeniedAttempt, DoorSettings, Kiosk, MemberPass, Visit
+from apps.members.models import Member
+from apps.tenants.models import Gym
 from apps.tenants.opening_hours import DAYS
 
 TYPICAL_WEEKS = 4
 TYPICAL_CACHE_SECONDS = 15 * 60
+
+
+# --- Door rules ----------------------------------------------------------------------
+
+# Every scan needs the door rules and the gym's hours: this process keeps them for a few
+# seconds per gym (a change applies to scans within that time; this process's own
+# changes at once). Measured: two of a scan's ten round trips.
+RULES_CACHE_SECONDS = 5.0
+_rules_cache: dict[str, tuple[float, DoorSettings, dict]] = {}
+
+
+def door_cache_clear(schema: str | None = None) -> None:
+    """Forget the cached door rules of one gym (by schema), or of every gym."""
+    if schema is None:
+        _rules_cache.clear()
+    else:
+        _rules_cache.pop(schema, None)
+
+
+def door_settings_get() -> DoorSettings:
+    return DoorSettings.load()
+
+
+def door_rules() -> tuple[DoorSettings, dict]:
+    """(door settings, {"opening_hours", "time_zone"}) of the current gym, read fresh at
+    most every RULES_CACHE_SECONDS. A kiosk socket holds the gym it resolved at connect
+    for days, so its hours come from here, not from that object."""
+    schema = connection.schema_name
+    hit = _rules_cache.get(schema)
+    now = monotonic()
+    if hit is not None and hit[0] > now:
+        return copy.copy(hit[1]), hit[2]
+    door = door_settings_get()
+    hours = (
+        Gym.objects.filter(schema_name=schema).values("opening_hours", "time_zone").first() or {}
+    )
+    _rules_cache[schema] = (now + RULES_CACHE_SECONDS, door, hours)
+    return copy.copy(door), hours
+
+
+def gym_hours_refresh() -> None:
+    """Bring the socket's gym object up to date with the hours the rules use."""
+    gym = connection.tenant
+    _door, hours = door_rules()
+    if hours:
+        gym.opening_hours, gym.time_zone = hours["opening_hours"], hours["time_zone"]
+
+
+# --- Passes and kiosks ---------------------------------------------------------------
+
+
+def pass_rotating_code(
+    *, member: Member, door_pass: MemberPass, now: datetime | None = None
+) -> dict:
+    """The code the app shows now, and when to fetch the next."""
+    now = now or timezone.now()
+    step = codes.step_of(now)
+    expires = datetime.fromtimestamp((step + 1) * codes.STEP_SECONDS, tz=UTC)
+    return {
+        "code": codes.rotating_code(member_id=member.pk, secret=door_pass.secret, step=step),
+        "expires_at": expires,
+        "refresh_seconds": codes.STEP_SECONDS,
+        "member_number": member.number,
+        "has_card": door_pass.has_active_card,
+    }
+
+
+def kiosk_config_by_id(*, kiosk_id: int) -> dict | None:
+    kiosk = Kiosk.objects.filter(pk=kiosk_id, revoked_at__isnull=True).first()
+    gym_hours_refresh()
+    return kiosk_config(kiosk=kiosk) if kiosk else None
+
+
+def kiosk_config(*, kiosk: Kiosk) -> dict:
+    """What a kiosk shows and needs: pushed on connect and when the settings change."""
+    gym = connection.tenant
+    door = door_settings_get()
+    return {
+        "kiosk": {"id": kiosk.pk, "name": kiosk.name, "mode": kiosk.mode},
+        "gym": {"name": gym.name, "time_zone": gym.time_zone},
+        "opening_hours": gym.opening_hours,
+        "open_now": within_hours(gym.opening_hours, timezone.now()),
+        "message": door.kiosk_message,
+        "anti_passback": door.anti_passback,
+    }
+
+
+# --- Occupancy and visits ------------------------------------------------------------
 
 
 def busy_level(*, count: int, capacity: int, busy_percent: int, very_busy_percent: int):

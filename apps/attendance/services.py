@@ -7,13 +7,11 @@ checkout all come through here, and so does every broadcast to the occupancy das
 from __future__ import annotations
 
 import contextvars
-import copy
 import hashlib
 import json
 import secrets
-import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -35,14 +33,19 @@ from apps.attendance.models import (
     Visit,
     VisitMethod,
 )
-from apps.attendance.selectors import occupancy_count
+from apps.attendance.selectors import (
+    door_cache_clear,
+    door_rules,
+    door_settings_get,
+    gym_hours_refresh,
+    occupancy_count,
+)
 from apps.billing.tiers import Tier
-from apps.bookings.services.booking import booking_link_visit
+from apps.bookings.services import booking_link_visit
 from apps.common.errors import ApplicationError
 from apps.common.notifications import in_gym_language
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member, MemberStatus
-from apps.tenants.models import Gym
 from apps.tenants.opening_hours import validate_opening_hours
 
 OCCUPANCY_GROUP = "occupancy"
@@ -74,38 +77,6 @@ def _deny_messages() -> dict[str, str]:
 
 
 # --- Settings ------------------------------------------------------------------------
-
-
-# Every scan needs the door rules and the gym's hours: this process keeps them for a few
-# seconds per gym (a change applies to scans within that time; this process's own
-# changes at once). Measured: two of a scan's ten round trips.
-RULES_CACHE_SECONDS = 5.0
-_rules_cache: dict[str, tuple[float, DoorSettings, dict]] = {}
-
-
-def door_cache_clear() -> None:
-    _rules_cache.clear()
-
-
-def door_settings_get() -> DoorSettings:
-    return DoorSettings.load()
-
-
-def _door_rules() -> tuple[DoorSettings, dict]:
-    """(door settings, {"opening_hours", "time_zone"}) of the current gym, read fresh at
-    most every RULES_CACHE_SECONDS. A kiosk socket holds the gym it resolved at connect
-    for days, so its hours come from here, not from that object."""
-    schema = connection.schema_name
-    hit = _rules_cache.get(schema)
-    now = time.monotonic()
-    if hit is not None and hit[0] > now:
-        return copy.copy(hit[1]), hit[2]
-    door = door_settings_get()
-    hours = (
-        Gym.objects.filter(schema_name=schema).values("opening_hours", "time_zone").first() or {}
-    )
-    _rules_cache[schema] = (now + RULES_CACHE_SECONDS, door, hours)
-    return copy.copy(door), hours
 
 
 def validate_tier_hours(value) -> None:
@@ -141,10 +112,10 @@ def door_settings_update(*, data: dict, by: User | None = None) -> DoorSettings:
         ) from exc
     door.save()
     schema = connection.schema_name
-    _rules_cache.pop(schema, None)
+    door_cache_clear(schema)
     # Again once committed: a scan in another thread of this process may have cached the
     # old rules between the pop above and the commit.
-    transaction.on_commit(lambda: _rules_cache.pop(schema, None))
+    transaction.on_commit(lambda: door_cache_clear(schema))
     # Kiosks show the message and hours: push the new config to every connected one.
     broadcast_on_commit(KIOSKS_GROUP, "config.changed", {})
     return door
@@ -162,21 +133,6 @@ def pass_get_or_create(*, member: Member) -> MemberPass:
             return MemberPass.objects.create(member=member, secret=secrets.token_hex(32))
     except IntegrityError:  # made at the same moment by another request
         return MemberPass.objects.get(member=member)
-
-
-def pass_rotating_code(*, member: Member, now: datetime | None = None) -> dict:
-    """The code the app shows now, and when to fetch the next."""
-    door_pass = pass_get_or_create(member=member)
-    now = now or timezone.now()
-    step = codes.step_of(now)
-    expires = datetime.fromtimestamp((step + 1) * codes.STEP_SECONDS, tz=UTC)
-    return {
-        "code": codes.rotating_code(member_id=member.pk, secret=door_pass.secret, step=step),
-        "expires_at": expires,
-        "refresh_seconds": codes.STEP_SECONDS,
-        "member_number": member.number,
-        "has_card": door_pass.has_active_card,
-    }
 
 
 @transaction.atomic
@@ -512,7 +468,7 @@ def _decide(
     direction: str | None,
     at: datetime,
 ) -> ScanResult:
-    door, _hours = _door_rules()
+    door, _hours = door_rules()
     method = VisitMethod.DESK
     if member is None:
         member, reason, method = _resolve_code(code, at)  # locks the member's row
@@ -677,7 +633,7 @@ def kiosk_scan(*, kiosk_id: int, **scan) -> tuple[dict, list] | None:
     kiosk = _active_kiosk(kiosk_id)
     if kiosk is None:
         return None
-    _refresh_gym_hours()
+    gym_hours_refresh()
     events: list = []
     token = _deferred.set(events)
     try:
@@ -699,14 +655,6 @@ _ACTIVE_KIOSK = (
 def _active_kiosk(kiosk_id: int) -> Kiosk | None:
     row = _fetch(_ACTIVE_KIOSK, [kiosk_id])
     return Kiosk.from_db(connection.alias, _KIOSK_COLUMNS, row) if row else None
-
-
-def _refresh_gym_hours() -> None:
-    """Bring the socket's gym object up to date with the hours the rules use."""
-    gym = connection.tenant
-    _door, hours = _door_rules()
-    if hours:
-        gym.opening_hours, gym.time_zone = hours["opening_hours"], hours["time_zone"]
 
 
 @transaction.atomic
@@ -754,23 +702,3 @@ def visits_auto_checkout(*, now: datetime | None = None) -> int:
     # Receipts only guard replays of a kiosk's offline buffer; a week is plenty.
     ScanReceipt.objects.filter(created_at__lt=now - timedelta(days=7)).delete()
     return closed
-
-
-def kiosk_config_by_id(*, kiosk_id: int) -> dict | None:
-    kiosk = Kiosk.objects.filter(pk=kiosk_id, revoked_at__isnull=True).first()
-    _refresh_gym_hours()
-    return kiosk_config(kiosk=kiosk) if kiosk else None
-
-
-def kiosk_config(*, kiosk: Kiosk) -> dict:
-    """What a kiosk shows and needs: pushed on connect and when the settings change."""
-    gym = connection.tenant
-    door = door_settings_get()
-    return {
-        "kiosk": {"id": kiosk.pk, "name": kiosk.name, "mode": kiosk.mode},
-        "gym": {"name": gym.name, "time_zone": gym.time_zone},
-        "opening_hours": gym.opening_hours,
-        "open_now": within_hours(gym.opening_hours, timezone.now()),
-        "message": door.kiosk_message,
-        "anti_passback": door.anti_passback,
-    }

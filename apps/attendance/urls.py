@@ -1,32 +1,11 @@
-"""Door URLs, mounted by config/urls_tenant.py: `api` under /api/v1/, `dashboard` under
-/dashboard/check-ins/."""
+"""Door pages of the staff dashboard, included under /dashboard/check-ins/ by
+config/urls_tenant.py."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from apps.attendance import views
-from apps.attendance.api.views import (
-    CheckInView,
-    MyPassView,
-    MyVisitsView,
-    OccupancyView,
-    TypicalOccupancyView,
-    VisitViewSet,
-)
 
-router = SimpleRouter(trailing_slash=True)
-router.register("visits", VisitViewSet, basename="visit")
-
-api = [
-    path("me/pass/", MyPassView.as_view(), name="my-pass"),
-    path("me/visits/", MyVisitsView.as_view(), name="my-visits"),
-    path("occupancy/", OccupancyView.as_view(), name="occupancy"),
-    path("occupancy/typical/", TypicalOccupancyView.as_view(), name="occupancy-typical"),
-    path("check-ins/", CheckInView.as_view(), name="check-in"),
-    *router.urls,
-]
-
-dashboard = [
+urlpatterns = [
     path("", views.OccupancyPageView.as_view(), name="checkins-home"),
     path("check-in/", views.DeskCheckInView.as_view(), name="checkins-desk"),
     path("visits/", views.VisitListView.as_view(), name="checkins-visits"),

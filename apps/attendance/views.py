@@ -20,6 +20,7 @@ from apps.attendance.forms import DoorSettingsForm, KioskForm, VisitFilterForm
 from apps.attendance.models import Kiosk, Visit
 from apps.attendance.selectors import (
     denied_list,
+    door_settings_get,
     kiosk_list,
     member_attendance,
     occupancy_now,
@@ -28,7 +29,6 @@ from apps.attendance.selectors import (
 )
 from apps.attendance.services import (
     check_in,
-    door_settings_get,
     door_settings_update,
     kiosk_register,
     kiosk_revoke,
@@ -39,7 +39,7 @@ from apps.attendance.services import (
     visit_check_out,
 )
 from apps.common.errors import ApplicationError
-from apps.dashboard.mixins import StaffRequiredMixin
+from apps.common.mixins import StaffRequiredMixin
 from apps.members.forms import MemberFilterForm
 from apps.members.models import Member
 from apps.members.selectors import member_list

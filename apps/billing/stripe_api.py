@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.billing.crypto import decrypt
+from apps.common import jsonparse
 from apps.common.errors import ApplicationError
 from apps.common.queue import enqueue_on_commit
 
@@ -165,7 +166,7 @@ def _verified_event(payload: bytes, signature: str | None, secret: str) -> dict:
         stripe.WebhookSignature.verify_header(
             payload, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
         )
-        event = json.loads(payload)
+        event = jsonparse.loads(payload)  # whatever the Content-Type said
     except stripe.SignatureVerificationError as exc:
         raise WebhookRejected(_("Bad signature."), code="bad_signature") from exc
     except ValueError as exc:

@@ -20,7 +20,7 @@ from apps.billing.selectors import (
 )
 from apps.billing.services import webhook_receive
 from apps.billing.stripe_api import WebhookRejected
-from apps.dashboard.mixins import StaffRequiredMixin
+from apps.common.mixins import StaffRequiredMixin
 
 logger = logging.getLogger(__name__)
 MAX_WEBHOOK_BYTES = 512 * 1024  # Stripe's events are far smaller

@@ -23,12 +23,7 @@ from apps.bookings.models import (
     TrainerProfile,
     TrainerTimeOff,
 )
-from apps.bookings.services.schedule import (
-    closure_create,
-    rrule_validate,
-    session_update,
-    sessions_generate,
-)
+from apps.bookings.services import closure_create, rrule_validate, session_update, sessions_generate
 from apps.common.errors import ApplicationError
 
 

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.bookings.models import WEEKDAY_CHOICES, BookingPolicy, Room, TrainerProfile
-from apps.bookings.services.booking import POLICY_FIELDS
+from apps.bookings.services import POLICY_FIELDS
 
 
 class BookingPolicyForm(forms.ModelForm):

@@ -1,4 +1,5 @@
-"""Reads on the timetable and bookings (current gym schema).
+"""Reads on the timetable, bookings, a member's standing, trainers' free slots and what a
+calendar feed holds (current gym schema).
 
 The timetable is the hottest read: one query whatever the number of classes, with the
 booked and waitlist counts and the member's own booking computed by the database.
@@ -10,6 +11,7 @@ import json
 import re
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -17,6 +19,8 @@ from django.db import connection
 from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.bookings.cache import (
     cache_get,
@@ -27,12 +31,36 @@ from apps.bookings.cache import (
 )
 from apps.bookings.models import (
     LIVE_STATUSES,
+    PT_HOLDING,
     Booking,
+    BookingPolicy,
     BookingStatus,
+    CalendarFeed,
     ClassSession,
     Penalty,
+    PenaltyKind,
+    PTBooking,
+    PTSessionType,
+    SessionStatus,
+    TrainerAvailability,
+    TrainerProfile,
+    TrainerTimeOff,
 )
-from apps.bookings.policy import gym_zone
+from apps.bookings.policy import blocked_until, gym_zone
+from apps.common.errors import ApplicationError
+from apps.members.models import Member
+from apps.tenants.models import Gym
+
+SLOT_STEP = timedelta(minutes=30)
+MAX_SLOT_DAYS = 31
+
+
+def current_gym() -> Gym:
+    """The gym of the current schema (requests and tenant tasks set a real Gym)."""
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Gym):
+        return tenant
+    return Gym.objects.get(schema_name=connection.schema_name)
 
 
 def sessions_with_counts(queryset: QuerySet[ClassSession], *, member=None) -> QuerySet:
@@ -126,6 +154,185 @@ def penalty_list(*, member=None, include_waived: bool = True) -> QuerySet[Penalt
     if not include_waived:
         penalties = penalties.filter(waived_at__isnull=True)
     return penalties
+
+
+def waitlist_position(booking: Booking) -> int | None:
+    if booking.status != BookingStatus.WAITLISTED:
+        return None
+    return Booking.objects.filter(
+        session_id=booking.session_id, status=BookingStatus.WAITLISTED, id__lte=booking.id
+    ).count()
+
+
+def member_standing(*, member: Member, now: datetime | None = None) -> dict:
+    """What a member should know about their own record: strikes that count, a block."""
+    now = now or timezone.now()
+    policy = BookingPolicy.load()
+    strikes = Penalty.objects.filter(
+        member=member,
+        kind=PenaltyKind.STRIKE,
+        waived_at__isnull=True,
+        created_at__gt=now - timedelta(days=policy.strike_window_days),
+    ).count()
+    return {
+        "strikes": strikes,
+        "strikes_to_block": policy.strikes_to_block,
+        "blocked_until": blocked_until(member=member, policy=policy, now=now),
+    }
+
+
+# --- Personal training ---------------------------------------------------------------
+
+
+def _trainer_windows(trainer: TrainerProfile, first: date, last: date, zone) -> list[tuple]:
+    """The trainer's weekly hours on first..last as UTC (start, end) pairs."""
+    by_weekday: dict[int, list] = {}
+    for row in TrainerAvailability.objects.filter(trainer=trainer):
+        by_weekday.setdefault(row.weekday, []).append(row)
+    windows = []
+    day = first
+    while day <= last:
+        for row in by_weekday.get(day.weekday(), []):
+            start = datetime.combine(day, row.start_time, tzinfo=zone)
+            end = datetime.combine(day, row.end_time, tzinfo=zone)
+            windows.append((start, end))
+        day += timedelta(days=1)
+    return windows
+
+
+def trainer_busy_times(trainer: TrainerProfile, start: datetime, end: datetime) -> list[tuple]:
+    """(start, end) of the trainer's time off, held sessions and classes in start..end."""
+    busy = list(
+        TrainerTimeOff.objects.filter(
+            trainer=trainer, starts_at__lt=end, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
+    busy += list(
+        PTBooking.objects.filter(
+            trainer=trainer, status__in=PT_HOLDING, starts_at__lt=end, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
+    busy += list(
+        trainer.sessions.filter(
+            status="scheduled", starts_at__lt=end, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
+    return busy
+
+
+def pt_slots(
+    *, trainer: TrainerProfile, session_type: PTSessionType, first: date, last: date, now=None
+) -> list[datetime]:
+    """Start times (UTC, every 30 minutes) at which `session_type` fits the trainer's
+    hours, clear of time off, classes they teach and other sessions."""
+    now = now or timezone.now()
+    if (last - first).days >= MAX_SLOT_DAYS or last < first:
+        raise ApplicationError(
+            _("Ask for 1 to %(n)s days at a time.") % {"n": MAX_SLOT_DAYS}, code="invalid_filter"
+        )
+    zone = gym_zone(current_gym())
+    length = timedelta(minutes=session_type.duration_minutes)
+    windows = _trainer_windows(trainer, first, last, zone)
+    if not windows:
+        return []
+    busy = trainer_busy_times(trainer, min(w[0] for w in windows), max(w[1] for w in windows))
+    slots = []
+    for start, end in windows:
+        slot = start
+        while slot + length <= end:
+            if slot > now and not any(b0 < slot + length and b1 > slot for b0, b1 in busy):
+                slots.append(slot)
+            slot += SLOT_STEP
+    return sorted(slots)
+
+
+# --- Calendar feeds ------------------------------------------------------------------
+
+FEED_PAST_DAYS = 30
+FEED_FUTURE_DAYS = 120
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+    status: str  # CONFIRMED, TENTATIVE or CANCELLED
+    location: str = ""
+
+
+def calendar_feed_by_token(token: str) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(token=token[:64]).first()
+
+
+def calendar_feed_events(*, feed: CalendarFeed, now: datetime | None = None) -> list[CalendarEvent]:
+    """A member's classes (waitlist places too) and 1:1 sessions, or what a trainer teaches,
+    from 30 days back to 120 days ahead."""
+    now = now or timezone.now()
+    since, until = now - timedelta(days=FEED_PAST_DAYS), now + timedelta(days=FEED_FUTURE_DAYS)
+    schema = connection.schema_name
+    events: list[CalendarEvent] = []
+    if feed.member_id:
+        bookings = Booking.objects.filter(
+            member_id=feed.member_id,
+            status__in=[BookingStatus.BOOKED, BookingStatus.WAITLISTED, BookingStatus.ATTENDED],
+            session__starts_at__range=(since, until),
+        ).select_related("session__class_type", "session__room")
+        for b in bookings:
+            summary = b.session.class_type.name
+            if b.status == BookingStatus.WAITLISTED:
+                summary = _("%(name)s (waitlist)") % {"name": summary}
+            if b.session.status == SessionStatus.CANCELLED:
+                status = "CANCELLED"
+            elif b.status == BookingStatus.WAITLISTED:
+                status = "TENTATIVE"
+            else:
+                status = "CONFIRMED"
+            events.append(
+                CalendarEvent(
+                    uid=f"booking-{b.pk}@{schema}",
+                    starts_at=b.session.starts_at,
+                    ends_at=b.session.ends_at,
+                    summary=summary,
+                    location=b.session.room.name if b.session.room else "",
+                    status=status,
+                )
+            )
+        pt = PTBooking.objects.filter(member_id=feed.member_id, status__in=PT_HOLDING)
+    else:
+        sessions = ClassSession.objects.filter(
+            instructor_id=feed.trainer_id, starts_at__range=(since, until)
+        ).select_related("class_type", "room")
+        for s in sessions:
+            events.append(
+                CalendarEvent(
+                    uid=f"session-{s.pk}@{schema}",
+                    starts_at=s.starts_at,
+                    ends_at=s.ends_at,
+                    summary=s.class_type.name,
+                    location=s.room.name if s.room else "",
+                    status="CANCELLED" if s.status == SessionStatus.CANCELLED else "CONFIRMED",
+                )
+            )
+        pt = PTBooking.objects.filter(trainer_id=feed.trainer_id, status__in=PT_HOLDING)
+    for p in pt.filter(starts_at__range=(since, until)).select_related(
+        "trainer", "member", "session_type"
+    ):
+        who = p.trainer.display_name if feed.member_id else p.member.full_name
+        events.append(
+            CalendarEvent(
+                uid=f"pt-{p.pk}@{schema}",
+                starts_at=p.starts_at,
+                ends_at=p.ends_at,
+                summary=f"{p.session_type.name} · {who}",
+                status="CONFIRMED" if p.status == "confirmed" else "TENTATIVE",
+            )
+        )
+    return events
+
+
+# --- Timetable as JSON ---------------------------------------------------------------
 
 
 # The JSON is written by the database, spelled exactly as json_build_object/json_agg spell

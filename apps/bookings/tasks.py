@@ -3,12 +3,12 @@ each then runs once per gym with that gym's schema in its headers. All are idemp
 
 from celery import shared_task
 
-from apps.bookings.services.booking import (
+from apps.bookings.services import (
     no_shows_mark_due,
     reminders_send_due,
+    sessions_generate,
     waitlists_close_due,
 )
-from apps.bookings.services.schedule import sessions_generate
 
 
 @shared_task

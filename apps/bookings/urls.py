@@ -1,4 +1,5 @@
-"""Staff dashboard pages for classes (mounted under /dashboard/classes/)."""
+"""Classes pages of the staff dashboard, included under /dashboard/classes/ by
+config/urls_tenant.py."""
 
 from django.urls import path
 
@@ -12,7 +13,7 @@ from apps.bookings.views import (
     WeekView,
 )
 
-dashboard_urls = [
+urlpatterns = [
     path("", WeekView.as_view(), name="class-week"),
     path("sessions/<int:pk>/", SessionRosterView.as_view(), name="class-session"),
     path("policy/", PolicySettingsView.as_view(), name="class-policy-settings"),

@@ -1,5 +1,6 @@
 """Staff dashboard pages for classes: the week's timetable, a session's roster (attendance,
-cancel, change), the booking policy and penalties (waive with a reason)."""
+cancel, change), the booking policy and penalties (waive with a reason); and the private
+calendar feed that calendar apps fetch."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db import connection
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +24,7 @@ from apps.bookings.forms import (
     SessionChangeForm,
     WaiveForm,
 )
+from apps.bookings.ical import calendar_ical
 from apps.bookings.models import (
     Booking,
     BookingPolicy,
@@ -31,16 +34,25 @@ from apps.bookings.models import (
     TrainerProfile,
 )
 from apps.bookings.policy import gym_zone, policy_summary
-from apps.bookings.selectors import penalty_list, session_roster, session_timetable
-from apps.bookings.services.booking import (
+from apps.bookings.selectors import (
+    calendar_feed_by_token,
+    calendar_feed_events,
+    penalty_list,
+    session_roster,
+    session_timetable,
+)
+from apps.bookings.services import (
     booking_mark_attendance,
     penalty_waive,
     policy_update,
+    pt_decide,
+    pt_mark_attendance,
+    session_cancel,
+    session_update,
+    trainer_hours_set,
 )
-from apps.bookings.services.schedule import session_cancel, session_update
-from apps.bookings.services.training import pt_decide, pt_mark_attendance, trainer_hours_set
 from apps.common.errors import ApplicationError
-from apps.dashboard.mixins import StaffRequiredMixin
+from apps.common.mixins import StaffRequiredMixin
 
 
 def _posted_id(request, name: str) -> int:
@@ -313,3 +325,16 @@ class TrainerHoursView(StaffRequiredMixin, View):
             return self._render(request, trainer, formset, status=400)
         messages.success(request, _("Hours saved."))
         return redirect("class-my-hours")
+
+
+def calendar_feed_view(request, token: str):
+    """GET /calendar/<token>.ics on the gym's domain; no login (the token is the key)."""
+    feed = calendar_feed_by_token(token)
+    if feed is None:
+        raise Http404
+    now = timezone.now()
+    name = getattr(connection.tenant, "name", connection.schema_name)
+    body = calendar_ical(name=name, events=calendar_feed_events(feed=feed, now=now), now=now)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -23,6 +23,7 @@ from django.db import connection
 from django.http.cookie import parse_cookie
 from django_tenants.utils import get_public_schema_name, tenant_context
 
+from apps.common import jsonparse
 from apps.common.realtime import tenant_group
 from apps.tenants.models import Domain
 
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 CLOSE_UNKNOWN_GYM = 4404
 CLOSE_FORBIDDEN = 4403
 CLOSE_UNAUTHENTICATED = 4401
+
+# No socket message of ours comes near this; bigger frames get an error and are dropped.
+MAX_FRAME_CHARS = 16 * 1024
 
 
 def _header(scope, name: bytes) -> str:
@@ -181,6 +185,10 @@ class TenantJsonConsumer(AsyncJsonWebsocketConsumer):
         """A group event (apps.common.realtime.broadcast_on_commit) passed on as is."""
         await self.send_json({"type": event["event"], "payload": event["payload"]})
 
+    @classmethod
+    async def decode_json(cls, text_data):
+        return jsonparse.loads(text_data)
+
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # A malformed frame gets an error frame; the connection stays up.
         if text_data is None:
@@ -188,8 +196,26 @@ class TenantJsonConsumer(AsyncJsonWebsocketConsumer):
                 {"type": "error", "code": "malformed", "message": "Send JSON text frames."}
             )
             return
+        if len(text_data) > MAX_FRAME_CHARS:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "too_large",
+                    "message": f"Messages are at most {MAX_FRAME_CHARS} characters.",
+                }
+            )
+            return
         try:
             content = await self.decode_json(text_data)
+        except jsonparse.JsonTooDeep:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "malformed",
+                    "message": f"The message nests more than {jsonparse.MAX_DEPTH} levels.",
+                }
+            )
+            return
         except ValueError:
             await self.send_json(
                 {"type": "error", "code": "malformed", "message": "The message is not valid JSON."}

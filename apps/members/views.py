@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from apps.common.errors import ApplicationError
-from apps.dashboard.mixins import StaffRequiredMixin
+from apps.common.mixins import StaffRequiredMixin
 from apps.members.forms import MemberFilterForm, MemberForm
 from apps.members.models import Member
 from apps.members.selectors import member_list

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from apps.billing.stripe_api import WebhookRejected
 from apps.billing.views import MAX_WEBHOOK_BYTES
 from apps.common.errors import ApplicationError
-from apps.dashboard.mixins import StaffRequiredMixin
+from apps.common.mixins import StaffRequiredMixin
 from apps.platform_billing.services import (
     enabled,
     gym_subscription_get,

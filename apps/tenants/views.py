@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from apps.common.errors import ApplicationError
-from apps.dashboard.mixins import StaffRequiredMixin
+from apps.common.mixins import StaffRequiredMixin
 from apps.tenants.forms import GymSettingsForm, GymSignupForm
 from apps.tenants.services import gym_create, gym_domain_for, gym_update_settings
 

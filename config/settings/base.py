@@ -1,5 +1,6 @@
 """Settings shared by every environment. Secrets and URLs come from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -36,6 +37,7 @@ SHARED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.headless",
+    "axes",  # failed sign-ins, per schema like the accounts they were tried on
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -56,6 +58,7 @@ TENANT_APPS = [
     "apps.accounts",
     "allauth",
     "allauth.account",
+    "axes",
     "apps.members",  # member profiles belong to one gym
     "apps.billing",  # each gym's plans, subscriptions, invoices, Stripe events
     "apps.dashboard",  # staff pages shell (no tables)
@@ -86,6 +89,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "apps.tenants.middleware.GymLocaleMiddleware",
+    "apps.common.middleware.JsonDepthMiddleware",  # after the locale: its error is translated
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -94,6 +98,8 @@ MIDDLEWARE = [
     "apps.platform_billing.middleware.PlatformAccessMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last: turns a refused sign-in into the lockout answer (apps/accounts/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -252,6 +258,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Auth ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out (account, address) pair before any password check.
+    "axes.backends.AxesStandaloneBackend",
     "apps.accounts.backends.RolePermissionBackend",  # role perms without a query
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -277,10 +285,27 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "apps.accounts.adapters.GymAccountAdapter"
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/5m/key",
+    # Per address only: the per-account limit ("5/5m/key") let anyone lock a member out
+    # from anywhere; django-axes locks an (account, address) pair instead (below).
+    "login_failed": "10/m/ip",
     # Each gym signup clones a schema: a script must not be able to make thousands.
     "gym_signup": env("GYM_SIGNUP_RATE", default="5/h/ip"),
 }
+# Login lockout for admin, web and app logins alike (apps/accounts/lockout.py says why).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (admin › Access attempts), not every login
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.lockout.client_ip"
+AXES_USERNAME_CALLABLE = "apps.accounts.lockout.username"
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.locked_out"
+# Proxies in front of Django that append to X-Forwarded-For (none in development; nginx
+# alone: 1; a load balancer in front of nginx: 2). Login lockouts, allauth's and DRF's
+# rate limits key on the client address found that many hops from the right; otherwise
+# every visitor would share the proxy's address, or pick their own with a forged header.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 HEADLESS_CLIENTS = ("app",)
 # One session read per app request instead of two (apps/common/api/authentication.py).
 HEADLESS_TOKEN_STRATEGY = "apps.common.api.authentication.SessionTokenStrategy"
@@ -377,6 +402,11 @@ POSE_MODEL_PATH = env(
 )
 ASSESSMENT_MAX_UPLOAD_BYTES = env.int("ASSESSMENT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 ASSESSMENT_MAX_SECONDS = 45
+# The largest request body any URL accepts (a clip and its form), refused by Content-Length
+# before it is read (under uvicorn too; nginx caps bodies in front in production).
+MAX_REQUEST_BODY_BYTES = env.int(
+    "MAX_REQUEST_BODY_BYTES", default=ASSESSMENT_MAX_UPLOAD_BYTES + 1024 * 1024
+)
 # Signed video links (owner, trainers, staff) expire after this many seconds.
 ASSESSMENT_VIDEO_URL_MAX_AGE = env.int("ASSESSMENT_VIDEO_URL_MAX_AGE", default=15 * 60)
 

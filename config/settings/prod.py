@@ -30,10 +30,7 @@ _required("REDIS_URL")
 
 # Behind the reverse proxy (docker/nginx.conf): TLS ends before Django, the proxy says so.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Proxies in front of Django that append to X-Forwarded-For (nginx alone: 1; a load
-# balancer in front of nginx: 2). Rate limits (allauth, DRF throttles) key on the client
-# address found that many hops from the right; otherwise every visitor would share the
-# proxy's address, or could pick their own by sending a forged X-Forwarded-For.
+# nginx in front (docker/nginx.conf): see TRUSTED_PROXY_COUNT in base.py.
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": TRUSTED_PROXY_COUNT}

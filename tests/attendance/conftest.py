@@ -4,7 +4,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.attendance.models import DeniedAttempt, DoorSettings, Kiosk
-from apps.attendance.services import door_cache_clear
+from apps.attendance.selectors import door_cache_clear
 from apps.tenants.models import Gym
 from tests.attendance.factories import ALWAYS_OPEN, KioskFactory, set_hours
 

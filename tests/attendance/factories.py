@@ -8,7 +8,8 @@ from factory.django import DjangoModelFactory
 
 from apps.attendance import codes
 from apps.attendance.models import Kiosk, Visit, VisitMethod
-from apps.attendance.services import door_cache_clear, kiosk_register, pass_get_or_create
+from apps.attendance.selectors import door_cache_clear
+from apps.attendance.services import kiosk_register, pass_get_or_create
 from apps.tenants.models import Gym
 from apps.tenants.opening_hours import DAYS
 from tests.factories import MemberFactory

@@ -10,12 +10,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.attendance.models import Visit
-from apps.attendance.services import (
-    check_in,
-    door_cache_clear,
-    door_settings_update,
-    kiosk_register,
-)
+from apps.attendance.selectors import door_cache_clear
+from apps.attendance.services import check_in, door_settings_update, kiosk_register
 from apps.members.services import member_create
 from apps.tenants.tasks import fan_out
 from tests.attendance.factories import VisitFactory, code_for

@@ -10,7 +10,8 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from apps.bookings.models import Booking, BookingPolicy, ClassSession, ClassType
-from apps.bookings.services.booking import booking_create, waitlist_position
+from apps.bookings.selectors import waitlist_position
+from apps.bookings.services.booking import booking_create
 from apps.common.errors import ApplicationError
 from tests.bookings.factories import ClassSessionFactory
 from tests.factories import MemberFactory

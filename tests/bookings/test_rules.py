@@ -12,13 +12,13 @@ from django_tenants.utils import tenant_context
 from apps.accounts.roles import Role
 from apps.bookings.models import Booking, BookingStatus, Penalty, PenaltyKind
 from apps.bookings.policy import blocked_until
+from apps.bookings.selectors import waitlist_position
 from apps.bookings.services.booking import (
     booking_cancel,
     booking_create,
     booking_link_visit,
     booking_mark_attendance,
     penalty_waive,
-    waitlist_position,
 )
 from apps.common.errors import ApplicationError
 from tests.bookings.factories import BookingFactory, ClassSessionFactory

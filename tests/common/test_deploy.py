@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_EXAMPLE = ROOT / "docker" / ".env.example"
@@ -105,3 +106,13 @@ def test_prod_settings_refuse_to_fall_back_to_local_addresses(name):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr, result.stderr
     assert name in result.stderr, result.stderr
+
+
+def test_every_long_running_service_restarts_and_has_a_health_check():
+    compose = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {"web", "ws", "worker", "beat", "postgres", "redis", "proxy"} <= set(services)
+    for name, service in services.items():
+        assert service.get("restart") == "unless-stopped", name
+        if name != "proxy":  # nginx: restarted by policy, its upstreams are checked
+            assert service.get("healthcheck", {}).get("test"), name

@@ -24,32 +24,25 @@ from apps.assessments.models import Attempt, QuotaBlock
 from apps.assessments.reasons import reason_text
 from apps.assessments.track import Track
 from apps.billing.entitlements import entitlements
+from apps.common.api.mixins import OwnMemberMixin
 from apps.common.api.permissions import IsGymStaff, ModelPermissions
 from apps.common.errors import ApplicationError
 from apps.members.models import Member
-from apps.members.selectors import member_for_user
 
 CONTENT_TYPES = {"mp4": "video/mp4", "webm": "video/webm", "avi": "video/x-msvideo"}
 
 
-def _member(request) -> Member:
-    member = member_for_user(user=request.user)
-    if member is None:
-        raise ApplicationError(
-            _("This account has no member profile."), code="no_member_profile", status_code=404
-        )
-    return member
-
-
-class CatalogueView(APIView):
+class CatalogueView(OwnMemberMixin, APIView):
     """The tests of the member's plan, with how to film each and how it is graded."""
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        return Response(selectors.catalogue_for_member(member=_member(request), gym=request.tenant))
+        return Response(
+            selectors.catalogue_for_member(member=self.get_own_member(), gym=request.tenant)
+        )
 
 
-class AttemptListCreateView(ListAPIView):
+class AttemptListCreateView(OwnMemberMixin, ListAPIView):
     """GET: my attempts (staff: `?member=<id>` for a client's). POST (multipart `test`,
     `video`): submit a clip; 202 with the queued attempt, or an error saying why not."""
 
@@ -72,7 +65,7 @@ class AttemptListCreateView(ListAPIView):
                 raise ApplicationError(_("Unknown member."), code="invalid_filter")
             member = get_object_or_404(Member, pk=int(member_id))
         else:
-            member = _member(self.request)
+            member = self.get_own_member()
         return selectors.attempt_list(member=member, test_id=test_id)
 
     @extend_schema(
@@ -86,7 +79,7 @@ class AttemptListCreateView(ListAPIView):
 
     @extend_schema(request=AttemptCreateSerializer, responses={202: AttemptSerializer})
     def post(self, request):
-        member = _member(request)
+        member = self.get_own_member()
         # Refuse an oversized body before reading it.
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -135,7 +128,7 @@ class AttemptOverlayView(APIView):
         )
 
 
-class HistoryView(APIView):
+class HistoryView(OwnMemberMixin, APIView):
     """Scored attempts of one test, oldest first (trend)."""
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -145,12 +138,12 @@ class HistoryView(APIView):
         return Response(
             {
                 "test_id": test_id,
-                "attempts": selectors.test_history(member=_member(request), test_id=test_id),
+                "attempts": selectors.test_history(member=self.get_own_member(), test_id=test_id),
             }
         )
 
 
-class ReportView(APIView):
+class ReportView(OwnMemberMixin, APIView):
     """Pro and Pro+: problem areas (P1/P2), a four-week outline, progress and retest dates.
     Staff may ask for a client's with `?member=<id>`."""
 
@@ -168,7 +161,7 @@ class ReportView(APIView):
                 )
             member = get_object_or_404(Member, pk=int(member_id) if member_id.isdigit() else 0)
         else:
-            member = _member(request)
+            member = self.get_own_member()
             if not entitlements(member=member, gym=request.tenant).assessment_report:
                 raise ApplicationError(
                     _("Reports are part of the Pro and Pro+ plans."),

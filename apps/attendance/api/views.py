@@ -19,27 +19,23 @@ from apps.attendance.api.serializers import (
 )
 from apps.attendance.forms import VisitFilterForm
 from apps.attendance.models import Visit
-from apps.attendance.selectors import occupancy_now, typical_occupancy, visit_list
-from apps.attendance.services import check_in, pass_rotating_code, visit_check_out
+from apps.attendance.selectors import (
+    occupancy_now,
+    pass_rotating_code,
+    typical_occupancy,
+    visit_list,
+)
+from apps.attendance.services import check_in, pass_get_or_create, visit_check_out
+from apps.common.api.mixins import OwnMemberMixin
 from apps.common.api.pagination import StandardPagination
 from apps.common.api.permissions import IsGymStaff, ModelPermissions
 from apps.common.errors import ApplicationError
 from apps.members.models import Member
-from apps.members.selectors import member_for_user
 
 DATE_FILTERS = [
     OpenApiParameter("date_from", str, description="YYYY-MM-DD, gym-local, inclusive"),
     OpenApiParameter("date_to", str, description="YYYY-MM-DD, gym-local, inclusive"),
 ]
-
-
-def _own_member(request) -> Member:
-    member = member_for_user(user=request.user)
-    if member is None:
-        raise ApplicationError(
-            _("This account has no member profile."), code="no_member_profile", status_code=404
-        )
-    return member
 
 
 def _filters(request) -> dict:
@@ -51,13 +47,14 @@ def _filters(request) -> dict:
     return form.cleaned_data
 
 
-class MyPassView(APIView):
+class MyPassView(OwnMemberMixin, APIView):
     """The member's rotating door code: show it as a QR code and fetch a new one when it
     expires (every 30 s). A screenshot stops working within a minute."""
 
     @extend_schema(responses=PassSerializer)
     def get(self, request):
-        data = pass_rotating_code(member=_own_member(request))
+        member = self.get_own_member()
+        data = pass_rotating_code(member=member, door_pass=pass_get_or_create(member=member))
         response = Response(PassSerializer(data).data)
         response["Cache-Control"] = "no-store"
         return response
@@ -129,12 +126,12 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(VisitSerializer(visit).data)
 
 
-class MyVisitsView(APIView):
+class MyVisitsView(OwnMemberMixin, APIView):
     """The member's own visits, newest first."""
 
     @extend_schema(parameters=DATE_FILTERS, responses=MyVisitSerializer(many=True))
     def get(self, request):
-        filters = {**_filters(request), "member": _own_member(request).pk}
+        filters = {**_filters(request), "member": self.get_own_member().pk}
         paginator = StandardPagination()
         page = paginator.paginate_queryset(visit_list(filters=filters), request, view=self)
         return paginator.get_paginated_response(MyVisitSerializer(page, many=True).data)

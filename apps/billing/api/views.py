@@ -41,11 +41,11 @@ from apps.billing.services import (
     subscription_resume,
     subscription_unfreeze,
 )
+from apps.common.api.mixins import OwnMemberMixin
 from apps.common.api.pagination import StandardPagination
 from apps.common.api.permissions import IsGymStaff
 from apps.common.errors import ApplicationError
 from apps.members.models import Member
-from apps.members.selectors import member_for_user
 
 UrlSerializer = inline_serializer(
     "BillingUrl", {"id": serializers.CharField(), "url": serializers.URLField()}
@@ -73,15 +73,6 @@ MySubscriptionSerializer = inline_serializer(
         "payment_overdue": serializers.BooleanField(),
     },
 )
-
-
-def _me(request):
-    member = member_for_user(user=request.user)
-    if member is None:
-        raise ApplicationError(
-            _("This account has no member profile."), code="no_member_profile", status_code=404
-        )
-    return member
 
 
 def _return_url(request) -> str:
@@ -139,28 +130,28 @@ class PlanDetailView(APIView):
         return Response(PlanSerializer(plan).data)
 
 
-class CheckoutView(APIView):
+class CheckoutView(OwnMemberMixin, APIView):
     """Start Stripe Checkout to join a plan or buy a pack; open the returned `url`."""
 
     @extend_schema(request=CheckoutSerializer, responses={201: UrlSerializer})
     def post(self, request):
-        member = _me(request)
+        member = self.get_own_member()
         return _checkout_response(request, member)
 
 
-class PortalView(APIView):
+class PortalView(OwnMemberMixin, APIView):
     """A Stripe customer portal link: update the card, invoices and receipts."""
 
     @extend_schema(request=None, responses={201: UrlSerializer})
     def post(self, request):
-        url = portal_session_url(member=_me(request), return_url=_return_url(request))
+        url = portal_session_url(member=self.get_own_member(), return_url=_return_url(request))
         return Response({"id": "", "url": url}, status=201)
 
 
-class MySubscriptionView(APIView):
+class MySubscriptionView(OwnMemberMixin, APIView):
     @extend_schema(responses=MySubscriptionSerializer)
     def get(self, request):
-        member = _me(request)
+        member = self.get_own_member()
         sub = member_live_subscription(member)
         return Response(
             {
@@ -173,14 +164,14 @@ class MySubscriptionView(APIView):
         )
 
 
-class _SubscriptionAction(APIView):
+class _SubscriptionAction(OwnMemberMixin, APIView):
     serializer_class = None
 
     def act(self, member, data):  # pragma: no cover - overridden
         raise NotImplementedError
 
     def post(self, request):
-        member = _me(request)
+        member = self.get_own_member()
         data = {}
         if self.serializer_class is not None:
             serializer = self.serializer_class(data=request.data)
@@ -226,22 +217,26 @@ class ChangePlanView(_SubscriptionAction):
         return subscription_change_plan(member=member, plan=data["plan"], by=self.request.user)
 
 
-class MyInvoicesView(APIView):
+class MyInvoicesView(OwnMemberMixin, APIView):
     @extend_schema(responses=InvoiceSerializer(many=True))
     def get(self, request):
         paginator = StandardPagination()
-        page = paginator.paginate_queryset(member_invoices(member=_me(request)), request, self)
+        page = paginator.paginate_queryset(
+            member_invoices(member=self.get_own_member()), request, self
+        )
         return paginator.get_paginated_response(InvoiceSerializer(page, many=True).data)
 
 
-class MyChargesView(APIView):
+class MyChargesView(OwnMemberMixin, APIView):
     """The member's fees (late cancellations, no-shows): each rides on the next membership
     invoice, or comes as an invoice of its own (see /invoices/)."""
 
     @extend_schema(responses=ChargeSerializer(many=True))
     def get(self, request):
         paginator = StandardPagination()
-        page = paginator.paginate_queryset(member_charges(member=_me(request)), request, self)
+        page = paginator.paginate_queryset(
+            member_charges(member=self.get_own_member()), request, self
+        )
         return paginator.get_paginated_response(ChargeSerializer(page, many=True).data)
 
 

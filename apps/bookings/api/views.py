@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -16,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.billing.selectors import credit_balance, member_uses_credits
+from apps.bookings.api.filters import TimetableFilter, TrainerSlotsFilter
 from apps.bookings.api.serializers import (
     BookingSerializer,
     BookRequestSerializer,
@@ -28,7 +28,6 @@ from apps.bookings.api.serializers import (
     SessionSerializer,
     TrainerSerializer,
 )
-from apps.bookings.calendar import calendar_feed_for
 from apps.bookings.matching import MatchRequest, Wish, trainer_match
 from apps.bookings.models import (
     Booking,
@@ -41,59 +40,27 @@ from apps.bookings.models import (
 from apps.bookings.policy import booking_problems, gym_zone, policy_summary
 from apps.bookings.selectors import (
     booking_list,
+    member_standing,
+    pt_slots,
     sessions_with_counts,
     timetable_json,
 )
-from apps.bookings.services.booking import (
+from apps.bookings.services import (
     MEMBER_POLICY_FIELDS,
     booking_cancel,
     booking_create,
-    member_standing,
+    calendar_feed_for,
+    pt_cancel,
+    pt_decide,
+    pt_request,
 )
-from apps.bookings.services.training import pt_cancel, pt_decide, pt_request, pt_slots
+from apps.common.api.filters import FilterSetSchema, filter_values
+from apps.common.api.mixins import OwnMemberMixin
 from apps.common.errors import ApplicationError
 from apps.members.selectors import member_for_user
 
-MAX_TIMETABLE_DAYS = 31
 # Ids in URLs: digits that fit PostgreSQL's bigint (anything else is a 404, not a 500).
 ID_PATTERN = r"[0-9]{1,18}"
-
-
-def _member_or_404(request):
-    member = member_for_user(user=request.user)
-    if member is None:
-        raise ApplicationError(
-            _("This account has no member profile."), code="no_member_profile", status_code=404
-        )
-    return member
-
-
-def _date_param(request, name: str, default: date) -> date:
-    raw = request.query_params.get(name)
-    if not raw:
-        return default
-    try:
-        value = date.fromisoformat(raw.strip()[:10])
-        if not 2000 <= value.year <= 2100:  # also keeps date arithmetic from overflowing
-            raise ValueError
-        return value
-    except ValueError:
-        raise ApplicationError(
-            _("Use a date like 2026-03-30."),
-            code="invalid_filter",
-            details={name: [_("Not a date.")]},
-        ) from None
-
-
-def _id_param(request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise ApplicationError(
-            _("Use a whole number."), code="invalid_filter", details={name: [_("Not an id.")]}
-        )
-    return int(raw)
 
 
 def _booking_check(*, member, session, gym) -> dict:
@@ -115,13 +82,15 @@ def _booking_check(*, member, session, gym) -> dict:
     }
 
 
-class SessionViewSet(viewsets.ReadOnlyModelViewSet):
+class SessionViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
     """The timetable. Any logged-in user of the gym may read it; members book."""
 
     lookup_value_regex = ID_PATTERN
 
     serializer_class = SessionSerializer
     pagination_class = None
+    filter_backends = [FilterSetSchema]
+    filtersets = {"list": TimetableFilter}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user
@@ -130,12 +99,6 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
         return sessions_with_counts(ClassSession.objects.all(), member=member)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("from", date, description="First day (gym's local date); today"),
-            OpenApiParameter("to", date, description="Last day, included; from + 6 days"),
-            OpenApiParameter("type", int, description="Class type id"),
-            OpenApiParameter("instructor", int, description="Trainer id"),
-        ],
         responses=inline_serializer(
             "Timetable",
             {
@@ -148,22 +111,15 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def list(self, request):
         gym = request.tenant
-        today = timezone.now().astimezone(gym_zone(gym)).date()
-        first = _date_param(request, "from", today)
-        last = _date_param(request, "to", first + timedelta(days=6))
-        if last < first or (last - first).days >= MAX_TIMETABLE_DAYS:
-            raise ApplicationError(
-                _("Ask for 1 to %(n)s days at a time.") % {"n": MAX_TIMETABLE_DAYS},
-                code="invalid_filter",
-                details={"to": [_("Out of range.")]},
-            )
+        query = filter_values(TimetableFilter(request.query_params, request=request))
+        first, last = query["from"], query["to"]
         rows = timetable_json(
             gym=gym,
             first=first,
             last=last,
             user=request.user,
-            class_type_id=_id_param(request, "type"),
-            instructor_id=_id_param(request, "instructor"),
+            class_type_id=query["type"],
+            instructor_id=query["instructor"],
         )
         head = json.dumps(
             {"time_zone": str(gym_zone(gym)), "from": first.isoformat(), "to": last.isoformat()}
@@ -199,7 +155,7 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
         return self._book(request, join_waitlist=True)
 
     def _book(self, request, *, join_waitlist: bool):
-        member = _member_or_404(request)
+        member = self.get_own_member()
         # The service locks the session row and answers 404 for an unknown id.
         session = ClassSession(pk=int(self.kwargs["pk"]))
         booking = booking_create(member=member, session=session, join_waitlist=join_waitlist)
@@ -207,7 +163,7 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(BookingSerializer(booking).data, status=201)
 
 
-class BookingViewSet(viewsets.ReadOnlyModelViewSet):
+class BookingViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
     """The member's own bookings (places and waitlist entries)."""
 
     lookup_value_regex = ID_PATTERN
@@ -217,7 +173,7 @@ class BookingViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user
             return Booking.objects.none()
-        member = _member_or_404(self.request)
+        member = self.get_own_member()
         scope = self.request.query_params.get("scope", "upcoming")
         if scope not in ("upcoming", "past", "all"):
             raise ApplicationError(
@@ -237,7 +193,7 @@ class BookingViewSet(viewsets.ReadOnlyModelViewSet):
     def cancel(self, request, pk=None):
         """Cancel a place or leave the waitlist. Within the late-cancel window the
         policy's penalties apply (see /api/v1/classes/policy/)."""
-        member = _member_or_404(request)
+        member = self.get_own_member()
         booking = get_object_or_404(Booking.objects.filter(member=member), pk=pk)
         booking_cancel(booking=booking, by=request.user)
         return Response(BookingSerializer(booking_list(member=member).get(pk=booking.pk)).data)
@@ -288,16 +244,14 @@ class TrainerViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = TrainerSerializer
     pagination_class = None
+    filter_backends = [FilterSetSchema]
+    filtersets = {"slots": TrainerSlotsFilter}
 
     def get_queryset(self):
         return TrainerProfile.objects.filter(is_active=True).prefetch_related("session_types")
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("session_type", int, required=True),
-            OpenApiParameter("from", date, description="First day (gym's local date); today"),
-            OpenApiParameter("to", date, description="Last day, included; from + 6 days"),
-        ],
+        filters=True,
         responses=inline_serializer(
             "TrainerSlots",
             {
@@ -310,14 +264,15 @@ class TrainerViewSet(viewsets.ReadOnlyModelViewSet):
     def slots(self, request, pk=None):
         """Free start times (UTC) for one of the trainer's session types."""
         trainer = self.get_object()
-        type_id = _id_param(request, "session_type")
+        query = filter_values(TrainerSlotsFilter(request.query_params, request=request))
         session_type = get_object_or_404(
-            PTSessionType.objects.filter(trainer=trainer, is_active=True), pk=type_id or 0
+            PTSessionType.objects.filter(trainer=trainer, is_active=True),
+            pk=query["session_type"] or 0,
         )
         zone = gym_zone(request.tenant)
-        first = _date_param(request, "from", timezone.now().astimezone(zone).date())
-        last = _date_param(request, "to", first + timedelta(days=6))
-        slots = pt_slots(trainer=trainer, session_type=session_type, first=first, last=last)
+        slots = pt_slots(
+            trainer=trainer, session_type=session_type, first=query["from"], last=query["to"]
+        )
         return Response({"time_zone": str(zone), "slots": [s.isoformat() for s in slots]})
 
     @extend_schema(request=MatchRequestSerializer, responses=MatchSerializer(many=True))
@@ -350,7 +305,7 @@ class TrainerViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-class PTBookingViewSet(viewsets.ReadOnlyModelViewSet):
+class PTBookingViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
     """Members: their 1:1 sessions (request, list, cancel). Trainers: requests to them
     (list, confirm or decline)."""
 
@@ -365,13 +320,13 @@ class PTBookingViewSet(viewsets.ReadOnlyModelViewSet):
         trainer = TrainerProfile.objects.filter(user=self.request.user).first()
         if trainer is not None:
             return bookings.filter(trainer=trainer).order_by("starts_at")
-        return bookings.filter(member=_member_or_404(self.request)).order_by("-starts_at")
+        return bookings.filter(member=self.get_own_member()).order_by("-starts_at")
 
     @extend_schema(request=PTRequestSerializer, responses={201: PTBookingSerializer})
     def create(self, request):
         """Ask for a session: confirmed at once for auto-confirmed types, else pending
         until the trainer answers. 409 with the rule broken when it cannot be booked."""
-        member = _member_or_404(request)
+        member = self.get_own_member()
         body = PTRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         session_type = get_object_or_404(

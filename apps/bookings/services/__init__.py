@@ -1,0 +1,67 @@
+"""Every write on classes and personal training, by concern: booking.py (book, cancel, the
+waitlist, attendance, penalties, the policy), schedule.py (recurring schedules, sessions,
+closures), training.py (1:1 requests and trainers' hours), calendar.py (private feed URLs).
+Callers import from here: `from apps.bookings.services import booking_create`. (Class
+credits are billing's: apps.billing.services.)"""
+
+from apps.bookings.services.booking import (
+    MEMBER_POLICY_FIELDS,
+    POLICY_FIELDS,
+    booking_cancel,
+    booking_create,
+    booking_link_visit,
+    booking_mark_attendance,
+    fees_charge,
+    no_show_corrected,
+    no_shows_mark_due,
+    penalty_waive,
+    policy_update,
+    reminders_send_due,
+    session_notice_context,
+    waitlists_close_due,
+)
+from apps.bookings.services.calendar import calendar_feed_for
+from apps.bookings.services.schedule import (
+    closure_create,
+    rrule_validate,
+    schedule_occurrences,
+    session_cancel,
+    session_update,
+    sessions_generate,
+)
+from apps.bookings.services.training import (
+    pt_cancel,
+    pt_decide,
+    pt_mark_attendance,
+    pt_request,
+    trainer_hours_set,
+)
+
+__all__ = [
+    "MEMBER_POLICY_FIELDS",
+    "POLICY_FIELDS",
+    "booking_cancel",
+    "booking_create",
+    "booking_link_visit",
+    "booking_mark_attendance",
+    "calendar_feed_for",
+    "closure_create",
+    "fees_charge",
+    "no_show_corrected",
+    "no_shows_mark_due",
+    "penalty_waive",
+    "policy_update",
+    "pt_cancel",
+    "pt_decide",
+    "pt_mark_attendance",
+    "pt_request",
+    "reminders_send_due",
+    "rrule_validate",
+    "schedule_occurrences",
+    "session_cancel",
+    "session_notice_context",
+    "session_update",
+    "sessions_generate",
+    "trainer_hours_set",
+    "waitlists_close_due",
+]

@@ -45,6 +45,7 @@ from apps.bookings.policy import (
     gym_zone,
     tier_allows,
 )
+from apps.bookings.selectors import current_gym
 from apps.common.errors import ApplicationError
 from apps.common.notifications import in_gym_language, notify
 from apps.members.models import Member
@@ -54,14 +55,6 @@ logger = logging.getLogger(__name__)
 
 # A roster may be marked from a little before the start (people arrive early).
 ATTENDANCE_OPENS_BEFORE = timedelta(minutes=30)
-
-
-def current_gym() -> Gym:
-    """The gym of the current schema (requests and tenant tasks set a real Gym)."""
-    tenant = getattr(connection, "tenant", None)
-    if isinstance(tenant, Gym):
-        return tenant
-    return Gym.objects.get(schema_name=connection.schema_name)
 
 
 def _lock_session(session_id: int) -> ClassSession:
@@ -86,14 +79,6 @@ def session_notice_context(session: ClassSession, gym: Gym) -> dict:
     # would otherwise convert an aware one to the server's zone.
     local = session.starts_at.astimezone(gym_zone(gym)).replace(tzinfo=None)
     return {"session": session, "class_name": session.class_type.name, "starts_local": local}
-
-
-def waitlist_position(booking: Booking) -> int | None:
-    if booking.status != BookingStatus.WAITLISTED:
-        return None
-    return Booking.objects.filter(
-        session_id=booking.session_id, status=BookingStatus.WAITLISTED, id__lte=booking.id
-    ).count()
 
 
 def booking_create(
@@ -392,23 +377,6 @@ def policy_update(*, data: dict, by=None) -> BookingPolicy:
         policy.save()
     logger.info("Booking policy changed by %s: %s", getattr(by, "pk", None), sorted(data))
     return policy
-
-
-def member_standing(*, member: Member, now: datetime | None = None) -> dict:
-    """What a member should know about their own record: strikes that count, a block."""
-    now = now or timezone.now()
-    policy = BookingPolicy.load()
-    strikes = Penalty.objects.filter(
-        member=member,
-        kind=PenaltyKind.STRIKE,
-        waived_at__isnull=True,
-        created_at__gt=now - timedelta(days=policy.strike_window_days),
-    ).count()
-    return {
-        "strikes": strikes,
-        "strikes_to_block": policy.strikes_to_block,
-        "blocked_until": blocked_until(member=member, policy=policy, now=now),
-    }
 
 
 def no_show_corrected(penalties, *, by, now: datetime) -> None:

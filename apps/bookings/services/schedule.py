@@ -31,10 +31,10 @@ from apps.bookings.models import (
     TrainerProfile,
 )
 from apps.bookings.policy import gym_zone
+from apps.bookings.selectors import current_gym
 from apps.bookings.services.booking import (
     _lock_session,
     _promote_waitlisted,
-    current_gym,
     session_notice_context,
 )
 from apps.common.errors import ApplicationError

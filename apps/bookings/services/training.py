@@ -9,7 +9,7 @@ then checking for overlaps: the second one sees the first and is refused.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 
 from django.db import transaction
@@ -29,77 +29,13 @@ from apps.bookings.models import (
     PTStatus,
     TrainerAvailability,
     TrainerProfile,
-    TrainerTimeOff,
 )
 from apps.bookings.policy import BOOKABLE_MEMBER_STATUSES, blocked_until, gym_zone
-from apps.bookings.services.booking import current_gym, fees_charge, no_show_corrected
+from apps.bookings.selectors import current_gym, trainer_busy_times
+from apps.bookings.services.booking import fees_charge, no_show_corrected
 from apps.common.errors import ApplicationError
 from apps.common.notifications import notify
 from apps.members.models import Member
-
-SLOT_STEP = timedelta(minutes=30)
-MAX_SLOT_DAYS = 31
-
-
-def _windows(trainer: TrainerProfile, first: date, last: date, zone) -> list[tuple]:
-    """The trainer's weekly hours on first..last as UTC (start, end) pairs."""
-    by_weekday: dict[int, list] = {}
-    for row in TrainerAvailability.objects.filter(trainer=trainer):
-        by_weekday.setdefault(row.weekday, []).append(row)
-    windows = []
-    day = first
-    while day <= last:
-        for row in by_weekday.get(day.weekday(), []):
-            start = datetime.combine(day, row.start_time, tzinfo=zone)
-            end = datetime.combine(day, row.end_time, tzinfo=zone)
-            windows.append((start, end))
-        day += timedelta(days=1)
-    return windows
-
-
-def _busy(trainer: TrainerProfile, start: datetime, end: datetime) -> list[tuple]:
-    busy = list(
-        TrainerTimeOff.objects.filter(
-            trainer=trainer, starts_at__lt=end, ends_at__gt=start
-        ).values_list("starts_at", "ends_at")
-    )
-    busy += list(
-        PTBooking.objects.filter(
-            trainer=trainer, status__in=PT_HOLDING, starts_at__lt=end, ends_at__gt=start
-        ).values_list("starts_at", "ends_at")
-    )
-    busy += list(
-        trainer.sessions.filter(
-            status="scheduled", starts_at__lt=end, ends_at__gt=start
-        ).values_list("starts_at", "ends_at")
-    )
-    return busy
-
-
-def pt_slots(
-    *, trainer: TrainerProfile, session_type: PTSessionType, first: date, last: date, now=None
-) -> list[datetime]:
-    """Start times (UTC, every 30 minutes) at which `session_type` fits the trainer's
-    hours, clear of time off, classes they teach and other sessions."""
-    now = now or timezone.now()
-    if (last - first).days >= MAX_SLOT_DAYS or last < first:
-        raise ApplicationError(
-            _("Ask for 1 to %(n)s days at a time.") % {"n": MAX_SLOT_DAYS}, code="invalid_filter"
-        )
-    zone = gym_zone(current_gym())
-    length = timedelta(minutes=session_type.duration_minutes)
-    windows = _windows(trainer, first, last, zone)
-    if not windows:
-        return []
-    busy = _busy(trainer, min(w[0] for w in windows), max(w[1] for w in windows))
-    slots = []
-    for start, end in windows:
-        slot = start
-        while slot + length <= end:
-            if slot > now and not any(b0 < slot + length and b1 > slot for b0, b1 in busy):
-                slots.append(slot)
-            slot += SLOT_STEP
-    return sorted(slots)
 
 
 def _fits_hours(trainer, starts_at: datetime, ends_at: datetime, zone) -> bool:
@@ -160,7 +96,7 @@ def pt_request(
             )
         if not _fits_hours(trainer, starts_at, ends_at, zone):
             problems.append(("outside_hours", _("The trainer does not work at this time.")))
-        elif _busy(trainer, starts_at, ends_at):
+        elif trainer_busy_times(trainer, starts_at, ends_at):
             problems.append(("slot_taken", _("This time is no longer free.")))
         if problems:
             raise ApplicationError(

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.billing.entitlements import entitlements
+from apps.common.api.mixins import OwnMemberMixin
 from apps.common.api.permissions import IsGymStaff, ModelPermissions
 from apps.common.errors import ApplicationError
 from apps.members.api.serializers import (
@@ -16,7 +17,7 @@ from apps.members.api.serializers import (
     MeUpdateSerializer,
 )
 from apps.members.models import MemberStatus
-from apps.members.selectors import member_for_user, member_list
+from apps.members.selectors import member_list
 from apps.members.services import member_create, member_update
 
 
@@ -81,18 +82,10 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(MemberSerializer(member, context={"request": request}).data)
 
 
-class MeView(APIView):
+class MeView(OwnMemberMixin, APIView):
     """The logged-in member: profile, tier and entitlements."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-
-    def _member(self, request):
-        member = member_for_user(user=request.user)
-        if member is None:
-            raise ApplicationError(
-                _("This account has no member profile."), code="no_member_profile", status_code=404
-            )
-        return member
 
     def _render(self, request, member):
         context = {
@@ -103,11 +96,11 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request):
-        return self._render(request, self._member(request))
+        return self._render(request, self.get_own_member())
 
     @extend_schema(request=MeUpdateSerializer, responses=MeSerializer)
     def patch(self, request):
-        member = self._member(request)
+        member = self.get_own_member()
         serializer = MeUpdateSerializer(member, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         member = member_update(member=member, data=serializer.validated_data, by=request.user)

@@ -16,7 +16,7 @@ from apps.bookings.models import (
     TrainerAvailability,
     TrainerProfile,
 )
-from apps.bookings.services.schedule import sessions_generate
+from apps.bookings.services import sessions_generate
 from apps.tenants.models import Gym
 
 CLASSES = [

@@ -1,3 +1,5 @@
+"""View mixins shared by every app's server-rendered pages."""
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 

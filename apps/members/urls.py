@@ -1,0 +1,14 @@
+"""Members pages of the staff dashboard, included under /dashboard/members/ by
+config/urls_tenant.py."""
+
+from django.urls import path
+
+from apps.members import views
+
+urlpatterns = [
+    path("", views.MemberListView.as_view(), name="member-list"),
+    path("new/", views.MemberCreateView.as_view(), name="member-create"),
+    path("<int:pk>/", views.MemberDetailView.as_view(), name="member-detail"),
+    path("<int:pk>/edit/", views.MemberUpdateView.as_view(), name="member-edit"),
+    path("<int:pk>/app-access/", views.MemberGrantAccessView.as_view(), name="member-grant-access"),
+]
