@@ -240,6 +240,7 @@ class StripeStandin:
             ("GET", r"/v1/account", self.account_retrieve),
             ("POST", r"/v1/products", self.product_create),
             ("GET", r"/v1/products/([^/]+)", self.product_retrieve),
+            ("GET", r"/v1/products/([^/]+)/features", self.product_features),
             ("POST", r"/v1/products/([^/]+)", self.product_update),
             ("POST", r"/v1/prices", self.price_create),
             ("GET", r"/v1/prices/([^/]+)", self.price_retrieve),
@@ -298,6 +299,12 @@ class StripeStandin:
 
     def product_retrieve(self, acct, params, obj_id):
         return self._get(acct, obj_id, "product")
+
+    def product_features(self, acct, params, obj_id):
+        # Entitlement features attached to a product (dj-stripe syncs them with the
+        # product); none are ever attached here.
+        self._get(acct, obj_id, "product")
+        return self._page([], params, "created", f"/v1/products/{obj_id}/features")
 
     def product_update(self, acct, params, obj_id):
         product = self._get(acct, obj_id, "product")

@@ -5,14 +5,15 @@ from apps.platform_billing.models import GymSubscription, PlatformPlan, Platform
 
 @admin.register(PlatformPlan)
 class PlatformPlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "max_active_members", "price_minor", "currency", "active"]
+    list_display = ["name", "max_active_members", "price_minor", "currency", "active", "price"]
+    raw_id_fields = ["price"]
 
 
 @admin.register(GymSubscription)
 class GymSubscriptionAdmin(admin.ModelAdmin):
-    list_display = ["gym", "plan", "status", "trial_ends_at", "lapsed_since", "current_period_end"]
+    list_display = ["gym", "plan", "status", "trial_ends_at", "lapsed_since", "subscription"]
     list_filter = ["status"]
-    raw_id_fields = ["gym"]
+    raw_id_fields = ["gym", "subscription"]
 
 
 @admin.register(PlatformWebhookEvent)

@@ -1,5 +1,9 @@
 """The platform's billing of gyms (public schema): plans by active members, each gym's
-subscription to the platform, and the platform's Stripe events.
+standing with the platform, and the platform's Stripe events as received.
+
+Stripe's objects (customers, subscriptions, prices, invoices, events) live in dj-stripe's
+tables (`djstripe.*`, public schema only); these models keep what the platform decides:
+which plan fits, the trial, when a gym lapsed.
 
 Kept apart from `apps.billing` (members paying their gym, in each gym's schema, with the
 gym's own Stripe account): this is the platform's own account, configured by environment.
@@ -17,7 +21,10 @@ class PlatformPlan(models.Model):
     )
     price_minor = models.PositiveIntegerField(_("price per month (minor units)"))
     currency = models.CharField(_("currency"), max_length=3, default="eur")
-    stripe_price_id = models.CharField(max_length=64, blank=True)
+    # Made at Stripe on first checkout and synced by dj-stripe.
+    price = models.ForeignKey(
+        "djstripe.Price", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -30,7 +37,9 @@ class PlatformPlan(models.Model):
 
 
 class GymSubscription(models.Model):
-    """A gym's subscription to the platform. Every gym starts on a trial."""
+    """A gym's standing with the platform. Every gym starts on a trial; once it subscribes,
+    `subscription` is its dj-stripe subscription and `status` that subscription's status
+    as last synced (kept here so the per-request access check reads one row)."""
 
     gym = models.OneToOneField(
         "tenants.Gym", on_delete=models.CASCADE, related_name="platform_subscription"
@@ -38,11 +47,15 @@ class GymSubscription(models.Model):
     plan = models.ForeignKey(PlatformPlan, on_delete=models.PROTECT, null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, default="trialing")
     trial_ends_at = models.DateTimeField(_("trial ends"), null=True, blank=True)
-    current_period_end = models.DateTimeField(null=True, blank=True)
     # When it stopped being paid for (trial over unpaid, payment failed, cancelled).
     lapsed_since = models.DateTimeField(null=True, blank=True)
-    stripe_customer_id = models.CharField(max_length=64, blank=True)
-    stripe_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
+    subscription = models.OneToOneField(
+        "djstripe.Subscription",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="gym_subscription",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -54,6 +67,9 @@ class GymSubscription(models.Model):
 
 
 class PlatformWebhookEvent(models.Model):
+    """A delivery to the platform's endpoint as it arrived (stored once, processed by a
+    task); processing hands it to dj-stripe, which keeps its own `djstripe.Event`."""
+
     event_id = models.CharField(max_length=64, unique=True)
     type = models.CharField(max_length=64)
     payload = models.JSONField()

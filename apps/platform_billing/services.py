@@ -1,6 +1,13 @@
 """The platform's billing of gyms: trial, plan by active members, Checkout on the
 platform's own Stripe account, its webhooks, and what a lapsed gym may still do.
 
+Stripe's side lives in dj-stripe's tables (public schema): the gym is the subscriber of a
+`djstripe.Customer`, its plan a `djstripe.Price`, its subscription a
+`djstripe.Subscription`, each event a `djstripe.Event`. Objects are made at Stripe with
+our client and idempotency keys, outside any transaction, then synced with dj-stripe's
+`sync_from_stripe_data`; events arrive through the project's one webhook path and are
+processed by dj-stripe (`Event.process`: its handlers re-read each object from Stripe).
+
 Platform billing is on when `PLATFORM_STRIPE_SECRET_KEY` is set; without it (development)
 every gym is treated as paid up.
 """
@@ -11,19 +18,22 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+import stripe
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from djstripe.models import Customer, Event, Price, Subscription
 
 from apps.billing import stripe_api
-from apps.billing.stripe_api import WebhookRejected, call, client_for_key, to_datetime
+from apps.billing.stripe_api import WebhookRejected, call, client_for_key, idempotency_key
 from apps.common.errors import ApplicationError
 from apps.platform_billing.models import GymSubscription, PlatformPlan, PlatformWebhookEvent
 from apps.tenants.models import Gym
 
 logger = logging.getLogger(__name__)
 PAID = ("active",)
+ENDED = ("canceled", "incomplete_expired")
 
 
 def enabled() -> bool:
@@ -77,51 +87,86 @@ def platform_state(gym: Gym, now: dt.datetime | None = None) -> PlatformState:
 
 def platform_checkout_start(*, gym: Gym, success_url: str, cancel_url: str) -> str:
     """A Checkout session (the platform's account) for the gym's plan; returns its URL.
-    No transaction is open while Stripe answers; each result is saved at once."""
+    No transaction is open while Stripe answers; each result is synced at once."""
     if not enabled():
         raise ApplicationError(_("Platform billing is not configured."), code="not_configured")
     plan = plan_for_gym(gym)
     if plan is None:
         raise ApplicationError(_("No platform plan fits this gym yet."), code="no_platform_plan")
     client = _client()
-    if not plan.stripe_price_id:
-        product = call(client.v1.products.create, {"name": f"Gym platform: {plan.name}"})
-        plan.stripe_price_id = call(
-            client.v1.prices.create,
-            {
-                "product": product.id,
-                "unit_amount": plan.price_minor,
-                "currency": plan.currency,
-                "recurring": {"interval": "month"},
-            },
-        ).id
-        plan.save(update_fields=["stripe_price_id"])
-    sub = gym_subscription_get(gym)
-    if not sub.stripe_customer_id:
-        customer = call(
-            client.v1.customers.create,
-            {
-                "name": gym.name,
-                "email": gym.contact_email or None,
-                "metadata": {"gym": gym.schema_name},
-            },
-        )
-        sub.stripe_customer_id = customer.id
-        sub.save(update_fields=["stripe_customer_id", "updated_at"])
+    price = plan.price or _plan_price_create(client, plan)
+    customer = _gym_customer(client, gym)
     meta = {"gym": gym.schema_name, "plan_id": str(plan.pk)}
-    session = call(
-        client.v1.checkout.sessions.create,
-        {
-            "mode": "subscription",
-            "customer": sub.stripe_customer_id,
-            "line_items": [{"price": plan.stripe_price_id, "quantity": 1}],
-            "success_url": success_url,
-            "cancel_url": cancel_url,
-            "metadata": meta,
-            "subscription_data": {"metadata": meta},
-        },
-    )
+    params = {
+        "mode": "subscription",
+        "customer": customer.id,
+        "line_items": [{"price": price.id, "quantity": 1}],
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "metadata": meta,
+        "subscription_data": {"metadata": meta},
+    }
+    session = call(client.v1.checkout.sessions.create, params)
     return session.url
+
+
+def _api_key() -> str:
+    return settings.PLATFORM_STRIPE_SECRET_KEY
+
+
+def _plan_price_create(client, plan: PlatformPlan) -> Price:
+    """The plan's product and monthly price at Stripe (made once: the keys name the plan),
+    synced into dj-stripe's tables."""
+    params = {"name": f"Gym platform: {plan.name}", "metadata": {"platform_plan": str(plan.pk)}}
+    product = call(
+        client.v1.products.create,
+        params,
+        {"idempotency_key": idempotency_key("platform-plan", plan.pk, "product", params=params)},
+    )
+    params = {
+        "product": product.id,
+        "unit_amount": plan.price_minor,
+        "currency": plan.currency,
+        "recurring": {"interval": "month"},
+        "metadata": {"platform_plan": str(plan.pk)},
+    }
+    data = call(
+        client.v1.prices.create,
+        params,
+        {"idempotency_key": idempotency_key("platform-plan", plan.pk, "price", params=params)},
+    )
+    price = _synced(Price, data)
+    PlatformPlan.objects.filter(pk=plan.pk).update(price=price)
+    plan.price = price
+    return price
+
+
+def _gym_customer(client, gym: Gym) -> Customer:
+    """The gym's customer on the platform's account (dj-stripe's subscriber: the gym)."""
+    found = Customer.objects.filter(subscriber=gym, livemode=settings.STRIPE_LIVE_MODE).first()
+    if found is not None:
+        return found
+    params = {
+        "name": gym.name,
+        "email": gym.contact_email or None,
+        # dj-stripe links the customer to its subscriber by this key.
+        "metadata": {"gym": gym.schema_name, "djstripe_subscriber": str(gym.pk)},
+    }
+    data = call(
+        client.v1.customers.create,
+        params,
+        {"idempotency_key": idempotency_key("platform-gym", gym.pk, "customer", params=params)},
+    )
+    return _synced(Customer, data)
+
+
+def _synced(model, data):
+    """dj-stripe's copy of a Stripe object (it fetches what the object refers to and it
+    does not hold yet, such as a price's product or the account), Stripe errors as ours."""
+    try:
+        return model.sync_from_stripe_data(data, api_key=_api_key())
+    except stripe.StripeError as exc:
+        raise stripe_api.provider_error(exc) from exc
 
 
 def platform_webhook_receive(*, payload: bytes, signature: str | None) -> PlatformWebhookEvent:
@@ -142,20 +187,31 @@ def platform_webhook_receive(*, payload: bytes, signature: str | None) -> Platfo
 
 
 def platform_webhook_event_process(*, event_id: str) -> bool:
-    """Process a stored platform event once, from the gym subscription's current state:
-    Stripe is read first, then the event row is locked and the result written, so no lock
-    is held while Stripe answers. False when it was already processed."""
+    """Process a stored platform event once. dj-stripe processes it first (`Event.process`:
+    it stores a `djstripe.Event` once and its handlers re-read the object from Stripe and
+    sync it, in its own short transaction); then the subscription the event is about is
+    read from dj-stripe's tables and, under the event row's lock, the gym's standing
+    follows it. No lock of ours is held while Stripe answers. False when it was already
+    processed.
+
+    Order and repeats do not matter: dj-stripe always syncs Stripe's current state, and an
+    event dj-stripe already has is not processed by it again (a retry after our part failed
+    goes straight to our part)."""
     event = PlatformWebhookEvent.objects.get(event_id=event_id)
     if event.processed_at is not None:
         return False
     try:
-        data = _subscription_of(event.payload)
+        try:
+            Event.process(event.payload, api_key=_api_key())
+            subscription = _subscription_of(event.payload)
+        except stripe.StripeError as exc:
+            raise stripe_api.provider_error(exc) from exc
         with transaction.atomic():
             row = PlatformWebhookEvent.objects.select_for_update().get(pk=event.pk)
             if row.processed_at is not None:
                 return False  # a parallel run got there first
-            if data is not None:
-                _gym_subscription_store(data)
+            if subscription is not None:
+                gym_subscription_follow(subscription)
             row.processed_at = timezone.now()
             row.error = ""
             row.save(update_fields=["processed_at", "error"])
@@ -184,41 +240,56 @@ def platform_events_retry_unprocessed(*, older_than_minutes: int = 10) -> dict:
     return {"replayed": done, "failed": failed}
 
 
-def _subscription_of(event: dict):
-    """The platform subscription an event is about, as Stripe holds it now, or None."""
+def _subscription_of(event: dict) -> Subscription | None:
+    """dj-stripe's copy of the subscription an event is about, as Stripe holds it now, or
+    None. Subscription events were re-read by dj-stripe's handler; for a completed
+    Checkout or an invoice the subscription is read again here (dj-stripe's handlers for
+    those sync the session or invoice, not the subscription's new status)."""
     obj = (event.get("data") or {}).get("object") or {}
     kind = event["type"]
-    sub_id = None
     if kind.startswith("customer.subscription."):
+        found = Subscription.objects.filter(id=obj.get("id")).first()
+        if found is not None:
+            return found
         sub_id = obj.get("id")
-    elif kind == "checkout.session.completed" and obj.get("id"):
-        sub_id = call(_client().v1.checkout.sessions.retrieve, obj["id"]).subscription
+    elif kind == "checkout.session.completed":
+        sub_id = obj.get("subscription")
     elif kind.startswith("invoice."):
         parent = (obj.get("parent") or {}).get("subscription_details") or {}
         sub_id = parent.get("subscription")
-    return call(_client().v1.subscriptions.retrieve, sub_id) if sub_id else None
+    else:
+        return None
+    if not sub_id:
+        return None
+    data = stripe.Subscription.retrieve(sub_id, api_key=_api_key())
+    return Subscription.sync_from_stripe_data(data, api_key=_api_key())
 
 
-def _gym_subscription_store(data) -> GymSubscription | None:
-    metadata = data.metadata.to_dict() if data.metadata else {}
-    schema = metadata.get("gym")
-    sub = GymSubscription.objects.filter(stripe_subscription_id=data.id).first()
-    if sub is None and schema:
-        gym = Gym.objects.filter(schema_name=schema).first()
+def gym_subscription_follow(subscription: Subscription) -> GymSubscription | None:
+    """The gym's standing follows its dj-stripe subscription: status, plan, lapse date."""
+    metadata = subscription.metadata or {}
+    sub = GymSubscription.objects.filter(subscription=subscription).first()
+    if sub is None and metadata.get("gym"):
+        gym = Gym.objects.filter(schema_name=metadata["gym"]).first()
         sub = gym_subscription_get(gym) if gym else None
     if sub is None:
-        logger.warning("Platform subscription %s matches no gym", data.id)
+        logger.warning("Platform subscription %s matches no gym", subscription.id)
         return None
+    current = sub.subscription
+    if (
+        current is not None
+        and current.pk != subscription.pk
+        and subscription.status in ENDED
+        and current.status not in ENDED
+    ):
+        return sub  # late news of an old subscription: the gym has a newer, live one
     plan_id = metadata.get("plan_id")
     sub.plan = PlatformPlan.objects.filter(pk=plan_id).first() if plan_id else sub.plan
-    sub.stripe_subscription_id = data.id
-    sub.stripe_customer_id = data.customer
-    previous = sub.status
-    sub.status = data.status
-    sub.current_period_end = to_datetime(data["items"].data[0].current_period_end)
+    sub.subscription = subscription
+    sub.status = subscription.status
     if sub.status in PAID:
         sub.lapsed_since = None
-    elif previous in PAID or sub.lapsed_since is None:
+    elif sub.lapsed_since is None:
         sub.lapsed_since = timezone.now()
     sub.save()
     return sub

@@ -115,6 +115,11 @@ class Gym(TenantMixin):
     def is_public(self) -> bool:
         return self.schema_name == "public"
 
+    @property
+    def email(self) -> str:
+        # The gym is dj-stripe's subscriber (it pays the platform), which needs an email.
+        return self.contact_email
+
 
 class Domain(DomainMixin):
     class Meta:

@@ -46,6 +46,9 @@ SHARED_APPS = [
     # One beat for the whole platform: its schedule lives in public and fans out per gym.
     "django_celery_beat",
     # Gyms paying the platform (the platform's own Stripe account): public tables only.
+    # dj-stripe keeps that account's customers, subscriptions, prices and events; never a
+    # tenant app (its migrations are slow, and the gyms' keys must not reach its tables).
+    "djstripe",
     "apps.platform_billing",
 ]
 TENANT_APPS = [
@@ -74,6 +77,8 @@ ROOT_URLCONF = "config.urls_tenant"
 # (tens of seconds); `migrate_schemas` keeps the template current.
 TENANT_BASE_SCHEMA = "gym_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Per schema: public-only apps' migrations (dj-stripe's: minutes) are recorded, not run.
+TENANT_BASE_MIGRATE_COMMAND = "apps.tenants.schema_migrate.Command"
 TENANT_LIMIT_SET_CALLS = True
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
@@ -488,6 +493,15 @@ PLATFORM_STRIPE_WEBHOOK_SECRET = env("PLATFORM_STRIPE_WEBHOOK_SECRET", default="
 PLATFORM_TRIAL_DAYS = env.int("PLATFORM_TRIAL_DAYS", default=14)
 # Days a lapsed gym's staff are warned before the gym becomes read-only for them.
 PLATFORM_GRACE_DAYS = env.int("PLATFORM_GRACE_DAYS", default=14)
+# dj-stripe (the platform's account only: apps.platform_billing passes the key on every
+# call; these are the names dj-stripe itself reads, for its admin and sync commands). The
+# mode follows the key, so development and test keys (sk_test_) are test mode.
+STRIPE_SECRET_KEY = PLATFORM_STRIPE_SECRET_KEY
+STRIPE_LIVE_MODE = PLATFORM_STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
+# New installation: dj-stripe's foreign keys hold Stripe ids.
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+# The platform's customers are gyms (public schema), never users (who live per gym).
+DJSTRIPE_SUBSCRIBER_MODEL = "tenants.Gym"
 
 # --- AI (optional) ---------------------------------------------------------------------
 # Any OpenAI-compatible endpoint (apps/common/ai.py). Empty key or model: off, and every

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import stripe
 from django.conf import settings
 from django_tenants.utils import tenant_context
 
@@ -23,11 +24,11 @@ SECRETS = {"gym-a": "whsec_gymA_secret", "gym-b": "whsec_gymB_secret"}
 def stripe_standin():
     standin = StripeStandin()
     url = standin.start()
-    previous = settings.STRIPE_API_BASE
-    settings.STRIPE_API_BASE = url
+    previous = settings.STRIPE_API_BASE, stripe.api_base
+    settings.STRIPE_API_BASE = stripe.api_base = url  # the global one: dj-stripe's calls
     stripe_api._clients.clear()  # noqa: SLF001 - cached SDK clients keep the old base
     yield standin
-    settings.STRIPE_API_BASE = previous
+    settings.STRIPE_API_BASE, stripe.api_base = previous
     stripe_api._clients.clear()  # noqa: SLF001 - cached SDK clients keep the old base
     standin.stop()
 

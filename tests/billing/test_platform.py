@@ -17,13 +17,14 @@ from apps.platform_billing.services import gym_subscription_get, platform_state
 from apps.platform_billing.tasks import retry_unprocessed_platform_events
 from devtools.stripe_standin import sign
 
-PLATFORM_KEY = "sk_test_platform_0123456789"
+# dj-stripe only takes keys shaped like Stripe's (24+ letters and digits after the prefix).
+PLATFORM_KEY = "sk_test_platform0123456789abcdefgh"
 PLATFORM_SECRET = "whsec_platform"
 
 
 @pytest.fixture
 def platform(db, settings, stripe_standin):
-    settings.PLATFORM_STRIPE_SECRET_KEY = PLATFORM_KEY
+    settings.PLATFORM_STRIPE_SECRET_KEY = settings.STRIPE_SECRET_KEY = PLATFORM_KEY
     settings.PLATFORM_STRIPE_WEBHOOK_SECRET = PLATFORM_SECRET
     PlatformPlan.objects.create(name="Small", max_active_members=100, price_minor=4900)
     PlatformPlan.objects.create(name="Large", max_active_members=None, price_minor=14900)
