@@ -290,3 +290,16 @@ def test_a_new_nonce_on_every_response(gym_a, web):
     first = _directives(client.get("/accounts/login/")["Content-Security-Policy"])
     second = _directives(client.get("/accounts/login/")["Content-Security-Policy"])
     assert first["script-src"] != second["script-src"]
+
+
+def test_responses_without_a_nonce_share_one_policy_and_pages_still_get_theirs(
+    gym_a, make_user, api, web
+):
+    # The policy of nonce-less responses is built once per host (apps/common/middleware.py).
+    client = api(gym_a, make_user(gym_a, Role.OWNER))
+    first = client.get("/api/v1/members/")["Content-Security-Policy"]
+    page = web(gym_a).get("/accounts/login/")
+    again = client.get("/api/v1/members/")["Content-Security-Policy"]
+    assert first == again and "nonce-" not in first and "ws://gym-a.localhost" in first
+    assert_page_policy(page, our_template=True)
+    assert page["Content-Security-Policy"] != first  # its own nonce
