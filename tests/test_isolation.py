@@ -34,7 +34,7 @@ from apps.bookings.policy import gym_zone
 from apps.bookings.services import booking_create, calendar_feed_for
 from apps.platform_billing.models import GymSubscription
 from tests.attendance.factories import KioskFactory, VisitFactory
-from tests.bookings.factories import ClassSessionFactory
+from tests.bookings.factories import ClassSessionFactory, PTBookingFactory
 from tests.factories import PASSWORD, MemberFactory, MemberWithLoginFactory, UserFactory
 
 
@@ -397,16 +397,8 @@ def test_trainers_pt_bookings_and_calendar_feeds_of_gym_a_are_not_found_from_gym
         )
         kind = PTSessionType.objects.create(trainer=trainer, name="PT")
         member_a = MemberWithLoginFactory(tier="pro")
-        start = timezone.now() + timedelta(days=2)
-        booking = PTBooking.objects.create(
-            member=member_a,
-            trainer=trainer,
-            session_type=kind,
-            starts_at=start,
-            ends_at=start + timedelta(hours=1),
-            price=0,
-            status="confirmed",
-        )
+        booking = PTBookingFactory(member=member_a, session_type=kind, price=0)
+        start = booking.starts_at
         token = calendar_feed_for(user=member_a.user).token
     with tenant_context(gym_b):
         member_b = MemberWithLoginFactory(tier="pro")

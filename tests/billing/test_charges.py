@@ -26,7 +26,6 @@ from apps.bookings.models import (
     BookingPolicy,
     Penalty,
     PenaltyKind,
-    PTBooking,
     PTSessionType,
     PTStatus,
     TrainerProfile,
@@ -40,7 +39,7 @@ from apps.bookings.services.booking import (
 from apps.bookings.services.training import pt_mark_attendance
 from apps.common.errors import ApplicationError
 from tests.billing.conftest import KEYS
-from tests.bookings.factories import ClassSessionFactory
+from tests.bookings.factories import ClassSessionFactory, PTBookingFactory
 from tests.factories import MemberFactory, MemberWithLoginFactory, UserFactory
 
 KEY = KEYS["gym-a"]
@@ -208,14 +207,10 @@ def test_a_no_show_of_a_pt_session_is_charged_too(
         trainer_user = UserFactory(role=Role.TRAINER, email="marta@a.test")
         trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Marta")
         kind = PTSessionType.objects.create(trainer=trainer, name="PT hour", price=5000)
-        starts_at = timezone.now() - timedelta(hours=1)
-        booking = PTBooking.objects.create(
+        booking = PTBookingFactory(
             member=subscriber,
-            trainer=trainer,
             session_type=kind,
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=1),
-            price=5000,
+            starts_at=timezone.now() - timedelta(hours=1),
             status=PTStatus.CONFIRMED,
         )
         with django_capture_on_commit_callbacks(execute=True):
@@ -223,7 +218,7 @@ def test_a_no_show_of_a_pt_session_is_charged_too(
                 booking=booking,
                 attended=False,
                 by=trainer_user,
-                now=starts_at + timedelta(minutes=5),
+                now=booking.starts_at + timedelta(minutes=5),
             )
         penalty = Penalty.objects.get(pt_booking=booking, kind=PenaltyKind.FEE)
         assert penalty.charge.status == "pending" and penalty.charge.amount_minor == 1200

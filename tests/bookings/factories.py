@@ -1,4 +1,5 @@
-"""Class bookings data, in the current schema: class types, schedules, sessions, bookings."""
+"""Class bookings data, in the current schema: class types, schedules, sessions, bookings,
+personal-training bookings."""
 
 from datetime import time, timedelta
 
@@ -6,7 +7,14 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from apps.bookings.models import Booking, BookingStatus, ClassSession, ClassType, Schedule
+from apps.bookings.models import (
+    Booking,
+    BookingStatus,
+    ClassSession,
+    ClassType,
+    PTBooking,
+    Schedule,
+)
 from tests.factories import MemberWithLoginFactory
 
 
@@ -61,3 +69,19 @@ class BookingFactory(DjangoModelFactory):
     member = factory.SubFactory(MemberWithLoginFactory)
     session = factory.SubFactory(ClassSessionFactory)
     status = BookingStatus.BOOKED
+
+
+class PTBookingFactory(DjangoModelFactory):
+    """A personal-training booking as stored (no rules: use the training services for
+    those), an hour from `starts_at` (in two days), at the session type's price and with
+    its trainer: tests pass `session_type`."""
+
+    class Meta:
+        model = PTBooking
+
+    member = factory.SubFactory(MemberWithLoginFactory)
+    trainer = factory.LazyAttribute(lambda o: o.session_type.trainer)
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=2))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=1))
+    price = factory.LazyAttribute(lambda o: o.session_type.price)
+    status = "confirmed"

@@ -12,7 +12,6 @@ from icalendar import Calendar
 from apps.accounts.roles import Role
 from apps.bookings.models import (
     ClassSession,
-    PTBooking,
     PTSessionType,
     Room,
     SessionStatus,
@@ -21,7 +20,7 @@ from apps.bookings.models import (
 from apps.bookings.services import booking_create, calendar_feed_for, session_cancel
 from apps.tenants.middleware import gym_cache_clear
 from apps.tenants.models import Gym
-from tests.bookings.factories import BookingFactory, ClassSessionFactory
+from tests.bookings.factories import BookingFactory, ClassSessionFactory, PTBookingFactory
 from tests.factories import MemberWithLoginFactory, UserFactory
 
 
@@ -73,15 +72,7 @@ def test_member_feed_holds_places_waitlist_cancelled_classes_and_pt(gym_a, web, 
         BookingFactory(member=member, session=too_late)  # past the booking window
         kind = PTSessionType.objects.create(trainer=trainer, name="PT hour", price=0)
         start = (now + timedelta(days=4)).replace(microsecond=0)
-        pt = PTBooking.objects.create(
-            member=member,
-            trainer=trainer,
-            session_type=kind,
-            starts_at=start,
-            ends_at=start + timedelta(hours=1),
-            price=0,
-            status="confirmed",
-        )
+        pt = PTBookingFactory(member=member, session_type=kind, starts_at=start)
         place = booked.bookings.get(member=member)
     raw, calendar = _feed(web, gym_a, member.user)
     assert raw.startswith(b"BEGIN:VCALENDAR\r\n") and raw.endswith(b"END:VCALENDAR\r\n")

@@ -13,14 +13,13 @@ from apps.bookings.models import (
     Booking,
     BookingPolicy,
     Penalty,
-    PTBooking,
     PTSessionType,
     Room,
     TrainerAvailability,
     TrainerProfile,
 )
 from apps.bookings.services.booking import booking_create
-from tests.bookings.factories import ClassSessionFactory
+from tests.bookings.factories import ClassSessionFactory, PTBookingFactory
 from tests.factories import MemberWithLoginFactory
 
 
@@ -186,14 +185,10 @@ def test_trainer_answers_personal_training_requests_on_the_dashboard(
         trainer = TrainerProfile.objects.create(user=trainer_user, display_name="Pia")
         kind = PTSessionType.objects.create(trainer=trainer, name="Mobility hour")
         member = MemberWithLoginFactory(first_name="Requester")
-        start = ClassSessionFactory().starts_at
-        request = PTBooking.objects.create(
+        request = PTBookingFactory(
             member=member,
-            trainer=trainer,
             session_type=kind,
-            starts_at=start,
-            ends_at=start + timedelta(hours=1),
-            price=0,
+            starts_at=ClassSessionFactory().starts_at,
             status="requested",
         )
     other = web(gym_a, other_user)
@@ -351,14 +346,8 @@ def test_trainer_marks_personal_training_no_shows_with_the_policy(gym_a, make_us
         member = MemberWithLoginFactory(first_name="Absent")
 
         def pt(starts_at, status="confirmed"):
-            return PTBooking.objects.create(
-                member=member,
-                trainer=trainer,
-                session_type=kind,
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(hours=1),
-                price=4000,
-                status=status,
+            return PTBookingFactory(
+                member=member, session_type=kind, starts_at=starts_at, price=4000, status=status
             )
 
         started = pt(timezone.now() - timedelta(minutes=20))
