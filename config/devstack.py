@@ -182,6 +182,7 @@ def cmd_run(argv: list[str]) -> int:
     port = os.environ.get("PORT", "8000")
     with Stack(name="run", persist=True) as stack:
         stack.env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+        stack.env.setdefault("SITE_PORT", port)  # links in emails and pushes
         stack.call(
             manage("migrate_schemas", "--noinput", "-v", "0"),
             quiet=True,

@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("apps.billing.api.urls")),
     path("", include("apps.assessments.api.urls")),
     path("", include("apps.attendance.api.urls")),
+    path("", include("apps.notifications.api.urls")),
 ]
 
 dashboard = [
@@ -47,6 +48,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     path("", include("apps.bookings.root_urls")),
+    path("notifications/", include("apps.notifications.root_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path(
         "api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="api-schema"

@@ -32,10 +32,10 @@ from apps.assessments.reasons import reason_text
 from apps.assessments.track import Track
 from apps.billing.entitlements import entitlements
 from apps.common.errors import ApplicationError
-from apps.common.notifications import notify
 from apps.common.queue import enqueue_on_commit
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member
+from apps.notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -535,6 +535,11 @@ def retest_reminders_send(*, now: datetime | None = None) -> int:
         if done:
             continue
         _audit(AuditEvent.RETEST_REMINDER, member=attempt.member, kind=kind, basis=attempt.pk)
-        notify(attempt.member, "assessment_retest", {"kind": kind, "attempt": attempt})
+        notify(
+            attempt.member,
+            "assessment_retest",
+            {"kind": kind, "attempt": attempt},
+            dedupe_key=f"retest-{kind}:{attempt.pk}",
+        )
         sent += 1
     return sent

@@ -43,7 +43,7 @@ from apps.attendance.selectors import (
 from apps.billing.tiers import Tier
 from apps.bookings.services import booking_link_visit
 from apps.common.errors import ApplicationError
-from apps.common.notifications import in_gym_language
+from apps.common.i18n import in_gym_language
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member, MemberStatus
 from apps.tenants.opening_hours import validate_opening_hours

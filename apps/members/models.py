@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.billing.tiers import Tier
+from apps.tenants.models import TIME_ZONE_CHOICES
 
 
 class MemberStatus(models.TextChoices):
@@ -42,6 +43,11 @@ class Member(models.Model):
     last_name = models.CharField(_("last name"), max_length=80, blank=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # Empty = the gym's: messages, pages and reminders use the member's own when set.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, blank=True
+    )
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     emergency_contact_name = models.CharField(_("emergency contact"), max_length=120, blank=True)
     emergency_contact_phone = models.CharField(

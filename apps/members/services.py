@@ -19,6 +19,8 @@ STAFF_EDITABLE_FIELDS = (
     "last_name",
     "email",
     "phone",
+    "language",
+    "time_zone",
     "date_of_birth",
     "emergency_contact_name",
     "emergency_contact_phone",
@@ -32,7 +34,14 @@ STAFF_EDITABLE_FIELDS = (
     "notes",
 )
 STAFF_FIELDS = frozenset(STAFF_EDITABLE_FIELDS)
-SELF_EDITABLE_FIELDS = ("phone", "emergency_contact_name", "emergency_contact_phone", "photo")
+SELF_EDITABLE_FIELDS = (
+    "phone",
+    "language",
+    "time_zone",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "photo",
+)
 SELF_FIELDS = frozenset(SELF_EDITABLE_FIELDS)
 
 

@@ -66,6 +66,8 @@ TENANT_APPS = [
     "apps.attendance",  # passes, kiosks and visits belong to one gym's door
     "apps.bookings",  # classes, sessions, bookings, trainers: per gym
     "apps.assessments",  # members' movement tests: clips, landmarks, results per gym
+    "anymail",
+    "apps.notifications",  # each gym's inbox, deliveries, devices, reminders, announcements
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -247,6 +249,13 @@ CELERY_BEAT_SCHEDULE = {
     "platform-billing-retry-unprocessed-events": {
         "task": "apps.platform_billing.tasks.retry_unprocessed_platform_events",
         "schedule": 15 * 60,
+    },
+    # Notifications: release deliveries past quiet hours or retry delays; send due
+    # reminders (apps/notifications).
+    "notifications-tick": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 60,
+        "args": ["apps.notifications.tasks.tick"],
     },
     "assessment-requeue-waiting-attempts": {
         "task": "apps.tenants.tasks.fan_out",
@@ -512,3 +521,24 @@ OPENAI_EMBEDDING_MODEL = env("OPENAI_EMBEDDING_MODEL", default="")
 OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=3.0)
 # API calls per gym per UTC day (cache hits are free); past it, the fallback is used.
 OPENAI_DAILY_CALLS_PER_GYM = env.int("OPENAI_DAILY_CALLS_PER_GYM", default=500)
+
+# --- Notifications (apps/notifications) ---------------------------------------------------
+# Links in emails and pushes: <scheme>://<gym's primary domain><path>.
+SITE_SCHEME = env("SITE_SCHEME", default="https")
+SITE_PORT = env("SITE_PORT", default="")  # `make run` serves gyms on a port
+# Web push (VAPID, RFC 8292): off when the keys are not set. `make run` makes dev keys.
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env("VAPID_SUBJECT", default=f"mailto:{DEFAULT_FROM_EMAIL}")
+# Mobile push through FCM HTTP v1: off without a service-account file.
+FCM_CREDENTIALS_FILE = env("FCM_CREDENTIALS_FILE", default="")
+FCM_ENDPOINT = env("FCM_ENDPOINT", default="https://fcm.googleapis.com")
+# Push endpoints must be public https URLs; only the dev/test stand-in is let through
+# (URL prefixes). Production leaves this empty.
+PUSH_ALLOWED_TEST_ENDPOINTS = env.list("PUSH_ALLOWED_TEST_ENDPOINTS", default=[])
+# Anymail: the ESP's keys and webhook secrets come from the environment in production.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default=""),
+    "MAILGUN_API_KEY": env("MAILGUN_API_KEY", default=""),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+}

@@ -5,6 +5,7 @@ from .base import env
 
 SECRET_KEY = "test-only-not-secret-" + "x" * 40
 DEBUG = False
+SITE_SCHEME = "http"
 PLATFORM_DOMAIN = "localhost"
 ALLOWED_HOSTS = ["localhost", ".localhost", "testserver"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

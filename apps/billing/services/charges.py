@@ -17,9 +17,10 @@ from apps.billing.selectors import billing_settings_get, format_money, member_li
 from apps.billing.services._shared import MAX_PRICE_MINOR, customer_for, gym_currency
 from apps.billing.stripe_api import gym_client, provider_error
 from apps.common.errors import ApplicationError
-from apps.common.notifications import in_gym_language, notify
+from apps.common.i18n import in_gym_language
 from apps.common.queue import enqueue_on_commit
 from apps.members.models import Member
+from apps.notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def _charge_notify(charge: MemberCharge, *, where: str, pay_url: str = "") -> No
             "where": where,
             "pay_url": pay_url,
         },
+        dedupe_key=f"charge-added:{charge.pk}",
     )
 
 

@@ -43,9 +43,9 @@ from apps.billing.stripe_api import (
 )
 from apps.billing.tiers import Tier
 from apps.common.errors import ApplicationError
-from apps.common.notifications import notify
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member, MemberStatus
+from apps.notifications.services import notify
 
 
 def _overdue(sub: MemberSubscription, grace_days: int, now: dt.datetime) -> bool:
@@ -251,6 +251,7 @@ def invoice_store(fetched: dict, *, client) -> Invoice:
                 "amount": format_money(invoice.amount_due_minor, invoice.currency),
                 "fix_url": invoice.hosted_invoice_url,
             },
+            dedupe_key=f"payment-failed:{invoice.pk}:{invoice.attempt_count}",
         )
         broadcast_on_commit(
             "staff",

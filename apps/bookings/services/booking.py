@@ -47,8 +47,9 @@ from apps.bookings.policy import (
 )
 from apps.bookings.selectors import current_gym
 from apps.common.errors import ApplicationError
-from apps.common.notifications import in_gym_language, notify
+from apps.common.i18n import in_gym_language
 from apps.members.models import Member
+from apps.notifications.services import notify
 from apps.tenants.models import Gym
 
 logger = logging.getLogger(__name__)
@@ -256,7 +257,12 @@ def _promote_waitlisted(*, session: ClassSession, policy: BookingPolicy, gym, no
         candidate.promoted_at = now
         candidate.save(update_fields=["status", "promoted_at"])
         credit_spend(booking=candidate, member=member)
-        notify(member, "booking_promoted", session_notice_context(session, gym))
+        notify(
+            member,
+            "booking_promoted",
+            session_notice_context(session, gym),
+            dedupe_key=f"booking-promoted:{candidate.pk}",
+        )
         promoted.append(candidate)
         if len(promoted) >= free:
             break
@@ -480,7 +486,12 @@ def waitlists_close_due(*, now: datetime | None = None) -> int:
                 booking.cancelled_at = now
                 booking.save(update_fields=["status", "cancelled_at"])
                 if session.status == SessionStatus.SCHEDULED and session.starts_at > now:
-                    notify(booking.member, "waitlist_closed", notice)
+                    notify(
+                        booking.member,
+                        "waitlist_closed",
+                        notice,
+                        dedupe_key=f"waitlist-closed:{booking.pk}",
+                    )
             count += len(waiting)
             timetable_changed()
     return count
@@ -509,6 +520,11 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
         )
         for booking in due:
             booking.reminder_sent_at = now
-            notify(booking.member, "booking_reminder", session_notice_context(booking.session, gym))
+            notify(
+                booking.member,
+                "booking_reminder",
+                session_notice_context(booking.session, gym),
+                dedupe_key=f"booking-reminder:{booking.pk}",
+            )
         Booking.objects.bulk_update(due, ["reminder_sent_at"])
     return len(due)

@@ -38,7 +38,7 @@ from apps.bookings.services.booking import (
     session_notice_context,
 )
 from apps.common.errors import ApplicationError
-from apps.common.notifications import notify
+from apps.notifications.services import notify
 
 MAX_RRULE_LENGTH = 300
 
@@ -180,7 +180,12 @@ def session_cancel(*, session: ClassSession, reason: str, by=None) -> ClassSessi
             booking.status = BookingStatus.CANCELLED
             booking.cancelled_at = now
             credit_give_back(booking=booking, reason="class_cancelled_by_gym")
-            notify(booking.member, "session_cancelled", context)
+            notify(
+                booking.member,
+                "session_cancelled",
+                context,
+                dedupe_key=f"session-cancelled:{booking.pk}",
+            )
         Booking.objects.bulk_update(live, ["status", "cancelled_at"])
         timetable_changed()
     return session

@@ -34,8 +34,8 @@ from apps.bookings.policy import BOOKABLE_MEMBER_STATUSES, blocked_until, gym_zo
 from apps.bookings.selectors import current_gym, trainer_busy_times
 from apps.bookings.services.booking import fees_charge, no_show_corrected
 from apps.common.errors import ApplicationError
-from apps.common.notifications import notify
 from apps.members.models import Member
+from apps.notifications.services import notify
 
 
 def _fits_hours(trainer, starts_at: datetime, ends_at: datetime, zone) -> bool:
@@ -118,9 +118,9 @@ def pt_request(
         )
     context = _context(booking, zone)
     if booking.status == PTStatus.CONFIRMED:
-        notify(member, "pt_confirmed", context)
+        notify(member, "pt_confirmed", context, dedupe_key=f"pt-confirmed:{booking.pk}")
     else:
-        notify(trainer.user, "pt_requested", context)
+        notify(trainer.user, "pt_requested", context, dedupe_key=f"pt-requested:{booking.pk}")
     return booking
 
 
@@ -149,7 +149,8 @@ def pt_decide(*, booking: PTBooking, confirm: bool, by, now: datetime | None = N
         booking.decided_at, booking.decided_by = now, by
         booking.save(update_fields=["status", "decided_at", "decided_by"])
         context = _context(booking, gym_zone(current_gym()))
-        notify(booking.member, "pt_confirmed" if confirm else "pt_declined", context)
+        kind = "pt_confirmed" if confirm else "pt_declined"
+        notify(booking.member, kind, context, dedupe_key=f"{kind}:{booking.pk}")
     return booking
 
 
@@ -182,7 +183,12 @@ def pt_cancel(*, booking: PTBooking, by=None, now: datetime | None = None) -> PT
         if late:
             _pt_penalties(booking, PenaltyReason.LATE_CANCEL, policy, now)
         context = _context(booking, gym_zone(current_gym()))
-        notify(booking.trainer.user if by_member else booking.member, "pt_cancelled", context)
+        notify(
+            booking.trainer.user if by_member else booking.member,
+            "pt_cancelled",
+            context,
+            dedupe_key=f"pt-cancelled:{booking.pk}",
+        )
     return booking
 
 

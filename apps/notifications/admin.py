@@ -1,0 +1,90 @@
+"""Admin for notifications: history is read-only (deliveries, notifications); devices can
+be removed; preferences and suppressions can be corrected by hand."""
+
+from django.contrib import admin
+
+from apps.notifications.models import (
+    Announcement,
+    Delivery,
+    Device,
+    EmailSuppression,
+    Notification,
+    Preference,
+    Reminder,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    fields = ["channel", "device", "status", "attempts", "error", "not_before", "sent_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["title", "kind", "member", "user", "created_at", "read_at"]
+    list_filter = ["category", "kind"]
+    search_fields = ["title", "member__first_name", "member__last_name", "user__email"]
+    list_select_related = ["member", "user"]
+    raw_id_fields = ["member", "user"]
+    date_hierarchy = "created_at"
+    inlines = [DeliveryInline]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["notification", "channel", "status", "attempts", "error", "sent_at"]
+    list_filter = ["channel", "status"]
+    list_select_related = ["notification"]
+    raw_id_fields = ["notification", "device"]
+    exclude = ["payload"]
+
+
+@admin.register(Device)
+class DeviceAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "kind", "member", "user", "created_at", "last_used_at"]
+    list_filter = ["kind"]
+    list_select_related = ["member", "user"]
+    raw_id_fields = ["member", "user"]
+    # The subscription's keys are secrets of the browser that made them.
+    exclude = ["p256dh", "auth", "token"]
+
+
+@admin.register(Preference)
+class PreferenceAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "quiet_start", "quiet_end", "updated_at"]
+    raw_id_fields = ["member", "user"]
+
+
+@admin.register(EmailSuppression)
+class EmailSuppressionAdmin(admin.ModelAdmin):
+    list_display = ["address", "reason", "detail", "created_at"]
+    list_filter = ["reason"]
+    search_fields = ["address"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["kind", "member", "user", "local_time", "on_date", "next_at", "active"]
+    list_filter = ["kind", "active"]
+    raw_id_fields = ["member", "user"]
+    readonly_fields = ["next_at", "last_sent_at"]
+
+
+@admin.register(Announcement)
+class AnnouncementAdmin(ReadOnlyAdmin):
+    list_display = ["title", "segment", "recipient_count", "status", "created_by", "created_at"]
+    list_filter = ["segment", "status"]

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    """Telling people things: in-app, email, web push and FCM; preferences, reminders,
+    announcements. Every feature goes through `services.notify`."""
+
+    name = "apps.notifications"
+    label = "notifications"
+    verbose_name = _("Notifications")

@@ -1,0 +1,279 @@
+"""`notify()`: the one way any feature tells someone something.
+
+It writes the in-app `Notification` first (that is never lost), then one `Delivery` per
+channel the recipient allows for the kind (see `kinds`), and after commit sends the
+in-app event to `/ws/me/` and queues the deliveries. Pushes held by quiet hours wait with
+`not_before`; the per-minute job releases them. A dedupe key makes a second call for the
+same recipient a no-op, so retried tasks and replayed webhooks never notify twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.core import signing
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from apps.common.links import gym_url
+from apps.common.queue import enqueue_on_commit
+from apps.common.realtime import broadcast_each_on_commit
+from apps.members.models import Member
+from apps.notifications import kinds, selectors
+from apps.notifications.models import (
+    Delivery,
+    DeliveryChannel,
+    DeliveryStatus,
+    DeviceKind,
+    Notification,
+)
+from apps.notifications.timing import quiet_until
+
+logger = logging.getLogger(__name__)
+
+# Deliveries per queued task: big enough to reuse one connection, small enough that a
+# slow push service holds one worker for seconds, not minutes.
+DELIVERY_BATCH = 200
+UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+SEND_TASK = "apps.notifications.tasks.send_deliveries"
+
+
+@dataclass
+class Target:
+    """A recipient as notify() needs it."""
+
+    member: Member | None
+    user: object | None
+    email: str
+    language: str
+    time_zone: str
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return ("member", self.member.pk) if self.member else ("user", self.user.pk)
+
+    @property
+    def live_user_id(self) -> int | None:
+        """The login whose `/ws/me/` socket hears about it."""
+        return self.member.user_id if self.member else self.user.pk
+
+
+def target_for(recipient, gym) -> Target:
+    if isinstance(recipient, Member):
+        return Target(
+            member=recipient,
+            user=None,
+            email=recipient.email,
+            language=recipient.language or gym.default_language,
+            time_zone=recipient.time_zone or gym.time_zone,
+        )
+    # A login (staff): the gym's language and time zone.
+    return Target(
+        member=None,
+        user=recipient,
+        email=recipient.email,
+        language=gym.default_language,
+        time_zone=gym.time_zone,
+    )
+
+
+def notify(recipient, kind: str, context: dict | None = None, *, dedupe_key: str | None = None):
+    """Tell `recipient` (a Member, or a User for staff messages) about `kind`. Returns the
+    new Notification, or None when `dedupe_key` was already used for them."""
+    created = notify_many([recipient], kind, context, dedupe_key=dedupe_key)
+    return created[0] if created else None
+
+
+def notify_many(
+    recipients, kind: str, context: dict | None = None, *, dedupe_key: str | None = None
+) -> list[Notification]:
+    """`notify()` for many recipients with one context (announcements, reminders): the
+    rows are written in bulk. Returns the notifications created (duplicates skipped)."""
+    spec = kinds.get(kind)
+    gym = connection.tenant
+    targets = [target_for(r, gym) for r in recipients]
+    key = dedupe_key or ""
+    if key:
+        targets = _without_duplicates(targets, key)
+    if not targets:
+        return []
+    context = context or {}
+    now = timezone.now()
+    pairs = [(t, _notification(spec, t, gym, context, key, now)) for t in targets]
+    with transaction.atomic():
+        pairs = _create(pairs)
+        deliveries = _deliveries(spec, pairs, gym, now)
+        Delivery.objects.bulk_create(deliveries)
+        _after_commit(pairs, deliveries, now)
+    return [n for _, n in pairs]
+
+
+def _without_duplicates(targets: list[Target], key: str) -> list[Target]:
+    member_ids = [t.member.pk for t in targets if t.member]
+    user_ids = [t.user.pk for t in targets if t.user]
+    rows = Notification.objects.filter(
+        Q(member_id__in=member_ids) | Q(user_id__in=user_ids), dedupe_key=key
+    ).values_list("member_id", "user_id")
+    seen = {("member", m) if m else ("user", u) for m, u in rows}
+    return [t for t in targets if t.key not in seen]
+
+
+def _render(template: str, context: dict, *, optional: bool = False) -> str | None:
+    try:
+        return render_to_string(f"notifications/{template}", context)
+    except TemplateDoesNotExist:
+        if optional:
+            return None
+        raise
+
+
+def _notification(spec, target: Target, gym, context: dict, key: str, now) -> Notification:
+    """The in-app row, its texts rendered in the recipient's language and time zone. The
+    email texts ride along (in `_email`) until the deliveries are built."""
+    full = {"gym": gym, "recipient": target.member or target.user, **context}
+    with translation.override(target.language), timezone.override(target.time_zone):
+        title = " ".join(_render(f"{spec.key}_subject.txt", full).split())
+        message = _render(f"{spec.key}_message.txt", full).strip()
+        short = _render(f"{spec.key}_short.txt", full, optional=True)
+        html = _render(f"{spec.key}_message.html", full, optional=True)
+    notification = Notification(
+        member=target.member,
+        user=target.user,
+        kind=spec.key,
+        category=spec.category,
+        title=title[:200],
+        body=(short or message).strip(),
+        url=context.get("url", "")[:500],
+        data=context.get("data", {}),
+        dedupe_key=key,
+        created_at=now,
+    )
+    notification._email = {"subject": title, "text": message, "html": html}  # noqa: SLF001
+    return notification
+
+
+def _create(pairs):
+    """Insert the rows; if a concurrent call with the same dedupe key won a race, insert
+    one by one and keep the ones that were new."""
+    try:
+        with transaction.atomic():
+            Notification.objects.bulk_create([n for _, n in pairs])
+        return pairs
+    except IntegrityError:
+        if not pairs[0][1].dedupe_key:
+            raise
+    kept = []
+    for target, notification in pairs:
+        try:
+            with transaction.atomic():
+                notification.save(force_insert=True)
+            kept.append((target, notification))
+        except IntegrityError:
+            continue
+    return kept
+
+
+def unsubscribe_token(target: Target, category: str) -> str:
+    who = {"m": target.member.pk} if target.member else {"u": target.user.pk}
+    return signing.dumps({**who, "c": category}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def _email_payload(spec, target: Target, notification: Notification, gym) -> dict:
+    email = notification._email  # noqa: SLF001
+    subject = email["subject"]
+    if getattr(gym, "name", None):
+        subject = f"[{gym.name}] {subject}"
+    payload = {
+        "to": target.email,
+        "subject": subject,
+        "text": email["text"] + "\n",
+        "html": email["html"],
+        "language": target.language,
+    }
+    if not spec.transactional:
+        token = unsubscribe_token(target, spec.category)
+        payload["unsubscribe"] = gym_url(reverse("notifications:unsubscribe", args=[token]))
+    return payload
+
+
+def _deliveries(spec, pairs, gym, now) -> list[Delivery]:
+    members = [t.member.pk for t, _ in pairs if t.member]
+    users = [t.user.pk for t, _ in pairs if t.user]
+    preferences = selectors.preferences_by_recipient(members, users)
+    devices = selectors.devices_by_recipient(members, users) if kinds.PUSH in spec.channels else {}
+    suppressed = (
+        set() if spec.transactional else selectors.suppressed_addresses(t.email for t, _ in pairs)
+    )
+    out = []
+    for target, notification in pairs:
+        preference = preferences.get(target.key)
+        if target.email and selectors.channel_enabled(spec, preference, kinds.EMAIL):
+            delivery = Delivery(
+                notification=notification,
+                channel=DeliveryChannel.EMAIL,
+                payload=_email_payload(spec, target, notification, gym),
+                created_at=now,
+            )
+            if target.email.lower() in suppressed:
+                delivery.status = DeliveryStatus.SKIPPED
+                delivery.error = "address suppressed (bounce or complaint)"
+            out.append(delivery)
+        if devices.get(target.key) and selectors.channel_enabled(spec, preference, kinds.PUSH):
+            wait = None
+            if not spec.transactional and preference is not None:
+                wait = quiet_until(
+                    now, target.time_zone, preference.quiet_start, preference.quiet_end
+                )
+            for device in devices[target.key]:
+                out.append(
+                    Delivery(
+                        notification=notification,
+                        channel=DeliveryChannel.FCM
+                        if device.kind == DeviceKind.FCM
+                        else DeliveryChannel.WEBPUSH,
+                        device=device,
+                        not_before=wait,
+                        created_at=now,
+                    )
+                )
+    return out
+
+
+def live_payload(notification: Notification) -> dict:
+    return {
+        "id": notification.pk,
+        "kind": notification.kind,
+        "category": notification.category,
+        "title": notification.title,
+        "body": notification.body,
+        "url": notification.url,
+        "created_at": notification.created_at.isoformat(),
+    }
+
+
+def _after_commit(pairs, deliveries: list[Delivery], now) -> None:
+    broadcast_each_on_commit(
+        [
+            (f"user-{t.live_user_id}", "notification.created", live_payload(n))
+            for t, n in pairs
+            if t.live_user_id
+        ]
+    )
+    queue_deliveries(
+        [
+            d.pk
+            for d in deliveries
+            if d.status == DeliveryStatus.QUEUED and (d.not_before is None or d.not_before <= now)
+        ]
+    )
+
+
+def queue_deliveries(ids: list[int]) -> None:
+    """Queue the send task for these deliveries, in batches, after commit."""
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        enqueue_on_commit(SEND_TASK, ids[start : start + DELIVERY_BATCH])

@@ -1,0 +1,16 @@
+"""Background work of the notifications app (thin: each calls a service)."""
+
+from celery import shared_task
+
+from apps.notifications import services
+
+
+@shared_task(name="apps.notifications.tasks.send_deliveries")
+def send_deliveries(ids: list[int]) -> dict:
+    return services.deliveries_send(ids=ids)
+
+
+@shared_task(name="apps.notifications.tasks.tick")
+def tick() -> dict:
+    """Every minute, per gym: release deliveries whose wait is over."""
+    return {"released": services.deliveries_release_due()}

@@ -1,0 +1,230 @@
+"""`notify()`: the in-app row first, then each allowed channel after commit, once per
+dedupe key, in the recipient's language; a dead channel loses nothing."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from apps.notifications import kinds
+from apps.notifications.models import (
+    Delivery,
+    DeliveryStatus,
+    EmailSuppression,
+    Notification,
+    Preference,
+    SuppressionReason,
+)
+from apps.notifications.services import (
+    deliveries_release_due,
+    notify,
+    preference_update,
+)
+
+MESSAGES = {
+    "notifications/hello_subject.txt": "{% load i18n %}\n{% translate 'Members' %}\n",
+    "notifications/hello_message.txt": (
+        "{% autoescape off %}Hi {{ recipient.first_name }} at {{ gym.name }}{% endautoescape %}"
+    ),
+    "notifications/hello_short.txt": "Short hello",
+    "notifications/hello_tx_subject.txt": "Receipt",
+    "notifications/hello_tx_message.txt": "Your receipt",
+}
+# The test kinds' texts first, then the project's templates (pages still render).
+TEMPLATES = [
+    {
+        **settings.TEMPLATES[0],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            **settings.TEMPLATES[0]["OPTIONS"],
+            "loaders": [
+                ("django.template.loaders.locmem.Loader", MESSAGES),
+                "django.template.loaders.filesystem.Loader",
+                "django.template.loaders.app_directories.Loader",
+            ],
+        },
+    }
+]
+
+
+@pytest.fixture(autouse=True)
+def hello_kinds(monkeypatch):
+    """An optional and a transactional test kind, both rendered from MESSAGES."""
+    monkeypatch.setitem(kinds.KINDS, "hello", kinds.Kind("hello", "community"))
+    monkeypatch.setitem(
+        kinds.KINDS, "hello_tx", kinds.Kind("hello_tx", "billing", transactional=True)
+    )
+    with override_settings(TEMPLATES=TEMPLATES):
+        yield
+
+
+def test_in_app_row_then_email_on_commit_in_the_members_language(
+    gym_a, make_member, django_capture_on_commit_callbacks
+):
+    member = make_member(gym_a, first_name="Ana", email="ana@example.com", language="es")
+    with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
+        notification = notify(member, "hello", dedupe_key="hello:1")
+        assert mail.outbox == []  # not before commit
+        assert Notification.objects.get().title == "Miembros"
+    assert notification.body == "Short hello"
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.to == ["ana@example.com"]
+    assert sent.subject == f"[{gym_a.name}] Miembros"
+    assert sent.body == f"Hi Ana at {gym_a.name}\n"
+    with tenant_context(gym_a):
+        assert Delivery.objects.get().status == DeliveryStatus.SENT
+
+
+def test_the_gyms_language_when_the_member_has_none(
+    gym_a, make_member, django_capture_on_commit_callbacks
+):
+    gym_a.default_language = "de"
+    member = make_member(gym_a, email="bo@example.com")
+    with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
+        notify(member, "hello")
+    assert mail.outbox[0].subject == f"[{gym_a.name}] Mitglieder"
+
+
+def test_names_are_not_html_escaped_in_plain_text(
+    gym_a, make_member, django_capture_on_commit_callbacks
+):
+    member = make_member(gym_a, first_name="Seán O'Brien & Co", email="sean@example.com")
+    with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
+        notify(member, "hello")
+    assert "Seán O'Brien & Co" in mail.outbox[0].body
+
+
+def test_rolled_back_change_notifies_nobody(gym_a, make_member, django_capture_on_commit_callbacks):
+    member = make_member(gym_a, email="bo@example.com")
+    with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            notify(member, "hello")
+            raise RuntimeError
+        assert not Notification.objects.exists()
+    assert mail.outbox == []
+
+
+def test_recipient_without_email_still_gets_the_in_app_row(
+    gym_a, make_member, django_capture_on_commit_callbacks
+):
+    member = make_member(gym_a, email="")
+    with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
+        assert notify(member, "hello") is not None
+        assert not Delivery.objects.exists()
+    assert mail.outbox == []
+
+
+def test_a_dedupe_key_makes_the_second_call_a_no_op(
+    gym_a, make_member, django_capture_on_commit_callbacks
+):
+    member = make_member(gym_a, email="bo@example.com")
+    other = make_member(gym_a, email="cy@example.com")
+    with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
+        assert notify(member, "hello", dedupe_key="k:1") is not None
+        assert notify(member, "hello", dedupe_key="k:1") is None
+        # Same key, other person: their own notification.
+        assert notify(other, "hello", dedupe_key="k:1") is not None
+        assert Notification.objects.count() == 2
+    assert len(mail.outbox) == 2
+
+
+def test_unknown_kind_is_refused(gym_a, make_member):
+    member = make_member(gym_a)
+    with tenant_context(gym_a), pytest.raises(ValueError, match="Unknown notification kind"):
+        notify(member, "no_such_kind")
+
+
+def test_email_switched_off_stops_optional_but_not_transactional_email(
+    gym_a, make_member, django_capture_on_commit_callbacks
+):
+    member = make_member(gym_a, email="bo@example.com")
+    with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
+        preference_update(
+            member=member, channels={"community": {"email": False}, "billing": {"email": False}}
+        )
+        notify(member, "hello")
+        notify(member, "hello_tx")
+        assert Notification.objects.count() == 2  # the inbox always has both
+    assert len(mail.outbox) == 1
+
+
+def test_suppressed_address_gets_only_transactional_email(
+    gym_a, make_member, django_capture_on_commit_callbacks
+):
+    member = make_member(gym_a, email="Bounce@Example.com")
+    with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
+        EmailSuppression.objects.create(
+            address="bounce@example.com", reason=SuppressionReason.BOUNCED
+        )
+        notify(member, "hello")
+        notify(member, "hello_tx")
+        skipped = Delivery.objects.get(notification__kind="hello")
+        assert skipped.status == DeliveryStatus.SKIPPED
+    assert len(mail.outbox) == 1
+
+
+def test_optional_email_has_one_click_unsubscribe(
+    gym_a, make_member, web, django_capture_on_commit_callbacks
+):
+    member = make_member(gym_a, email="bo@example.com")
+    with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
+        notify(member, "hello")
+        notify(member, "hello_tx")
+    optional, transactional = mail.outbox
+    assert "List-Unsubscribe" not in transactional.extra_headers
+    assert optional.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = optional.extra_headers["List-Unsubscribe"].strip("<>")
+    assert link.startswith(f"http://{gym_a.slug}.localhost")
+    path = link.split("localhost", 1)[1]
+    client = web(gym_a)
+    assert client.get(path).status_code == 200  # a link scanner changes nothing
+    with tenant_context(gym_a):
+        assert not Preference.objects.exists()
+    # The mail client's one-click POST: no cookie, no CSRF token.
+    response = client.post(path, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    mail.outbox.clear()
+    with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
+        notify(member, "hello")
+    assert mail.outbox == []
+    # A damaged link is refused and changes nothing.
+    assert client.post(path[:-3] + "xyz/").status_code == 404
+
+
+class DeadBackend(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("ESP down")
+
+
+@override_settings(EMAIL_BACKEND="tests.notifications.test_hub.DeadBackend")
+def test_a_dead_esp_keeps_the_notification_and_retries_later(
+    gym_a, make_member, django_capture_on_commit_callbacks
+):
+    member = make_member(gym_a, email="bo@example.com")
+    with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
+        notify(member, "hello")
+    with tenant_context(gym_a):
+        assert Notification.objects.count() == 1
+        delivery = Delivery.objects.get()
+        assert delivery.status == DeliveryStatus.QUEUED
+        assert delivery.attempts == 1
+        assert "ESP down" in delivery.error
+        assert delivery.not_before is not None
+        # Not due yet; once due, released again (and with a live ESP it is sent).
+        assert deliveries_release_due() == 0
+        with (
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            Delivery.objects.update(not_before=timezone.now() - timedelta(seconds=1))
+            assert deliveries_release_due() == 1
+        delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    assert len(mail.outbox) == 1
