@@ -12,5 +12,14 @@ def send_deliveries(ids: list[int]) -> dict:
 
 @shared_task(name="apps.notifications.tasks.tick")
 def tick() -> dict:
-    """Every minute, per gym: release deliveries whose wait is over."""
-    return {"released": services.deliveries_release_due()}
+    """Every minute, per gym: release deliveries whose wait is over, queue announcements
+    whose fan-out never finished."""
+    return {
+        "released": services.deliveries_release_due(),
+        "announcements_requeued": services.announcements_requeue_stale(),
+    }
+
+
+@shared_task(name="apps.notifications.tasks.announcement_fan_out")
+def announcement_fan_out(announcement_id: int) -> dict:
+    return services.announcement_fan_out(announcement_id=announcement_id)
