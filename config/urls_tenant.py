@@ -35,6 +35,7 @@ dashboard = [
     path("billing/", include("apps.billing.urls")),
     path("billing/platform/", include("apps.platform_billing.urls")),
     path("assessments/", include("apps.assessments.urls")),
+    path("notifications/", include("apps.notifications.urls")),
 ]
 
 urlpatterns = [

@@ -32,6 +32,7 @@ from apps.bookings.models import (
 )
 from apps.bookings.policy import gym_zone
 from apps.bookings.services import booking_create, calendar_feed_for
+from apps.notifications.models import Announcement, Notification
 from apps.platform_billing.models import GymSubscription
 from tests.attendance.factories import KioskFactory, VisitFactory
 from tests.bookings.factories import ClassSessionFactory, PTBookingFactory
@@ -636,3 +637,85 @@ def test_a_members_fees_are_not_listed_to_a_member_of_gym_b(gym_a, gym_b, api):
     client.defaults["HTTP_HOST"] = "gym-b.localhost"
     assert client.get("/api/v1/billing/charges/").status_code in (401, 403)
     assert b"Aonly fee" in api(gym_a, member_a.user).get("/api/v1/billing/charges/").content
+
+
+# --- Notifications (staff inbox, announcements): gym A's are 404 / unlisted from gym B ------
+NOTIFICATION_URLS = [
+    ("web_post", "/dashboard/notifications/{notification}/read/"),
+    ("web", "/dashboard/notifications/announcements/{announcement}/"),
+]
+
+
+def _notifications_of_gym_a(gym_a, owner_a, member_a):
+    """A's staff notification, announcement, member tag, class and plan, all "Aonly"."""
+    with tenant_context(gym_a):
+        notification = Notification.objects.create(
+            user=owner_a, kind="announcement", category="announcements", title="Aonly memo"
+        )
+        announcement = Announcement.objects.create(
+            title="Aonly news", body="Aonly text", segment="tag", segment_value="aonlytag"
+        )
+        member_a.tags = ["aonlytag"]
+        member_a.save(update_fields=["tags"])
+        ClassSessionFactory(class_type__name="Aonly class")
+        _plan(gym_a, "Aonly plan")
+    return notification, announcement
+
+
+@pytest.mark.parametrize(("kind", "url"), NOTIFICATION_URLS)
+def test_notifications_of_gym_a_are_not_found_from_gym_b(
+    kind, url, gym_a, gym_b, make_user, make_member, request_as
+):
+    owner_a = make_user(gym_a, Role.OWNER)
+    notification, announcement = _notifications_of_gym_a(gym_a, owner_a, make_member(gym_a))
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(notification=notification.pk, announcement=announcement.pk)
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, bodies={"web_post": {"open": "1"}})
+    assert_not_found(kind, response)
+    assert b"Aonly" not in response.content
+    with tenant_context(gym_a):
+        notification.refresh_from_db()
+        assert notification.read_at is None
+
+
+NOTIFICATION_LIST_URLS = [
+    ("web", "/dashboard/notifications/"),
+    ("web", "/dashboard/notifications/announcements/"),
+    ("web", "/dashboard/notifications/announcements/new/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), NOTIFICATION_LIST_URLS)
+def test_notification_pages_in_gym_b_do_not_show_gym_a(
+    kind, url, gym_a, gym_b, make_user, make_member, request_as
+):
+    owner_a = make_user(gym_a, Role.OWNER)
+    _notifications_of_gym_a(gym_a, owner_a, make_member(gym_a))
+    owner_b = make_user(gym_b, Role.OWNER)
+    response = request_as(kind, url, gym=gym_b, staff=owner_b)
+    assert response.status_code == 200
+    assert b"Aonly" not in response.content and b"aonlytag" not in response.content
+    same = request_as(kind, url, gym=gym_a, staff=owner_a)
+    assert b"Aonly" in same.content or b"aonlytag" in same.content  # A does see it
+
+
+@pytest.mark.parametrize("segment", ["tag", "session", "plan"])
+def test_announcement_in_gym_b_with_gym_a_values_is_refused(
+    segment, gym_a, gym_b, make_user, make_member, web
+):
+    owner_a = make_user(gym_a, Role.OWNER)
+    _notifications_of_gym_a(gym_a, owner_a, make_member(gym_a))
+    with tenant_context(gym_a):
+        values = {
+            "tag": "aonlytag",
+            "session": str(ClassSessionFactory().pk),
+            "plan": str(_plan(gym_a, "Aonly other").pk),
+        }
+    owner_b = make_user(gym_b, Role.OWNER)
+    make_member(gym_b)
+    form = {"title": "t", "body": "b", "action": "preview", "segment": segment}
+    form[segment] = values[segment]
+    response = web(gym_b, owner_b).post("/dashboard/notifications/announcements/new/", form)
+    assert response.status_code == 400
+    with tenant_context(gym_b):
+        assert not Announcement.objects.exists()
