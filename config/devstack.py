@@ -193,6 +193,10 @@ def cmd_run(argv: list[str]) -> int:
             manage("seed_demo_classes"),
             what="demo timetable (manage.py seed_demo_classes)",
         )
+        stack.call(
+            manage("seed_demo_notifications"),
+            what="demo notifications (manage.py seed_demo_notifications)",
+        )
         # Children get their own sessions so that Ctrl-C reaches only this launcher,
         # which then stops them in order: servers first, Redis and PostgreSQL last.
         quiet_root = "ignore:You're running the worker with superuser privileges"
