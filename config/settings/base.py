@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.tenants.middleware.GymTimezoneMiddleware",  # after auth: a member's own zone
     "django.contrib.messages.middleware.MessageMiddleware",
     # A gym whose platform subscription lapsed: staff warned, then read-only after grace.
     "apps.platform_billing.middleware.PlatformAccessMiddleware",
