@@ -1,6 +1,7 @@
 """Shared pieces of the push tests: the push stand-in, dev VAPID keys, a test kind.
 
-Test modules import the fixtures they use (`from tests.notifications.pushkit import ...`)."""
+Test modules import the fixture functions they use (`push_on_fixture`, ...); pytest
+knows them by their `name` (push_on, ...), so test arguments do not shadow the imports."""
 
 from __future__ import annotations
 
@@ -56,16 +57,16 @@ def vapid_pair() -> tuple[str, str]:
 _KEYS = vapid_pair()
 
 
-@pytest.fixture
-def standin():
+@pytest.fixture(name="standin")
+def standin_fixture():
     server = PushStandin()
     server.start()
     yield server
     server.stop()
 
 
-@pytest.fixture
-def push_on(standin):
+@pytest.fixture(name="push_on")
+def push_on_fixture(standin):
     """Web push switched on against the stand-in (and only it let through)."""
     webpush.clear_header_cache()  # each test counts its own signatures
     with override_settings(
@@ -77,8 +78,8 @@ def push_on(standin):
         yield standin
 
 
-@pytest.fixture
-def ping_kinds(monkeypatch):
+@pytest.fixture(name="ping_kinds")
+def ping_kinds_fixture(monkeypatch):
     """An optional and a transactional test kind, rendered from MESSAGES."""
     monkeypatch.setitem(kinds.KINDS, "ping", kinds.Kind("ping", "classes"))
     monkeypatch.setitem(

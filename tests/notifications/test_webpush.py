@@ -16,7 +16,11 @@ from apps.notifications.channels import webpush
 from apps.notifications.models import Delivery, DeliveryChannel, DeliveryStatus, Device
 from apps.notifications.services import notify, notify_many, preference_update
 from apps.notifications.services.devices import device_register
-from tests.notifications.pushkit import ping_kinds, push_on, standin  # noqa: F401
+from tests.notifications.pushkit import (  # noqa: F401 - fixtures
+    ping_kinds_fixture,
+    push_on_fixture,
+    standin_fixture,
+)
 
 pytestmark = pytest.mark.usefixtures("ping_kinds")
 
@@ -44,7 +48,9 @@ def test_push_arrives_encrypted_and_decrypts_to_what_was_sent(
     member = make_member(gym_a, email="")
     with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
         device = subscribe(push_on, member, "ana")
-        notification = notify(member, "ping", {"when": "18:00", "text": "Bring water", "url": "/x/"})
+        notification = notify(
+            member, "ping", {"when": "18:00", "text": "Bring water", "url": "/x/"}
+        )
     (arrived,) = push_on.received["ana"]
     assert arrived["body"][:1] != b"{"  # encrypted, not plain JSON
     assert arrived["ttl"] == webpush.TTL
