@@ -100,3 +100,8 @@ def suppressed_addresses(addresses) -> set[str]:
     return set(
         EmailSuppression.objects.filter(address__in=wanted).values_list("address", flat=True)
     )
+
+
+def device_for(*, pk: int, member=None, user=None) -> Device | None:
+    """One of this person's devices by id, or None (someone else's, or no such id)."""
+    return Device.objects.filter(recipient_filter(member=member, user=user), pk=pk).first()
