@@ -124,8 +124,20 @@ class PushStandin:
         return sum(len(v) for v in self.received.values())
 
     # --- FCM: what tests use ---
-    def fcm_credentials(self, path, project_id: str = "demo-project") -> str:
-        """Write a service-account JSON file pointing at this server; returns the path."""
+    def fcm_credentials(self, path, project_id: str = "demo-project", *, reuse=False) -> str:
+        """Write a service-account JSON file pointing at this server; returns the path.
+        With `reuse`, an existing file's key is kept (`make run` restarts)."""
+        if reuse and os.path.exists(path):
+            with open(path) as fh:
+                info = json.load(fh)
+            self._fcm_key = serialization.load_pem_private_key(
+                info["private_key"].encode(), password=None
+            )
+            self._fcm_email = info["client_email"]
+            info["token_uri"] = f"{self.base_url}/token"
+            with open(path, "w") as fh:
+                json.dump(info, fh)
+            return str(path)
         self._fcm_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._fcm_email = f"push@{project_id}.iam.gserviceaccount.com"
         pem = self._fcm_key.private_bytes(
@@ -144,6 +156,7 @@ class PushStandin:
         }
         with open(path, "w") as fh:
             json.dump(info, fh)
+        os.chmod(path, 0o600)
         return str(path)
 
     def fcm_steer(self, status: int, *, times: int = 1, retry_after=None) -> None:
@@ -328,13 +341,49 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+def vapid_keys(path) -> dict:
+    """Development VAPID keys, made once into `path` (JSON: public_key, private_key as
+    base64url raw point and scalar, the form browsers and pywebpush take)."""
+    if os.path.exists(path):
+        with open(path) as fh:
+            return json.load(fh)
+    key = Vapid02()
+    key.generate_keys()
+    public = key.public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    private = key.private_key.private_numbers().private_value.to_bytes(32, "big")
+    keys = {"public_key": b64url(public), "private_key": b64url(private)}
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as fh:
+        json.dump(keys, fh)
+    os.chmod(path, 0o600)
+    return keys
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=12114)
+    parser.add_argument(
+        "--vapid-keys",
+        metavar="PATH",
+        help="make dev VAPID keys into PATH (once), write --fcm-credentials for --port, exit",
+    )
+    parser.add_argument(
+        "--fcm-credentials", metavar="PATH", help="write (or reuse) a service-account file"
+    )
     args = parser.parse_args()
     standin = PushStandin()
+    if args.vapid_keys:  # prepare the files the stack reads, before anything starts
+        vapid_keys(args.vapid_keys)
+        if args.fcm_credentials:
+            standin.base_url = f"http://127.0.0.1:{args.port}"
+            standin.fcm_credentials(args.fcm_credentials, reuse=True)
+        return
     url = standin.start(args.port)
-    print(f"push stand-in on {url} (web push: {url}/push/<name>, FCM: {url}/v1/...)")
+    if args.fcm_credentials:
+        standin.fcm_credentials(args.fcm_credentials, reuse=True)
+    print(f"push stand-in on {url} (web push: {url}/push/<name>, FCM: {url}/v1/...)", flush=True)
     try:
         while True:
             time.sleep(3600)

@@ -3,13 +3,16 @@ decrypts with the subscription's own keys), VAPID checked, and each answer of th
 service mapped to an outcome."""
 
 import json
+import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from django.test import override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from py_vapid import Vapid02
 
 from apps.notifications import endpoints, tasks
 from apps.notifications.channels import webpush
@@ -272,3 +275,34 @@ def test_no_push_without_vapid_keys(
         notify(member, "ping", {"when": "9", "text": "x"})
         assert not Delivery.objects.filter(channel=DeliveryChannel.WEBPUSH).exists()
     assert push_on.push_count() == 0
+
+
+def test_the_stand_in_refuses_what_a_push_service_refuses(push_on):
+    """The stand-in is only worth testing against if it checks: bad VAPID, no aes128gcm,
+    no TTL are refused like a real service would."""
+    sub = push_on.subscription("strict")
+    url = sub["endpoint"]
+    good = webpush.vapid_header(push_on.base_url)
+    other = Vapid02()
+    other.generate_keys()
+    # A token signed by another key, presented with ours.
+    forged_t = (
+        other.sign(
+            {"aud": push_on.base_url, "exp": int(time.time()) + 3600, "sub": "mailto:x@example.com"}
+        )["Authorization"]
+        .split("t=")[1]
+        .split(",")[0]
+    )
+    forged = f"vapid t={forged_t},k={good.split('k=')[1]}"
+    wrong_aud = other.sign({"aud": "https://elsewhere.example", "sub": "mailto:x@example.com"})
+    base = {"Content-Encoding": "aes128gcm", "TTL": "60"}
+    for headers, status in [
+        (base, 401),
+        ({**base, "Authorization": forged}, 401),
+        ({**base, "Authorization": wrong_aud["Authorization"]}, 401),
+        ({"TTL": "60", "Authorization": good, "Content-Encoding": "aesgcm"}, 400),
+        ({"Content-Encoding": "aes128gcm", "Authorization": good}, 400),
+        ({**base, "Authorization": good}, 201),
+    ]:
+        assert requests.post(url, data=b"x" * 100, headers=headers, timeout=5).status_code == status
+    assert len(push_on.refused) == 5
