@@ -33,6 +33,8 @@ from apps.bookings.models import (
 from apps.bookings.policy import gym_zone
 from apps.bookings.services import booking_create, calendar_feed_for
 from apps.notifications.models import Announcement, Notification
+from apps.notifications.models import Device
+from apps.notifications.services.devices import device_register
 from apps.platform_billing.models import GymSubscription
 from tests.attendance.factories import KioskFactory, VisitFactory
 from tests.bookings.factories import ClassSessionFactory, PTBookingFactory
@@ -58,6 +60,8 @@ KINDS = {
     "api_patch": Send("api", "patch"),
     "member_get": Send("api", as_member=True),
     "member_post": Send("api", "post", as_member=True),
+    "api_delete": Send("api", "delete"),
+    "member_delete": Send("api", "delete", as_member=True),
 }
 
 
@@ -719,3 +723,41 @@ def test_announcement_in_gym_b_with_gym_a_values_is_refused(
     assert response.status_code == 400
     with tenant_context(gym_b):
         assert not Announcement.objects.exists()
+# Push devices: gym A's member's device, addressed from gym B (its staff and its member).
+DEVICE_URLS = [
+    ("member_delete", "/api/v1/devices/{device}/"),
+    ("api_delete", "/api/v1/devices/{device}/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), DEVICE_URLS)
+def test_devices_of_gym_a_are_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, request_as):
+    with tenant_context(gym_a):
+        device, _ = device_register(
+            member=MemberWithLoginFactory(), kind="fcm", token="gym-a-token", label="Aphone"
+        )
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory()
+        assert not Device.objects.filter(pk=device.pk).exists()
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(device=device.pk)
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, member=member_b.user)
+    assert_not_found(kind, response)
+    assert b"Aphone" not in response.content
+    with tenant_context(gym_a):
+        assert Device.objects.filter(pk=device.pk, member=device.member).exists()
+
+
+def test_the_same_push_token_in_gym_b_is_gym_bs_own_device(gym_a, gym_b, api):
+    with tenant_context(gym_a):
+        member_a = MemberWithLoginFactory()
+        device_a, _ = device_register(member=member_a, kind="fcm", token="shared-phone")
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory()
+    body = {"kind": "fcm", "token": "shared-phone"}
+    response = api(gym_b, member_b.user).post("/api/v1/devices/", body, format="json")
+    assert response.status_code == 201
+    with tenant_context(gym_a):
+        assert Device.objects.get().member_id == member_a.pk
+    with tenant_context(gym_b):
+        assert Device.objects.get().member_id == member_b.pk
