@@ -32,8 +32,7 @@ from apps.bookings.models import (
 )
 from apps.bookings.policy import gym_zone
 from apps.bookings.services import booking_create, calendar_feed_for
-from apps.notifications.models import Announcement, Notification
-from apps.notifications.models import Device
+from apps.notifications.models import Announcement, Device, Notification
 from apps.notifications.services.devices import device_register
 from apps.platform_billing.models import GymSubscription
 from tests.attendance.factories import KioskFactory, VisitFactory
@@ -723,6 +722,8 @@ def test_announcement_in_gym_b_with_gym_a_values_is_refused(
     assert response.status_code == 400
     with tenant_context(gym_b):
         assert not Announcement.objects.exists()
+
+
 # Push devices: gym A's member's device, addressed from gym B (its staff and its member).
 DEVICE_URLS = [
     ("member_delete", "/api/v1/devices/{device}/"),

@@ -304,6 +304,8 @@ def announcement_segment_labels(announcements) -> dict[int, str]:
         else:
             out[a.pk] = label
     return out
+
+
 def device_for(*, pk: int, member=None, user=None) -> Device | None:
     """One of this person's devices by id, or None (someone else's, or no such id)."""
     return Device.objects.filter(recipient_filter(member=member, user=user), pk=pk).first()
