@@ -17,6 +17,7 @@ from apps.notifications import kinds
 from apps.notifications.models import (
     Announcement,
     AnnouncementStatus,
+    Category,
     Delivery,
     DeliveryChannel,
     DeliveryStatus,
@@ -309,3 +310,31 @@ def announcement_segment_labels(announcements) -> dict[int, str]:
 def device_for(*, pk: int, member=None, user=None) -> Device | None:
     """One of this person's devices by id, or None (someone else's, or no such id)."""
     return Device.objects.filter(recipient_filter(member=member, user=user), pk=pk).first()
+
+
+def preference_summary(*, member=None, user=None, time_zone: str) -> dict:
+    """A person's preferences as the API shows them: every category with its label (in
+    the active language), whether some of its kinds are transactional (always emailed),
+    the channels in effect (defaults overlaid with their choices); the quiet hours, the
+    zone they are in, and the channels this installation sends on."""
+    preference = preference_for(member=member, user=user)
+    chosen = preference.channels if preference else {}
+    transactional = {k.category for k in kinds.KINDS.values() if k.transactional}
+    return {
+        "categories": [
+            {
+                "key": category.value,
+                "label": str(category.label),
+                "transactional": category.value in transactional,
+                "channels": {
+                    **kinds.CATEGORY_DEFAULTS[category.value],
+                    **chosen.get(category.value, {}),
+                },
+            }
+            for category in Category
+        ],
+        "quiet_start": preference.quiet_start if preference else None,
+        "quiet_end": preference.quiet_end if preference else None,
+        "time_zone": time_zone,
+        "active_channels": active_channels(),
+    }

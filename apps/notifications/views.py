@@ -9,6 +9,7 @@ import hashlib
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -73,8 +74,10 @@ class InboxReadView(StaffRequiredMixin, View):
     """Mark one of the user's notifications read; `open=1` then follows its link."""
 
     def post(self, request, pk):
-        notification = get_object_or_404(selectors.inbox(user=request.user), pk=pk)
-        services.notification_mark_read(notification=notification)
+        try:
+            notification = services.notification_mark_read(notification_id=pk, user=request.user)
+        except ApplicationError as error:  # someone else's or unknown: the same 404
+            raise Http404 from error
         target = notification.url
         if request.POST.get("open") and url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

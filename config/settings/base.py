@@ -366,6 +366,7 @@ SPECTACULAR_SETTINGS = {
         "BookingStatusEnum": "apps.bookings.models.BookingStatus",
         "SessionStatusEnum": "apps.bookings.models.SessionStatus",
         "AttemptStatusEnum": "apps.assessments.models.AttemptStatus",
+        "NotificationCategoryEnum": "apps.notifications.models.Category",
     },
 }
 # Bodies bigger than this are refused with the API error shape (413).
