@@ -2,7 +2,8 @@
 
 Each app brings its own URL modules, one include line each: `apps/<app>/api/urls.py` under
 /api/v1/, `apps/<app>/urls.py` (staff dashboard pages) under /dashboard/<section>/, and
-`apps/<app>/root_urls.py` for what lives at the site's root (member pages, webhooks, feeds)."""
+`apps/<app>/member_urls.py` (member web app pages) under /app/, and
+`apps/<app>/root_urls.py` for what lives at the site's root (webhooks, feeds, old links)."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -41,8 +42,15 @@ dashboard = [
     path("notifications/", include("apps.notifications.urls")),
 ]
 
+# The member web app: the shell (apps/portal) and each app's member pages.
+member_app = [
+    path("", include("apps.portal.urls")),
+    path("", include("apps.assessments.member_urls")),
+]
+
 urlpatterns = [
     path("", root, name="root"),
+    path("app/", include(member_app)),
     path("dashboard/", include(dashboard)),
     path("", include("apps.billing.root_urls")),
     path("", include("apps.assessments.root_urls")),

@@ -1,10 +1,9 @@
-"""Assessments pages outside the dashboard and the API, included at the root of the gym's
-domain by config/urls_tenant.py: the member's own results."""
+"""Assessments URLs at the root of the gym's domain, included by config/urls_tenant.py: the
+old address of the member page, now in the member web app (links in sent emails)."""
 
 from django.urls import path
-
-from apps.assessments import views
+from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("assessments/", views.MemberAssessmentsView.as_view(), name="assessment-member"),
+    path("assessments/", RedirectView.as_view(pattern_name="assessment-member", permanent=True)),
 ]

@@ -2,72 +2,19 @@
 submission blocks."""
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
 from apps.assessments import report_pdf, selectors, services
-from apps.assessments.catalogue import specs_for_tier
-from apps.assessments.forms import UploadForm
 from apps.assessments.models import AttemptStatus, QuotaBlock
 from apps.assessments.reasons import reason_text
-from apps.common.errors import ApplicationError
 from apps.common.mixins import StaffRequiredMixin
 from apps.members.models import Member
-from apps.members.selectors import member_for_user
-
-
-class MemberAssessmentsView(LoginRequiredMixin, View):
-    """Members on the web: the tests of their plan, an upload form, their attempts (the
-    page refreshes itself when the socket reports a status change)."""
-
-    def _member(self, request):
-        member = member_for_user(user=request.user)
-        if member is None:
-            raise Http404
-        return member
-
-    def _render(self, request, member, form, status=200):
-        specs = specs_for_tier(member.tier)
-        return render(
-            request,
-            "assessments/member.html",
-            {
-                "form": form,
-                "specs": specs,
-                "attempts": selectors.attempt_list(member=member)[:20],
-                # Not "block": inside {% block %} that name is the block node itself (always true).
-                "quota_block": selectors.active_block(member=member),
-            },
-            status=status,
-        )
-
-    def get(self, request):
-        member = self._member(request)
-        return self._render(request, member, UploadForm(specs=specs_for_tier(member.tier)))
-
-    def post(self, request):
-        member = self._member(request)
-        form = UploadForm(request.POST, request.FILES, specs=specs_for_tier(member.tier))
-        if form.is_valid():
-            try:
-                services.attempt_submit(
-                    member=member,
-                    test_id=form.cleaned_data["test"],
-                    upload=form.cleaned_data["video"],
-                    by=request.user,
-                )
-            except ApplicationError as exc:
-                hint = (exc.details or {}).get("hint")
-                form.add_error(None, f"{exc.message} {hint}" if hint else exc.message)
-            else:
-                messages.success(request, _("Clip received. Your result will appear here shortly."))
-                return redirect("assessment-member")
-        return self._render(request, member, form, status=400)
 
 
 class AssessmentListView(StaffRequiredMixin, PermissionRequiredMixin, View):

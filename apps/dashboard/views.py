@@ -18,7 +18,10 @@ class HomeView(StaffRequiredMixin, View):
 
 
 def root(request):
-    """Staff land on the dashboard; members get the page that points them to the app."""
+    """Staff land on the dashboard, members in the member web app; anyone else gets the
+    gym's welcome page (log in, the apps)."""
     if request.user.is_authenticated and request.user.is_gym_staff:
         return redirect("dashboard-home")
+    if request.user.is_authenticated:
+        return redirect("portal-home")
     return render(request, "dashboard/welcome.html")

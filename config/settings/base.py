@@ -63,6 +63,7 @@ TENANT_APPS = [
     "apps.members",  # member profiles belong to one gym
     "apps.billing",  # each gym's plans, subscriptions, invoices, Stripe events
     "apps.dashboard",  # staff pages shell (no tables)
+    "apps.portal",  # member web app shell (no tables)
     "apps.attendance",  # passes, kiosks and visits belong to one gym's door
     "apps.bookings",  # classes, sessions, bookings, trainers: per gym
     "apps.assessments",  # members' movement tests: clips, landmarks, results per gym

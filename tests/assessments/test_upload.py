@@ -118,20 +118,26 @@ def test_member_uploads_on_the_web_and_sees_why_a_file_is_refused(
 ):
     member, user = member_user
     client = web(gym_a, user)
-    page = client.get("/assessments/")
+    page = client.get("/app/assessments/")
     assert page.status_code == 200 and b"Overhead squat" in page.content
     assert b"Chin tuck" not in page.content  # not in the Pro plan
-    refused = client.post("/assessments/", {"test": 4, "video": upload(synthetic["text"], "x.mp4")})
+    refused = client.post(
+        "/app/assessments/", {"test": 4, "video": upload(synthetic["text"], "x.mp4")}
+    )
     assert refused.status_code == 400
     assert b"The file is not a video." in refused.content and b"phone" in refused.content
-    ok = client.post("/assessments/", {"test": 4, "video": upload(synthetic["noise"])})
+    ok = client.post("/app/assessments/", {"test": 4, "video": upload(synthetic["noise"])})
     assert ok.status_code == 302
     with tenant_context(gym_a):
         attempt = Attempt.objects.get(member=member)
         attempt.video.delete(save=False)
-    assert b"Overhead squat" in client.get("/assessments/").content
+    assert b"Overhead squat" in client.get("/app/assessments/").content
 
 
 def test_the_web_page_needs_a_member_profile(gym_a, web, staff):
-    assert web(gym_a).get("/assessments/").status_code == 302
-    assert web(gym_a, staff()).get("/assessments/").status_code == 404
+    assert web(gym_a).get("/app/assessments/").url.startswith("/accounts/login/")
+    # Staff without a member profile belong in the dashboard.
+    assert web(gym_a, staff()).get("/app/assessments/").url == "/dashboard/"
+    # The old address (links in emails already sent) moved for good.
+    old = web(gym_a).get("/assessments/")
+    assert old.status_code == 301 and old.url == "/app/assessments/"

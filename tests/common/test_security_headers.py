@@ -165,7 +165,13 @@ def test_member_pages_send_a_nonce_policy(gym_a, web):
     with tenant_context(gym_a):
         member = MemberWithLoginFactory()
     client = web(gym_a, member.user)
-    for path in ["/assessments/", "/billing/return/", "/billing/return/?cancelled=1"]:
+    for path in [
+        "/app/",
+        "/app/assessments/",
+        "/app/more/",
+        "/billing/return/",
+        "/billing/return/?cancelled=1",
+    ]:
         response = client.get(path)
         assert response.status_code == 200, path
         assert_page_policy(response)

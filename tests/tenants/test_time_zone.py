@@ -72,7 +72,7 @@ def test_a_member_sees_their_own_time_zone_on_member_pages(auckland, web):
         member = MemberWithLoginFactory(time_zone="Europe/Berlin")
         attempt = AttemptFactory(member=member)
         Attempt.objects.filter(pk=attempt.pk).update(created_at=MOMENT)
-    html = web(gym, member.user).get("/assessments/").content.decode()
+    html = web(gym, member.user).get("/app/assessments/").content.decode()
     assert "03.12.2026 22:12" in html  # Berlin, UTC+1
     assert AUCKLAND_CLOCK not in html
 
@@ -82,11 +82,11 @@ def test_the_member_assessments_page_mentions_a_block_only_when_there_is_one(auc
     with tenant_context(gym):
         member = MemberWithLoginFactory()
     client = web(gym, member.user)
-    assert 'role="alert"' not in client.get("/assessments/").content.decode()
+    assert 'role="alert"' not in client.get("/app/assessments/").content.decode()
     with tenant_context(gym):
         QuotaBlock.objects.create(
             member=member, reason=BlockReason.DAILY_CAP, until=MOMENT + timedelta(days=400)
         )
-    html = client.get("/assessments/").content.decode()
+    html = client.get("/app/assessments/").content.decode()
     assert 'role="alert"' in html
     assert "08.01.2028 10:12" in html  # the gym's clock, German format
