@@ -23,7 +23,7 @@ BENCHMARKS = [
     "kiosk",
     "pose",
     "webhooks",
-    "notifications_announce",
+    "notifications",
 ]
 
 
