@@ -339,3 +339,38 @@ def test_pages_run_their_scripts_within_the_content_security_policy(
             expect(title).to_contain_text("Gym platform API", timeout=20_000)
             expect(page.locator(".opblock").first).to_be_visible()
             assert violations == [], (docs, violations)
+
+
+def test_member_app_installs_its_service_worker_and_answers_offline(asgi_server, door_committed):
+    """The member web app in Chromium at phone width: the tab bar is on screen, the service
+    worker installs and takes control, and without a connection a page it has no copy of
+    shows the offline page; no CSP violation on the way."""
+    gym_a, _ = door_committed
+    base = f"http://gym-a.localhost:{asgi_server.port}"
+    with tenant_context(gym_a):
+        user = UserFactory(role=Role.MEMBER)
+        member = MemberFactory(first_name="Pia", user=user)
+    client = Client(HTTP_HOST="gym-a.localhost")
+    with tenant_context(gym_a):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    with _browser(client.cookies[settings.SESSION_COOKIE_NAME].value) as browser:
+        page = browser.new_page()
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
+        violations = watch_csp(page)
+        page.goto(f"{base}/app/")
+        expect(page.locator("h1")).to_have_text(f"Hello, {member.first_name}")
+        tabbar = page.locator("nav.tabbar")
+        expect(tabbar).to_be_visible()
+        box = tabbar.bounding_box()
+        assert box["y"] + box["height"] <= 800 and box["width"] == 390  # fixed at the bottom
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.reload()  # the next load is controlled by the worker
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        browser.set_offline(True)
+        page.goto(f"{base}/app/more/")
+        expect(page.locator("h1")).to_have_text("You are offline")
+        browser.set_offline(False)
+        page.goto(f"{base}/app/more/")
+        expect(page.locator("h1")).to_have_text("More")
+        assert violations == [], violations
