@@ -8,6 +8,7 @@ new row names a kind from `KINDS` (how it is sent) and a URL.
 import asyncio
 from dataclasses import dataclass
 from datetime import time, timedelta
+from types import SimpleNamespace
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -37,8 +38,9 @@ from apps.bookings.models import (
 from apps.bookings.policy import gym_zone
 from apps.bookings.services import booking_create, calendar_feed_for
 from apps.common.realtime import broadcast_each_on_commit
-from apps.notifications.models import Announcement, Device, Notification, Preference
+from apps.notifications.models import Announcement, Category, Device, Notification, Preference
 from apps.notifications.services.devices import device_register
+from apps.notifications.services.hub import unsubscribe_token
 from apps.platform_billing.models import GymSubscription
 from config.asgi import application as asgi_application
 from tests.attendance.factories import KioskFactory, VisitFactory
@@ -900,3 +902,35 @@ def test_a_gym_a_event_for_user_n_never_reaches_user_n_of_gym_b(committed_gym_a,
         await sock.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_an_unsubscribe_link_of_gym_a_does_nothing_in_gym_b(gym_a, gym_b, web):
+    """Member ids are per schema: A's link, posted on B's host, must not switch off email
+    for B's member with the same id."""
+    with tenant_context(gym_a):
+        member_a = MemberWithLoginFactory()
+        token = unsubscribe_token(SimpleNamespace(member=member_a, user=None), Category.BILLING)
+    with tenant_context(gym_b):
+        MemberWithLoginFactory()
+    response = web(gym_b).post(f"/notifications/unsubscribe/{token}/")
+    assert response.status_code == 404
+    with tenant_context(gym_b):
+        assert not Preference.objects.exists()
+    with tenant_context(gym_a):
+        assert not Preference.objects.exists()
+    assert web(gym_a).post(f"/notifications/unsubscribe/{token}/").status_code == 200
+
+
+def test_assessment_history_in_gym_b_shows_none_of_gym_a(gym_a, gym_b, make_member, api):
+    """The history route's id is a catalogue test id, the same in every gym: what it lists
+    must be the requesting member's own attempts, in the requesting gym."""
+    member_a, attempt, _block = _assessment_in_a(gym_a, make_member)
+    with tenant_context(gym_a):
+        Attempt.objects.filter(pk=attempt.pk).update(status="valid")
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory()
+    response = api(gym_b, member_b.user).get("/api/v1/assessments/history/4/")
+    assert response.status_code == 200
+    assert response.json()["attempts"] == [] and b"Aonly" not in response.content
+    with tenant_context(gym_a):
+        attempt.video.delete(save=False)

@@ -180,7 +180,13 @@ def _create(pairs):
 
 def unsubscribe_token(target: Target, category: str) -> str:
     who = {"m": target.member.pk} if target.member else {"u": target.user.pk}
-    return signing.dumps({**who, "c": category}, salt=UNSUBSCRIBE_SALT, compress=True)
+    return signing.dumps({**who, "c": category}, salt=unsubscribe_salt(), compress=True)
+
+
+def unsubscribe_salt() -> str:
+    """Per gym: ids are per schema, so a link from gym A posted on gym B's host must not
+    switch off email for B's member with the same id."""
+    return f"{UNSUBSCRIBE_SALT}:{connection.schema_name}"
 
 
 def _email_payload(spec, target: Target, notification: Notification, gym) -> dict:

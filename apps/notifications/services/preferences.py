@@ -14,7 +14,7 @@ from apps.common.errors import ApplicationError
 from apps.members.models import Member
 from apps.notifications import kinds
 from apps.notifications.models import Category, Channel, Preference
-from apps.notifications.services.hub import UNSUBSCRIBE_SALT
+from apps.notifications.services.hub import unsubscribe_salt
 
 
 def _preference(*, member=None, user=None, lock: bool = False) -> Preference:
@@ -68,7 +68,7 @@ def preference_unsubscribe(*, token: str) -> tuple[object, str]:
     """Switch off email for the category named in an unsubscribe link. Returns the
     person and the category; a forged or damaged token is refused."""
     try:
-        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        data = signing.loads(token, salt=unsubscribe_salt())
         category = data["c"]
     except (signing.BadSignature, KeyError, TypeError) as exc:
         raise ApplicationError(
