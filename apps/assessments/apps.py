@@ -6,3 +6,7 @@ class AssessmentsConfig(AppConfig):
     name = "apps.assessments"
     label = "assessments"
     verbose_name = _("Assessments")
+
+    def ready(self):
+        # Registers the retest reminders' resolver with apps.notifications.kinds.
+        from apps.assessments import services  # noqa: F401, PLC0415 - models must be loaded

@@ -12,5 +12,10 @@ def send_deliveries(ids: list[int]) -> dict:
 
 @shared_task(name="apps.notifications.tasks.tick")
 def tick() -> dict:
-    """Every minute, per gym: release deliveries whose wait is over."""
-    return {"released": services.deliveries_release_due()}
+    """Every minute, per gym: release deliveries whose wait is over, send due reminders,
+    and (on Sunday evenings) the weekly summaries."""
+    return {
+        "released": services.deliveries_release_due(),
+        "reminders": services.reminders_send_due(),
+        "weekly_summaries": services.weekly_summaries_send(),
+    }
