@@ -15,7 +15,16 @@ import sys
 from benchmarks.common import ROOT
 
 # The order of `make bench`: the quick ones first.
-BENCHMARKS = ["provision", "api", "bookings", "request_cpu", "kiosk", "pose", "webhooks"]
+BENCHMARKS = [
+    "provision",
+    "api",
+    "bookings",
+    "request_cpu",
+    "kiosk",
+    "pose",
+    "webhooks",
+    "notifications_announce",
+]
 
 
 def main(argv: list[str]) -> int:

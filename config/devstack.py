@@ -12,6 +12,7 @@ servers; data lives under var/. Whatever this process started, it stops.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -178,11 +179,34 @@ def cmd_exec(argv: list[str]) -> int:
         return subprocess.run(argv, cwd=ROOT, env=stack.env).returncode
 
 
+def push_env(stack: Stack) -> list[str]:
+    """Web push and FCM for the demo, offline: dev VAPID keys made once into var/, the
+    push stand-in (devtools/push_standin.py) let through as the only private endpoint,
+    FCM pointed at it. Returns the stand-in's command. Keys already in the environment
+    (real ones) win."""
+    push_port = stack.env.get("PUSH_STANDIN_PORT", "12114")
+    credentials = str(VAR / "fcm-dev-service-account.json")
+    server = ["devtools.push_standin", "--port", push_port, "--fcm-credentials", credentials]
+    stack.call(
+        [PYTHON, "-m", *server, "--vapid-keys", str(VAR / "vapid-dev.json")],
+        what="dev push keys (devtools/push_standin.py --vapid-keys)",
+    )
+    keys = json.loads((VAR / "vapid-dev.json").read_text())
+    stack.env.setdefault("VAPID_PUBLIC_KEY", keys["public_key"])
+    stack.env.setdefault("VAPID_PRIVATE_KEY", keys["private_key"])
+    stack.env.setdefault("PUSH_ALLOWED_TEST_ENDPOINTS", f"http://127.0.0.1:{push_port}/push/")
+    if not stack.env.get("FCM_CREDENTIALS_FILE"):
+        stack.env["FCM_CREDENTIALS_FILE"] = credentials
+        stack.env["FCM_ENDPOINT"] = f"http://127.0.0.1:{push_port}"
+    return server
+
+
 def cmd_run(argv: list[str]) -> int:
     port = os.environ.get("PORT", "8000")
     with Stack(name="run", persist=True) as stack:
         stack.env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
         stack.env.setdefault("SITE_PORT", port)  # links in emails and pushes
+        push_command = push_env(stack)  # VAPID/FCM dev keys, before anything sends
         stack.call(
             manage("migrate_schemas", "--noinput", "-v", "0"),
             quiet=True,
@@ -192,6 +216,10 @@ def cmd_run(argv: list[str]) -> int:
         stack.call(
             manage("seed_demo_classes"),
             what="demo timetable (manage.py seed_demo_classes)",
+        )
+        stack.call(
+            manage("seed_demo_notifications"),
+            what="demo notifications (manage.py seed_demo_notifications)",
         )
         # Children get their own sessions so that Ctrl-C reaches only this launcher,
         # which then stops them in order: servers first, Redis and PostgreSQL last.
@@ -234,6 +262,7 @@ def cmd_run(argv: list[str]) -> int:
                 "--schedule",
                 str(VAR / "celerybeat-schedule"),
             ],
+            push_command,
         ]
 
         def start(command):
@@ -244,14 +273,15 @@ def cmd_run(argv: list[str]) -> int:
         children = [start(command) for command in commands]
         # The worker and beat come back after a crash (a killed worker used to stop the
         # whole stack); the web server's exit (a taken port) still stops everything.
-        restartable = {1, 2}
-        crashes: dict[int, list[float]] = {1: [], 2: []}
+        restartable = {1, 2, 3}
+        crashes: dict[int, list[float]] = {1: [], 2: [], 3: []}
         print(
             f"\nGym platform is running (Ctrl-C stops it; data stays in {VAR}):\n"
             f"  platform        http://localhost:{port}/          admin: /admin/\n"
             f"  demo gym        http://demo.localhost:{port}/     admin: /admin/\n"
             f"  API docs        http://demo.localhost:{port}/api/docs/\n"
             f"  health          http://demo.localhost:{port}/healthz\n"
+            f"  push stand-in   {stack.env['PUSH_ALLOWED_TEST_ENDPOINTS']}<name>\n"
             "  logins (password 'demo-pass-123' for all):\n"
             "    platform operator  admin@platform.localhost   (on localhost)\n"
             "    owner              owner@demo.localhost\n"

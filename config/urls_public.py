@@ -17,6 +17,9 @@ urlpatterns = [
     path("", landing, name="landing"),
     path("signup/", GymSignupView.as_view(), name="gym-signup"),
     path("billing/webhook/", PlatformWebhookView.as_view(), name="platform-billing-webhook"),
+    # The ESP's tracking webhooks (bounces, complaints): one URL for every gym, each event
+    # handled in the gym its metadata names (apps/notifications/services/bounces.py).
+    path("anymail/", include("anymail.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

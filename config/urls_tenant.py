@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.common.views import healthz, media_file
+from apps.common.views import api_not_found, healthz, media_file
 from apps.dashboard.views import root
 
 handler400 = "apps.common.views.error_400"
@@ -23,6 +23,9 @@ api_v1 = [
     path("", include("apps.assessments.api.urls")),
     path("", include("apps.attendance.api.urls")),
     path("", include("apps.notifications.api.urls")),
+    # Last: any other /api/v1/ path gets the JSON error shape, also with DEBUG on (where
+    # Django would answer its HTML 404 page instead of handler404).
+    re_path(r"^.*$", api_not_found),
 ]
 
 dashboard = [
@@ -35,6 +38,7 @@ dashboard = [
     path("billing/", include("apps.billing.urls")),
     path("billing/platform/", include("apps.platform_billing.urls")),
     path("assessments/", include("apps.assessments.urls")),
+    path("notifications/", include("apps.notifications.urls")),
 ]
 
 urlpatterns = [

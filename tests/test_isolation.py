@@ -5,12 +5,16 @@ Later issues extend the parametrized lists below with their own pages and endpoi
 new row names a kind from `KINDS` (how it is sent) and a URL.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import time, timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -32,7 +36,11 @@ from apps.bookings.models import (
 )
 from apps.bookings.policy import gym_zone
 from apps.bookings.services import booking_create, calendar_feed_for
+from apps.common.realtime import broadcast_each_on_commit
+from apps.notifications.models import Announcement, Device, Notification, Preference
+from apps.notifications.services.devices import device_register
 from apps.platform_billing.models import GymSubscription
+from config.asgi import application as asgi_application
 from tests.attendance.factories import KioskFactory, VisitFactory
 from tests.bookings.factories import ClassSessionFactory, PTBookingFactory
 from tests.factories import PASSWORD, MemberFactory, MemberWithLoginFactory, UserFactory
@@ -57,6 +65,8 @@ KINDS = {
     "api_patch": Send("api", "patch"),
     "member_get": Send("api", as_member=True),
     "member_post": Send("api", "post", as_member=True),
+    "api_delete": Send("api", "delete"),
+    "member_delete": Send("api", "delete", as_member=True),
 }
 
 
@@ -636,3 +646,257 @@ def test_a_members_fees_are_not_listed_to_a_member_of_gym_b(gym_a, gym_b, api):
     client.defaults["HTTP_HOST"] = "gym-b.localhost"
     assert client.get("/api/v1/billing/charges/").status_code in (401, 403)
     assert b"Aonly fee" in api(gym_a, member_a.user).get("/api/v1/billing/charges/").content
+
+
+# --- Notifications (staff inbox, announcements): gym A's are 404 / unlisted from gym B ------
+NOTIFICATION_URLS = [
+    ("web_post", "/dashboard/notifications/{notification}/read/"),
+    ("web", "/dashboard/notifications/announcements/{announcement}/"),
+]
+
+
+def _notifications_of_gym_a(gym_a, owner_a, member_a):
+    """A's staff notification, announcement, member tag, class and plan, all "Aonly"."""
+    with tenant_context(gym_a):
+        notification = Notification.objects.create(
+            user=owner_a, kind="announcement", category="announcements", title="Aonly memo"
+        )
+        announcement = Announcement.objects.create(
+            title="Aonly news", body="Aonly text", segment="tag", segment_value="aonlytag"
+        )
+        member_a.tags = ["aonlytag"]
+        member_a.save(update_fields=["tags"])
+        ClassSessionFactory(class_type__name="Aonly class")
+        _plan(gym_a, "Aonly plan")
+    return notification, announcement
+
+
+@pytest.mark.parametrize(("kind", "url"), NOTIFICATION_URLS)
+def test_notifications_of_gym_a_are_not_found_from_gym_b(
+    kind, url, gym_a, gym_b, make_user, make_member, request_as
+):
+    owner_a = make_user(gym_a, Role.OWNER)
+    notification, announcement = _notifications_of_gym_a(gym_a, owner_a, make_member(gym_a))
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(notification=notification.pk, announcement=announcement.pk)
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, bodies={"web_post": {"open": "1"}})
+    assert_not_found(kind, response)
+    assert b"Aonly" not in response.content
+    with tenant_context(gym_a):
+        notification.refresh_from_db()
+        assert notification.read_at is None
+
+
+NOTIFICATION_LIST_URLS = [
+    ("web", "/dashboard/notifications/"),
+    ("web", "/dashboard/notifications/announcements/"),
+    ("web", "/dashboard/notifications/announcements/new/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), NOTIFICATION_LIST_URLS)
+def test_notification_pages_in_gym_b_do_not_show_gym_a(
+    kind, url, gym_a, gym_b, make_user, make_member, request_as
+):
+    owner_a = make_user(gym_a, Role.OWNER)
+    _notifications_of_gym_a(gym_a, owner_a, make_member(gym_a))
+    owner_b = make_user(gym_b, Role.OWNER)
+    response = request_as(kind, url, gym=gym_b, staff=owner_b)
+    assert response.status_code == 200
+    assert b"Aonly" not in response.content and b"aonlytag" not in response.content
+    same = request_as(kind, url, gym=gym_a, staff=owner_a)
+    assert b"Aonly" in same.content or b"aonlytag" in same.content  # A does see it
+
+
+@pytest.mark.parametrize("segment", ["tag", "session", "plan"])
+def test_announcement_in_gym_b_with_gym_a_values_is_refused(
+    segment, gym_a, gym_b, make_user, make_member, web
+):
+    owner_a = make_user(gym_a, Role.OWNER)
+    _notifications_of_gym_a(gym_a, owner_a, make_member(gym_a))
+    with tenant_context(gym_a):
+        values = {
+            "tag": "aonlytag",
+            "session": str(ClassSessionFactory().pk),
+            "plan": str(_plan(gym_a, "Aonly other").pk),
+        }
+    owner_b = make_user(gym_b, Role.OWNER)
+    make_member(gym_b)
+    form = {"title": "t", "body": "b", "action": "preview", "segment": segment}
+    form[segment] = values[segment]
+    response = web(gym_b, owner_b).post("/dashboard/notifications/announcements/new/", form)
+    assert response.status_code == 400
+    with tenant_context(gym_b):
+        assert not Announcement.objects.exists()
+
+
+# Push devices: gym A's member's device, addressed from gym B (its staff and its member).
+DEVICE_URLS = [
+    ("member_delete", "/api/v1/devices/{device}/"),
+    ("api_delete", "/api/v1/devices/{device}/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), DEVICE_URLS)
+def test_devices_of_gym_a_are_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, request_as):
+    with tenant_context(gym_a):
+        device, _ = device_register(
+            member=MemberWithLoginFactory(), kind="fcm", token="gym-a-token", label="Aphone"
+        )
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory()
+        assert not Device.objects.filter(pk=device.pk).exists()
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(device=device.pk)
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, member=member_b.user)
+    assert_not_found(kind, response)
+    assert b"Aphone" not in response.content
+    with tenant_context(gym_a):
+        assert Device.objects.filter(pk=device.pk, member=device.member).exists()
+
+
+def test_the_same_push_token_in_gym_b_is_gym_bs_own_device(gym_a, gym_b, api):
+    with tenant_context(gym_a):
+        member_a = MemberWithLoginFactory()
+        device_a, _ = device_register(member=member_a, kind="fcm", token="shared-phone")
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory()
+    body = {"kind": "fcm", "token": "shared-phone"}
+    response = api(gym_b, member_b.user).post("/api/v1/devices/", body, format="json")
+    assert response.status_code == 201
+    with tenant_context(gym_a):
+        assert Device.objects.get().member_id == member_a.pk
+    with tenant_context(gym_b):
+        assert Device.objects.get().member_id == member_b.pk
+
+
+# Notifications: gym A's notifications and preferences, addressed from gym B.
+NOTIFICATION_API_URLS = [
+    ("member_post", "/api/v1/notifications/{notification}/read/"),
+    ("api_post", "/api/v1/notifications/{notification}/read/"),
+]
+
+
+def _notification_in_a(gym_a):
+    with tenant_context(gym_a):
+        member_a = MemberWithLoginFactory(first_name="Notifaonly")
+        notification = Notification.objects.create(
+            member=member_a, kind="announcement", category="announcements", title="Aonly news"
+        )
+    return member_a, notification
+
+
+@pytest.mark.parametrize(("kind", "url"), NOTIFICATION_API_URLS)
+def test_notifications_api_of_gym_a_is_not_found_from_gym_b(
+    kind, url, gym_a, gym_b, make_user, request_as
+):
+    member_a, notification = _notification_in_a(gym_a)
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory()
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(notification=notification.pk)
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, member=member_b.user)
+    assert_not_found(kind, response)
+    assert b"Aonly" not in response.content
+    with tenant_context(gym_a):
+        notification.refresh_from_db()
+        assert notification.read_at is None
+
+
+def test_notification_lists_and_read_all_in_gym_b_leave_gym_a_alone(gym_a, gym_b, api):
+    member_a, notification = _notification_in_a(gym_a)
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory()
+    client = api(gym_b, member_b.user)
+    listed = client.get("/api/v1/notifications/")
+    assert listed.status_code == 200 and listed.json()["results"] == []
+    assert listed.json()["unread_count"] == 0
+    assert client.post("/api/v1/notifications/read-all/").json()["marked"] == 0
+    prefs = client.put(
+        "/api/v1/notifications/preferences/",
+        {"categories": [{"key": "classes", "channels": {"email": False}}]},
+        format="json",
+    )
+    assert prefs.status_code == 200
+    with tenant_context(gym_a):
+        notification.refresh_from_db()
+        assert notification.read_at is None
+        assert not Preference.objects.exists()
+    # A's member on B's address is not logged in there.
+    other = api(gym_a, member_a.user)
+    other.defaults["HTTP_HOST"] = "gym-b.localhost"
+    assert other.get("/api/v1/notifications/").status_code in (401, 403)
+    assert b"Aonly news" in api(gym_a, member_a.user).get("/api/v1/notifications/").content
+
+
+# Sockets: a session of gym A opens nothing on gym B's host, and events sent in gym A
+# to a group name that also exists in gym B (`user-<id>`: ids repeat across schemas)
+# reach only gym A's sockets. Rows: (path, close code for A's session at B).
+SOCKETS = [
+    ("/ws/me/", 4401),
+]
+
+
+def _socket_login(gym, user) -> str:
+    client = Client(HTTP_HOST=f"{gym.slug}.localhost")
+    with tenant_context(gym):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client.cookies["sessionid"].value
+
+
+def _communicator(path, gym, cookie) -> WebsocketCommunicator:
+    host = f"{gym.slug}.localhost"
+    headers = [
+        (b"host", host.encode()),
+        (b"origin", f"http://{host}".encode()),
+        (b"cookie", f"sessionid={cookie}".encode()),
+    ]
+    return WebsocketCommunicator(asgi_application, path, headers=headers)
+
+
+@pytest.mark.parametrize(("path", "code"), SOCKETS)
+def test_sockets_refuse_gym_a_sessions_on_gym_b(path, code, committed_gym_a, committed_gym_b):
+    with tenant_context(committed_gym_a):
+        user_a = UserFactory(role=Role.MEMBER)
+    cookie = _socket_login(committed_gym_a, user_a)
+
+    async def scenario():
+        connected, closed_with = await _communicator(path, committed_gym_b, cookie).connect(
+            timeout=5
+        )
+        assert not connected and closed_with == code
+        own = _communicator(path, committed_gym_a, cookie)
+        assert (await own.connect(timeout=5))[0]  # the refusal above can fail
+        await own.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_a_gym_a_event_for_user_n_never_reaches_user_n_of_gym_b(committed_gym_a, committed_gym_b):
+    with tenant_context(committed_gym_b):
+        user_b = UserFactory(role=Role.MEMBER)
+    cookie_b = _socket_login(committed_gym_b, user_b)
+
+    def send_in_a(user_id):
+        # Whatever user `user_id` is in gym A (maybe nobody): the group name B listens on.
+        with tenant_context(committed_gym_a):
+            broadcast_each_on_commit(
+                [(f"user-{user_id}", "notification.created", {"title": "Aonly"})]
+            )
+
+    def send_in_b(user_id):
+        with tenant_context(committed_gym_b):
+            broadcast_each_on_commit([(f"user-{user_id}", "notification.created", {"id": 1})])
+
+    async def scenario():
+        sock = _communicator("/ws/me/", committed_gym_b, cookie_b)
+        assert (await sock.connect(timeout=5))[0]
+        await sock.receive_json_from(timeout=5)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, send_in_a, user_b.pk)
+        assert await sock.receive_nothing(timeout=0.5)
+        await loop.run_in_executor(None, send_in_b, user_b.pk)
+        assert (await sock.receive_json_from(timeout=5))["payload"] == {"id": 1}
+        await sock.disconnect()
+
+    async_to_sync(scenario)()

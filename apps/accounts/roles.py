@@ -99,6 +99,9 @@ _ASSESSMENTS_ALL = [
     "assessments.change_quotablock",
     "assessments.view_auditevent",
 ]
+# Announcements to members (apps.notifications): owners and managers only. Every staff
+# member has their own inbox (no permission: it is theirs).
+_ANNOUNCEMENTS_ALL = ["notifications.view_announcement", "notifications.add_announcement"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OWNER: [
@@ -108,6 +111,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_CLASSES_ALL,
         *_BILLING_ALL,
         *_ASSESSMENTS_ALL,
+        *_ANNOUNCEMENTS_ALL,
         "billing.view_billingsettings",
         "billing.add_billingsettings",
         "billing.change_billingsettings",
@@ -121,6 +125,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_CLASSES_ALL,
         *_BILLING_ALL,
         *_ASSESSMENTS_ALL,
+        *_ANNOUNCEMENTS_ALL,
     ],
     # Trainers answer personal-training requests made to them (scoped in the views).
     Role.TRAINER: [

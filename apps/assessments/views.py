@@ -40,7 +40,8 @@ class MemberAssessmentsView(LoginRequiredMixin, View):
                 "form": form,
                 "specs": specs,
                 "attempts": selectors.attempt_list(member=member)[:20],
-                "block": selectors.active_block(member=member),
+                # Not "block": inside {% block %} that name is the block node itself (always true).
+                "quota_block": selectors.active_block(member=member),
             },
             status=status,
         )

@@ -79,6 +79,11 @@ def error_404(request, exception=None):
     return render(request, "errors/404.html", status=404)
 
 
+def api_not_found(request):
+    """An /api/v1/ path that names no endpoint."""
+    return error_404(request)
+
+
 @_in_request_schema
 def error_500(request):
     if _is_api(request):

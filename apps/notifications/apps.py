@@ -9,3 +9,9 @@ class NotificationsConfig(AppConfig):
     name = "apps.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from apps.notifications import signals  # noqa: PLC0415 - models must be loaded first
+
+        # The ESP's tracking webhook (bounces, complaints, unsubscribes).
+        signals.connect()

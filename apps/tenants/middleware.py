@@ -1,7 +1,8 @@
-"""Host name -> gym (schema), and the gym's default language."""
+"""Host name -> gym (schema), the gym's default language and its time zone."""
 
 import copy
 import time
+import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -11,8 +12,10 @@ from django.core.exceptions import DisallowedHost
 from django.db import connection
 from django.db.models.base import ModelState
 from django.middleware.locale import LocaleMiddleware
-from django.utils import translation
+from django.utils import timezone, translation
 from django_tenants.middleware.main import TenantMainMiddleware
+
+from apps.members.selectors import member_for_user
 
 # host -> (expires at, gym). Every request needs its gym; looking it up costs a query
 # that is a good share of a small API request. Changes reach other processes within
@@ -88,13 +91,55 @@ class GymTenantMiddleware(TenantMainMiddleware):
 
 
 class GymLocaleMiddleware(LocaleMiddleware):
-    """Language: the visitor's explicit choice (cookie), else the gym's default."""
+    """Language: the visitor's explicit choice (cookie; for the API also the app's
+    `Accept-Language`), else the gym's default. Browsers send Accept-Language too, but a
+    gym's pages speak the gym's language until the visitor picks another."""
 
     def process_request(self, request):
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if request.path.startswith(("/api/", "/_allauth/")):
+            chosen = chosen or request.headers.get("Accept-Language")
         tenant = getattr(request, "tenant", None)
         if not chosen and tenant is not None and not tenant.is_public:
             translation.activate(tenant.default_language)
             request.LANGUAGE_CODE = translation.get_language()
             return
         super().process_request(request)
+
+
+class GymTimezoneMiddleware:
+    """Times in the gym's time zone on every request to its host (pages, emails rendered
+    in the request, `|date`), and in a member's own zone on member pages when they set one.
+
+    Staff always see the gym's clock: the door and the timetable happen there."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = _request_zone(request)
+        if zone:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+def _request_zone(request) -> zoneinfo.ZoneInfo | None:
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.is_public:
+        return None
+    name = tenant.time_zone
+    user = getattr(request, "user", None)
+    # Member pages only: the API answers in ISO 8601 with an offset, so it needs no zone
+    # (and saves the query).
+    on_page = not request.path.startswith(("/api/", "/_allauth/"))
+    if on_page and user is not None and user.is_authenticated and not user.is_gym_staff:
+        member = member_for_user(user=user)
+        if member is not None and member.time_zone:
+            name = member.time_zone
+    try:
+        return zoneinfo.ZoneInfo(name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None

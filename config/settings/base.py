@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.tenants.middleware.GymTimezoneMiddleware",  # after auth: a member's own zone
     "django.contrib.messages.middleware.MessageMiddleware",
     # A gym whose platform subscription lapsed: staff warned, then read-only after grace.
     "apps.platform_billing.middleware.PlatformAccessMiddleware",
@@ -357,6 +358,7 @@ SPECTACULAR_SETTINGS = {
         "BookingStatusEnum": "apps.bookings.models.BookingStatus",
         "SessionStatusEnum": "apps.bookings.models.SessionStatus",
         "AttemptStatusEnum": "apps.assessments.models.AttemptStatus",
+        "NotificationCategoryEnum": "apps.notifications.models.Category",
     },
 }
 # Bodies bigger than this are refused with the API error shape (413).

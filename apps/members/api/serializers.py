@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from apps.members.models import Member
 from apps.members.services import SELF_EDITABLE_FIELDS, STAFF_EDITABLE_FIELDS
+from apps.tenants.models import TIME_ZONE_CHOICES
 
 
 def validate_photo_size(photo):
@@ -21,13 +22,22 @@ class OptionalEmailField(serializers.CharField):
     not."""
 
 
+class PersonalSettingsMixin(serializers.Serializer):
+    """A member's language and time zone as read. Declared, not left to the ModelSerializer:
+    read-only model fields lose `allow_blank`, so the schema's enum left out "" (= the
+    gym's), which most members have (the API fuzz test found it)."""
+
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, allow_blank=True, read_only=True)
+    time_zone = serializers.ChoiceField(choices=TIME_ZONE_CHOICES, allow_blank=True, read_only=True)
+
+
 class HouseholdSerializer(serializers.ModelSerializer):
     class Meta:
         model = Member
         fields = ["id", "number", "first_name", "last_name"]
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(PersonalSettingsMixin, serializers.ModelSerializer):
     """What staff read about a member."""
 
     household = HouseholdSerializer(read_only=True, allow_null=True)
@@ -88,7 +98,7 @@ class MemberWriteSerializer(serializers.ModelSerializer):
         fields = list(STAFF_EDITABLE_FIELDS)
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(PersonalSettingsMixin, serializers.ModelSerializer):
     """The logged-in member's own profile, with what their tier allows."""
 
     entitlements = serializers.SerializerMethodField()
@@ -106,6 +116,8 @@ class MeSerializer(serializers.ModelSerializer):
             "date_of_birth",
             "emergency_contact_name",
             "emergency_contact_phone",
+            "language",
+            "time_zone",
             "photo",
             "status",
             "tier",

@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from apps.notifications import channels
 from apps.notifications.channels import email as email_channel
+from apps.notifications.channels import fcm as fcm_channel
+from apps.notifications.channels import webpush as webpush_channel
 from apps.notifications.models import Delivery, DeliveryStatus, Device
 from apps.notifications.services.hub import queue_deliveries
 
@@ -26,6 +28,8 @@ STALE_CLAIM = timedelta(minutes=5)
 
 SENDERS = {
     "email": email_channel.send_batch,
+    "webpush": webpush_channel.send_batch,
+    "fcm": fcm_channel.send_batch,
 }
 
 
