@@ -534,13 +534,15 @@ def retest_reminders_set(*, attempt: Attempt) -> int:
         return 0
     member = attempt.member
     zone = member.time_zone or getattr(_gym(), "time_zone", "") or "UTC"
+    # Counted in local days, not hours: a member who tested at 18:00 is reminded at 18:00
+    # two weeks later, even when the clocks changed in between.
+    tested = attempt.created_at.astimezone(zoneinfo.ZoneInfo(zone))
     for kind, after in (("quick", QUICK_RETEST_AFTER), ("full", FULL_RETEST_AFTER)):
-        local = (attempt.created_at + after).astimezone(zoneinfo.ZoneInfo(zone))
         reminder_set(
             recipient=member,
             kind=RETEST_KIND,
-            local_time=local.time().replace(tzinfo=None),
-            on_date=local.date(),
+            local_time=tested.time().replace(tzinfo=None),
+            on_date=tested.date() + timedelta(days=after.days),
             time_zone=zone,
             context={"attempt": attempt.pk, "kind": kind},
             source=f"member:{member.pk}:{kind}",
