@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.common.errors import ApplicationError
 from apps.members.models import Member
@@ -73,17 +74,18 @@ def _clean(*, kind: str, local_time, time_zone: str, on_date, weekdays) -> list[
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise ApplicationError(
-            f"Unknown time zone {time_zone!r}", code="invalid_time_zone"
+            _("Unknown time zone “%(zone)s”.") % {"zone": time_zone}, code="invalid_time_zone"
         ) from None
     days = sorted(set(weekdays or ()))
     if any(not isinstance(d, int) or not 1 <= d <= 7 for d in days):
-        raise ApplicationError("Weekdays are 1 (Monday) to 7 (Sunday)", code="invalid_weekdays")
+        raise ApplicationError(_("Weekdays are 1 (Monday) to 7 (Sunday)."), code="invalid_weekdays")
     if (on_date is None) == (not days):
         raise ApplicationError(
-            "A reminder has one date or weekdays (not both, not neither)", code="invalid_reminder"
+            _("A reminder has one date or weekdays (not both, not neither)."),
+            code="invalid_reminder",
         )
     if not isinstance(local_time, time):
-        raise ApplicationError("The local time must be a time", code="invalid_reminder")
+        raise ApplicationError(_("The local time must be a time."), code="invalid_reminder")
     return days
 
 
@@ -185,7 +187,7 @@ def reminders_send_due(*, now: datetime | None = None, batch_size: int = SEND_BA
     now = now or timezone.now()
     sent = 0
     failed: set[int] = set()
-    for _ in range(MAX_BATCHES):
+    for _batch in range(MAX_BATCHES):
         with transaction.atomic():
             batch = list(
                 Reminder.objects.select_for_update(of=("self",), skip_locked=True)
