@@ -5,6 +5,7 @@ once, resolvers that skip; class reminders follow their booking and session."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -15,6 +16,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
+from apps.assessments.models import AttemptStatus
+from apps.assessments.services import retest_reminders_set
 from apps.bookings.models import BookingPolicy
 from apps.bookings.services import (
     booking_cancel,
@@ -33,6 +36,7 @@ from apps.notifications.services import (
 )
 from apps.notifications.services.reminders import next_occurrence
 from apps.notifications.tasks import tick
+from tests.assessments.factories import AttemptFactory
 from tests.bookings.factories import ClassSessionFactory
 from tests.factories import MemberFactory, MemberWithLoginFactory, UserFactory
 
@@ -350,6 +354,61 @@ def test_concurrent_runs_send_each_reminder_once(committed_gym_a):
         assert not Reminder.objects.filter(next_at__lte=now).exists()
 
 
+def _sent_at(reminder, *moments) -> list[datetime]:
+    """Run the job at each moment; the moments at which it sent something."""
+    return [at for at in moments if reminders_send_due(now=at)]
+
+
+def test_on_the_spring_forward_night_a_skipped_time_is_sent_once_after_the_gap(gym_a):
+    # Daily at 02:30 in Berlin; on 29 March 2026 the clocks jump from 02:00 to 03:00.
+    with tenant_context(gym_a):
+        reminder = _weekly(MemberFactory(), at=time(2, 30), zone=BERLIN, now=utc(2026, 3, 28))
+        sent = _sent_at(
+            reminder,
+            utc(2026, 3, 28, 1, 30),  # 02:30 CET
+            utc(2026, 3, 29, 0, 30),  # 01:30 CET: not yet
+            utc(2026, 3, 29, 1, 0),  # 03:00 CEST: not yet
+            utc(2026, 3, 29, 1, 30),  # 03:30 CEST: the skipped 02:30, an hour late
+            utc(2026, 3, 29, 1, 31),
+            utc(2026, 3, 30, 0, 30),  # 02:30 CEST
+        )
+        assert sent == [utc(2026, 3, 28, 1, 30), utc(2026, 3, 29, 1, 30), utc(2026, 3, 30, 0, 30)]
+        assert Notification.objects.count() == 3
+
+
+def test_on_the_fall_back_night_a_time_that_happens_twice_is_sent_once(gym_a):
+    # On 25 October 2026 Berlin lives 02:00-03:00 twice (00:00-01:00 and 01:00-02:00 UTC).
+    with tenant_context(gym_a):
+        reminder = _weekly(MemberFactory(), at=time(2, 30), zone=BERLIN, now=utc(2026, 10, 24))
+        sent = _sent_at(
+            reminder,
+            utc(2026, 10, 24, 0, 30),  # 02:30 CEST
+            utc(2026, 10, 25, 0, 30),  # 02:30 CEST, the first of the two
+            utc(2026, 10, 25, 1, 30),  # 02:30 CET, the second: nothing
+            utc(2026, 10, 26, 1, 30),  # 02:30 CET
+        )
+        assert sent == [
+            utc(2026, 10, 24, 0, 30),
+            utc(2026, 10, 25, 0, 30),
+            utc(2026, 10, 26, 1, 30),
+        ]
+        reminder.refresh_from_db()
+        assert reminder.next_at == utc(2026, 10, 27, 1, 30)
+
+
+def test_each_reminder_follows_its_own_zone_not_the_gyms(gym_a):
+    gym_a.time_zone = BERLIN  # this object only; the test's transaction rolls back
+    now = utc(2026, 12, 7, 0)
+    with tenant_context(gym_a):
+        tokyo = _weekly(MemberFactory(), at=time(8), zone="Asia/Tokyo", now=now, source="t")
+        berlin = _weekly(MemberFactory(), at=time(8), zone=BERLIN, now=now, source="b")
+        assert tokyo.next_at == utc(2026, 12, 7, 23)  # 08:00 on Tuesday in Tokyo
+        assert berlin.next_at == utc(2026, 12, 7, 7)
+        assert reminders_send_due(now=utc(2026, 12, 7, 7)) == 1
+        assert Notification.objects.get().member == berlin.member
+        assert reminders_send_due(now=utc(2026, 12, 7, 23)) == 1
+
+
 # --- Class reminders ------------------------------------------------------------------------
 
 
@@ -442,3 +501,55 @@ def test_a_new_lead_time_moves_upcoming_reminders_and_zero_switches_them_off(gym
         policy_update(data={"reminder_minutes_before": 0})
         reminder.refresh_from_db()
         assert not reminder.active
+
+
+# --- Retest reminders --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("member_zone", "zone", "local"),
+    [
+        ("Asia/Tokyo", "Asia/Tokyo", time(3, 0)),  # the member's own zone
+        ("", BERLIN, time(19, 0)),  # none set: the gym's
+    ],
+)
+def test_a_scored_attempt_sets_retest_reminders_in_the_members_zone_else_the_gyms(
+    gym_a, member_zone, zone, local
+):
+    gym_a.time_zone = BERLIN
+    # Tested on Wednesday 18 March 2026 at 18:00 UTC (19:00 CET, 03:00 on the 19th in
+    # Tokyo); Berlin's clocks go forward on the 29th.
+    tested = utc(2026, 3, 18, 18)
+    with tenant_context(gym_a):
+        member = MemberFactory(time_zone=member_zone)
+        attempt = AttemptFactory(member=member, status=AttemptStatus.VALID, created_at=tested)
+        assert retest_reminders_set(attempt=attempt) == 2
+        quick, full = (
+            Reminder.objects.get(source=f"member:{member.pk}:{kind}") for kind in ("quick", "full")
+        )
+        first_day = tested.astimezone(ZoneInfo(zone)).date()
+        for reminder, days in ((quick, 14), (full, 28)):
+            assert reminder.kind == "assessment_retest" and reminder.time_zone == zone
+            # The same local time, that many local days later (across the DST change).
+            assert (reminder.on_date, reminder.local_time) == (
+                first_day + timedelta(days=days),
+                local,
+            )
+            assert reminder.next_at.astimezone(ZoneInfo(zone)).time() == local
+
+
+def test_a_retest_reminder_is_sent_once(gym_a, mailoutbox, django_capture_on_commit_callbacks):
+    with tenant_context(gym_a):
+        member = MemberFactory(email="retest@example.com")
+        attempt = AttemptFactory(
+            member=member,
+            status=AttemptStatus.VALID,
+            created_at=timezone.now() - timedelta(days=14, minutes=5),
+        )
+        retest_reminders_set(attempt=attempt)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tick()["reminders"] == 1
+            assert tick()["reminders"] == 0
+        assert Reminder.objects.filter(active=True).count() == 1  # the full one, in 2 weeks
+    assert [m.to for m in mailoutbox] == [["retest@example.com"]]
+    assert "quick" in mailoutbox[0].subject
