@@ -141,3 +141,24 @@ def test_the_tick_drives_it(berlin):
         first = tick()["weekly_summaries"]
         assert tick()["weekly_summaries"] == 0
         assert first in (0, 1)
+
+
+def test_the_summary_is_in_the_members_language_else_the_gyms(
+    berlin, django_capture_on_commit_callbacks
+):
+    berlin.default_language = "fr"
+    with tenant_context(berlin):
+        german = MemberFactory(first_name="Jonas", email="de@example.com", language="de")
+        _active(
+            german, visits=[utc(2026, 12, 7, 8), utc(2026, 12, 9, 17)], classes=[utc(2026, 12, 8)]
+        )
+        _active(MemberFactory(email="fr@example.com"), visits=[utc(2026, 12, 10, 8)])
+        with django_capture_on_commit_callbacks(execute=True):
+            assert weekly_summaries_send(now=SUNDAY_6PM_BERLIN) == 2
+    by_to = {m.to[0]: m for m in mail.outbox}
+    de, fr = by_to["de@example.com"], by_to["fr@example.com"]
+    assert de.subject == f"[{berlin.name}] Deine Woche im Studio"
+    assert "Hallo Jonas" in de.body and "Dezember" in de.body
+    assert "- 2 Besuche im Studio" in de.body and "- 1 Kurs besucht" in de.body
+    assert fr.subject == f"[{berlin.name}] Votre semaine à la salle"
+    assert "- 1 visite à la salle" in fr.body
