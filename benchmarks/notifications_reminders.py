@@ -1,13 +1,16 @@
 """Reminders due in the same minute: 10,000 across 20 gyms, sent by the per-minute tick.
 
 Sets up 20 gyms (`rem0.localhost` ...) in a database of its own (bench_reminders, made
-afresh and dropped at the end), each with 500 members and one one-date reminder per member,
-all due at the same minute M (the next minute boundary after set-up), in five time zones
-(the same instant, different local times). A Celery worker runs as `make run` starts it
-(prefork, concurrency 2). At M the benchmark queues beat's "notifications-tick" entry
-exactly as beat does (`apps.tenants.tasks.fan_out("apps.notifications.tasks.tick")`, one
-tick per gym); it queues it again at M + 1 min (beat's next tick) and once more in between
-(an overlapping duplicate, as after a beat restart), to show nothing is sent twice.
+afresh and dropped at the end), each with 500 members booked into ten classes that start
+two hours after M, the next minute boundary after set-up: their class reminders (one-date
+Reminder rows, as booking_create sets them) are all due at M. The gyms are in five time
+zones (the same instant, different local times), and the reminders go through the class
+reminders' resolver, which re-reads each booking at send time, as in production. A Celery
+worker runs as `make run` starts it (prefork, concurrency 2). At M the benchmark queues
+beat's "notifications-tick" entry exactly as beat does
+(`apps.tenants.tasks.fan_out("apps.notifications.tasks.tick")`, one tick per gym); it
+queues it again at M + 1 min (beat's next tick) and once more in between (an overlapping
+duplicate, as after a beat restart), to show nothing is sent twice.
 
 Prints how long after M the last reminder's notification was written and the last email
 was handed to the backend (console backend, into the worker's log), the tick task's own run
@@ -50,6 +53,8 @@ from benchmarks.common import (
 DB_NAME = "bench_reminders"
 TARGET_S = 60.0
 ZONES = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC"]
+LEAD_MINUTES = 120  # the class reminders' lead time
+PER_CLASS = 50  # places per class
 TICK = "apps.notifications.tasks.tick"
 SUCCEEDED = re.compile(r"Task apps\.notifications\.tasks\.tick\[[^\]]+\] succeeded in ([0-9.]+)s")
 
@@ -76,21 +81,31 @@ def main() -> int:
 
 
 def setup_gym(n: int, per_gym: int, due: datetime):
+    """A gym in one of ZONES whose members each hold a place in one of its classes that
+    start LEAD_MINUTES after `due`: their class reminders (Reminder rows, as
+    booking_create sets them) are all due at `due`, and the resolver reads the bookings
+    at send time, as in production."""
     from django_tenants.utils import tenant_context
 
+    from apps.bookings.models import Booking, BookingPolicy, ClassSession, ClassType
     from apps.members.models import Member
     from apps.notifications.models import Reminder
     from apps.tenants.services import gym_create
 
     slug = f"rem{n}"
+    zone = ZONES[n % len(ZONES)]
     gym = gym_create(
         name=f"Reminder Gym {n}",
         slug=slug,
         owner_email=f"owner@{slug}.localhost",
         owner_password="Bench-pass-4-reminders",
         owner_name="Bench Owner",
+        time_zone=zone,
     )
     with tenant_context(gym):
+        policy = BookingPolicy.load()
+        policy.reminder_minutes_before = LEAD_MINUTES
+        policy.save()
         members = Member.objects.bulk_create(
             [
                 Member(
@@ -103,23 +118,44 @@ def setup_gym(n: int, per_gym: int, due: datetime):
             ],
             batch_size=1000,
         )
-        rows = []
-        for i, member in enumerate(members):
-            zone = ZONES[i % len(ZONES)]
-            local = due.astimezone(ZoneInfo(zone))
-            rows.append(
+        starts = due + timedelta(minutes=LEAD_MINUTES)
+        sessions = []
+        for c in range(-(-per_gym // PER_CLASS)):
+            kind = ClassType.objects.create(
+                name=f"Class {c}", capacity=PER_CLASS, required_tier="free", duration_minutes=60
+            )
+            sessions.append(
+                ClassSession.objects.create(
+                    class_type=kind,
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=1),
+                    capacity=PER_CLASS,
+                )
+            )
+        bookings = Booking.objects.bulk_create(
+            [
+                Booking(member=m, session=sessions[i // PER_CLASS], status="booked")
+                for i, m in enumerate(members)
+            ],
+            batch_size=1000,
+        )
+        local = due.astimezone(ZoneInfo(zone))
+        Reminder.objects.bulk_create(
+            [
                 Reminder(
-                    member=member,
-                    kind="assessment_retest",
+                    member_id=b.member_id,
+                    kind="booking_reminder",
                     local_time=local.time().replace(tzinfo=None),
                     on_date=local.date(),
                     time_zone=zone,
-                    context={"kind": "quick", "attempt": {"test_name": "Plank"}},
-                    source=f"bench:{i}",
+                    context={"booking": b.pk},
+                    source=f"booking:{b.pk}",
                     next_at=due,
                 )
-            )
-        Reminder.objects.bulk_create(rows, batch_size=1000)
+                for b in bookings
+            ],
+            batch_size=1000,
+        )
     return gym
 
 
@@ -174,6 +210,7 @@ def run(args: argparse.Namespace, db_url: str) -> int:
     from django.db.models import Count, Max, Min
     from django_tenants.utils import tenant_context
 
+    from apps.bookings.models import ClassSession
     from apps.notifications.models import Delivery, Notification, Reminder
     from benchmarks.webhooks import stop_worker
     from config.celery import app
@@ -191,11 +228,12 @@ def run(args: argparse.Namespace, db_url: str) -> int:
     due = (datetime.now(UTC) + timedelta(seconds=75)).replace(second=0, microsecond=0)
     for gym in gyms:
         with tenant_context(gym):
-            for zone in ZONES:
-                local = due.astimezone(ZoneInfo(zone))
-                Reminder.objects.filter(time_zone=zone).update(
-                    local_time=local.time().replace(tzinfo=None), on_date=local.date(), next_at=due
-                )
+            local = due.astimezone(ZoneInfo(gym.time_zone))
+            Reminder.objects.update(
+                local_time=local.time().replace(tzinfo=None), on_date=local.date(), next_at=due
+            )
+            starts = due + timedelta(minutes=LEAD_MINUTES)
+            ClassSession.objects.update(starts_at=starts, ends_at=starts + timedelta(hours=1))
     connections.close_all()
     print(f"set up in {time.perf_counter() - began_setup:.0f} s; due at {due:%H:%M} UTC")
 
