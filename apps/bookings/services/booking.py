@@ -46,6 +46,7 @@ from apps.bookings.policy import (
     tier_allows,
 )
 from apps.bookings.selectors import current_gym
+from apps.bookings.services.notices import session_notice_context
 from apps.bookings.services.reminders import (
     booking_reminder_set,
     booking_reminders_cancel,
@@ -55,7 +56,6 @@ from apps.common.errors import ApplicationError
 from apps.common.i18n import in_gym_language
 from apps.members.models import Member
 from apps.notifications.services import notify
-from apps.tenants.models import Gym
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +78,6 @@ def _lock_session(session_id: int) -> ClassSession:
 
 def _lock_member(member_id: int) -> Member:
     return Member.objects.select_for_update().get(pk=member_id)
-
-
-def session_notice_context(session: ClassSession, gym: Gym) -> dict:
-    # Templates get the gym's wall-clock time as a naive datetime: the template engine
-    # would otherwise convert an aware one to the server's zone.
-    local = session.starts_at.astimezone(gym_zone(gym)).replace(tzinfo=None)
-    return {"session": session, "class_name": session.class_type.name, "starts_local": local}
 
 
 def booking_create(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.bookings.models import Booking, BookingPolicy, BookingStatus, ClassSession, SessionStatus
 from apps.bookings.policy import gym_zone
 from apps.bookings.selectors import current_gym
+from apps.bookings.services.notices import session_notice_context
 from apps.notifications import kinds
 from apps.notifications.services import reminder_cancel_many, reminder_set
 
@@ -83,8 +84,6 @@ def upcoming_reminders_sync(
 def resolve(reminders) -> dict[int, dict | None]:
     """The context at send time; skipped when the place is no longer booked or the class
     is cancelled or has started."""
-    from apps.bookings.services.booking import session_notice_context  # noqa: PLC0415 - cycle
-
     now = timezone.now()
     gym = current_gym()
     ids = {r.pk: r.context.get("booking") for r in reminders}
