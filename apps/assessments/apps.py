@@ -13,3 +13,5 @@ class AssessmentsConfig(AppConfig):
         nav.register_item(
             nav.NavItem("assessments", _("Assessments"), "assessment-member", "video", 60)
         )
+        # Registers the retest reminders' resolver with apps.notifications.kinds.
+        from apps.assessments import services  # noqa: F401, PLC0415 - models must be loaded

@@ -35,7 +35,8 @@ from apps.common.errors import ApplicationError
 from apps.common.queue import enqueue_on_commit
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member
-from apps.notifications.services import notify
+from apps.notifications.kinds import SKIP, register_resolver
+from apps.notifications.services import reminder_set
 
 logger = logging.getLogger(__name__)
 
@@ -424,6 +425,8 @@ def attempt_finish(
             setattr(attempt, name, value)
         attempt.finished_at = timezone.now()
         attempt.save()
+        if attempt.status == AttemptStatus.VALID:
+            retest_reminders_set(attempt=attempt)
         if attempt.status == AttemptStatus.INVALID:
             _audit(
                 AuditEvent.MEASUREMENT_FAILED,
@@ -460,6 +463,8 @@ def attempt_rescore(*, attempt: Attempt) -> Attempt:
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save()
+        if locked.status == AttemptStatus.VALID and was[0] != AttemptStatus.VALID:
+            retest_reminders_set(attempt=locked)
         if locked.status == AttemptStatus.INVALID and was != (locked.status, locked.reason_code):
             _audit(
                 AuditEvent.MEASUREMENT_FAILED,
@@ -500,46 +505,73 @@ def video_token_read(token: str) -> dict:
 
 
 # --- Retest reminders --------------------------------------------------------------------
+# Reminder rows (apps.notifications): a scored attempt sets a quick-retest reminder two
+# weeks later and a full-retest one four weeks later, at the local time the member tested,
+# in their time zone. A newer scored attempt re-sets both (the clock restarts); the
+# resolver skips a reminder whose attempt is no longer the member's latest scored one.
 
 # The same dates the report shows (selectors.member_report), defined once there.
 QUICK_RETEST_AFTER = selectors.QUICK_RETEST
 FULL_RETEST_AFTER = selectors.FULL_RETEST[0]
+RETEST_KIND = "assessment_retest"
 
 
-def retest_reminders_send(*, now: datetime | None = None) -> int:
-    """Remind members to retest: a quick retest 2 weeks after their latest scored attempt,
-    a full one after 4 weeks. Each reminder is sent once per latest attempt (recorded as
-    an audit event), so a daily run never repeats itself. Returns how many were sent."""
-    now = now or timezone.now()
-    # Members with a scored attempt newer than that have retested: the clock restarts.
-    # Excluded in the query, not by one query per member in the loop.
-    retested = Attempt.objects.filter(
-        status=AttemptStatus.VALID, created_at__gt=now - QUICK_RETEST_AFTER
-    ).values("member_id")
-    latest_ids = (
-        Attempt.objects.filter(status=AttemptStatus.VALID, created_at__lte=now - QUICK_RETEST_AFTER)
-        .exclude(member_id__in=retested)
+def retest_reminders_set(*, attempt: Attempt) -> int:
+    """Arm the member's quick and full retest reminders from `attempt` (a scored one),
+    unless a newer scored attempt already did. Returns how many were set."""
+    if attempt.status != AttemptStatus.VALID or attempt.member_id is None:
+        return 0
+    newer = (
+        Attempt.objects.filter(
+            member_id=attempt.member_id,
+            status=AttemptStatus.VALID,
+            created_at__gt=attempt.created_at,
+        )
+        .exclude(pk=attempt.pk)
+        .exists()
+    )
+    if newer:
+        return 0
+    member = attempt.member
+    zone = member.time_zone or getattr(_gym(), "time_zone", "") or "UTC"
+    # Counted in local days, not hours: a member who tested at 18:00 is reminded at 18:00
+    # two weeks later, even when the clocks changed in between.
+    tested = attempt.created_at.astimezone(zoneinfo.ZoneInfo(zone))
+    for kind, after in (("quick", QUICK_RETEST_AFTER), ("full", FULL_RETEST_AFTER)):
+        reminder_set(
+            recipient=member,
+            kind=RETEST_KIND,
+            local_time=tested.time().replace(tzinfo=None),
+            on_date=tested.date() + timedelta(days=after.days),
+            time_zone=zone,
+            context={"attempt": attempt.pk, "kind": kind},
+            source=f"member:{member.pk}:{kind}",
+        )
+    return 2
+
+
+@register_resolver(RETEST_KIND)
+def _retest_context(reminders) -> dict[int, dict | None]:
+    """{"kind", "attempt"} for the template; skipped when the member has scored again
+    since (or the attempt is gone or no longer valid)."""
+    ids = {r.pk: r.context.get("attempt") for r in reminders}
+    attempts = Attempt.objects.select_related("member").in_bulk(
+        [i for i in ids.values() if isinstance(i, int)]
+    )
+    latest = dict(
+        Attempt.objects.filter(
+            status=AttemptStatus.VALID, member_id__in={a.member_id for a in attempts.values()}
+        )
         .order_by("member_id", "-created_at")
         .distinct("member_id")
-        .values_list("id", flat=True)
+        .values_list("member_id", "id")
     )
-    sent = 0
-    for attempt in Attempt.objects.filter(id__in=list(latest_ids)).select_related("member"):
-        kind = "full" if now - attempt.created_at >= FULL_RETEST_AFTER else "quick"
-        done = AuditEvent.objects.filter(
-            member_id=attempt.member_id,
-            event=AuditEvent.RETEST_REMINDER,
-            data__basis=attempt.pk,
-            data__kind__in=[kind, "full"],
-        ).exists()
-        if done:
-            continue
-        _audit(AuditEvent.RETEST_REMINDER, member=attempt.member, kind=kind, basis=attempt.pk)
-        notify(
-            attempt.member,
-            "assessment_retest",
-            {"kind": kind, "attempt": attempt},
-            dedupe_key=f"retest-{kind}:{attempt.pk}",
+    out: dict[int, dict | None] = {}
+    for reminder in reminders:
+        attempt_id = ids[reminder.pk]
+        attempt = attempts.get(attempt_id) if isinstance(attempt_id, int) else None
+        current = attempt is not None and latest.get(attempt.member_id) == attempt.pk
+        out[reminder.pk] = (
+            {"kind": reminder.context.get("kind", "quick"), "attempt": attempt} if current else SKIP
         )
-        sent += 1
-    return sent
+    return out

@@ -95,12 +95,6 @@ class _local_file:
             os.unlink(self.temp)
 
 
-@shared_task(name="apps.assessments.tasks.send_retest_reminders")
-def send_retest_reminders() -> int:
-    """Per gym (fanned out by beat; the schema comes from the task headers)."""
-    return services.retest_reminders_send()
-
-
 @shared_task(name="apps.assessments.tasks.requeue_waiting_attempts")
 def requeue_waiting_attempts() -> int:
     """Per gym: attempts whose pipeline task never reached the broker are queued again."""

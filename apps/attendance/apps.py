@@ -8,3 +8,6 @@ class AttendanceConfig(AppConfig):
     name = "apps.attendance"
     label = "attendance"
     verbose_name = _("Check-ins")
+
+    def ready(self):
+        from apps.attendance import summary  # noqa: F401, PLC0415 - weekly summary section

@@ -7,6 +7,9 @@ class BookingsConfig(AppConfig):
     verbose_name = _("Classes and bookings")
 
     def ready(self):
-        from apps.bookings import signals  # noqa: PLC0415 - models must be loaded first
+        # Models must be loaded first. `summary` registers the weekly summary's classes
+        # section, `services.reminders` the class reminders' resolver.
+        from apps.bookings import signals, summary  # noqa: F401, PLC0415
+        from apps.bookings.services import reminders  # noqa: F401, PLC0415
 
         signals.connect()

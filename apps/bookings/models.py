@@ -328,7 +328,6 @@ class Booking(models.Model):
     attendance_marked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    reminder_sent_at = models.DateTimeField(null=True, blank=True)
     credit = models.CharField(
         _("class credit"), max_length=10, choices=CreditState.choices, default="", blank=True
     )

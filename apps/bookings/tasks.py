@@ -5,7 +5,6 @@ from celery import shared_task
 
 from apps.bookings.services import (
     no_shows_mark_due,
-    reminders_send_due,
     sessions_generate,
     waitlists_close_due,
 )
@@ -15,12 +14,6 @@ from apps.bookings.services import (
 def generate_sessions() -> int:
     """Publish the rolling timetable (the policy's weeks ahead) from the schedules."""
     return sessions_generate()
-
-
-@shared_task
-def send_reminders() -> int:
-    """Email each booked member once before their class (see reminders_send_due)."""
-    return reminders_send_due()
 
 
 @shared_task

@@ -1,5 +1,8 @@
 """Admin for notifications: history is read-only (deliveries, notifications); devices can
-be removed; preferences and suppressions can be corrected by hand."""
+be removed; preferences and suppressions can be corrected by hand. Reminders are read-only:
+their next occurrence is computed by services.reminder_set, which an edit here would skip
+(a changed time would keep the old `next_at`); they are changed by what made them (a
+booking, an attempt)."""
 
 from django.contrib import admin
 
@@ -77,11 +80,14 @@ class EmailSuppressionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
-    list_display = ["kind", "member", "user", "local_time", "on_date", "next_at", "active"]
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = [
+        "kind", "member", "user", "local_time", "weekdays", "on_date", "time_zone", "next_at",
+        "active", "last_sent_at",
+    ]  # fmt: skip
     list_filter = ["kind", "active"]
+    search_fields = ["source", "member__email", "user__email"]
     raw_id_fields = ["member", "user"]
-    readonly_fields = ["next_at", "last_sent_at"]
 
 
 @admin.register(Announcement)

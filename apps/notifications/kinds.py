@@ -75,3 +75,28 @@ for _kind in (
     Kind("weekly_summary", _A, channels=(EMAIL,)),
 ):
     register(_kind)
+
+
+# --- Reminder resolvers ----------------------------------------------------------------
+# A kind sent by reminders (services/reminders.py) may register a resolver that builds
+# the notification's context when a reminder is due, from what is true then (the booking,
+# the session, the attempt): it takes the due reminders of that kind (a list, so it can
+# read their objects in one query) and returns {reminder id: context}. A reminder whose
+# id is missing, or maps to SKIP (None), is not sent: what it was about is gone (the
+# booking was cancelled). Kinds without a resolver send the reminder's stored context.
+
+SKIP = None
+RESOLVERS: dict[str, object] = {}
+
+
+def register_resolver(key: str):
+    """Decorator: `@register_resolver("booking_reminder") def resolve(reminders): ...`."""
+    get(key)
+
+    def decorate(function):
+        if key in RESOLVERS:
+            raise ValueError(f"A reminder resolver for {key!r} is registered twice")
+        RESOLVERS[key] = function
+        return function
+
+    return decorate

@@ -13,10 +13,13 @@ def send_deliveries(ids: list[int]) -> dict:
 @shared_task(name="apps.notifications.tasks.tick")
 def tick() -> dict:
     """Every minute, per gym: release deliveries whose wait is over, queue announcements
-    whose fan-out never finished."""
+    whose fan-out never finished, send due reminders, and (on Sunday evenings) the weekly
+    summaries."""
     return {
         "released": services.deliveries_release_due(),
         "announcements_requeued": services.announcements_requeue_stale(),
+        "reminders": services.reminders_send_due(),
+        "weekly_summaries": services.weekly_summaries_send(),
     }
 
 

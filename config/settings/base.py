@@ -209,16 +209,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10 * 60,
         "args": ["apps.attendance.tasks.auto_checkout"],
     },
-    # Classes: publish the rolling timetable, remind booked members, mark no-shows.
+    # Classes: publish the rolling timetable, mark no-shows (class reminders are
+    # Reminder rows, sent by notifications-tick).
     "bookings-generate-sessions": {
         "task": "apps.tenants.tasks.fan_out",
         "schedule": 60 * 60,
         "args": ["apps.bookings.tasks.generate_sessions"],
-    },
-    "bookings-send-reminders": {
-        "task": "apps.tenants.tasks.fan_out",
-        "schedule": 5 * 60,
-        "args": ["apps.bookings.tasks.send_reminders"],
     },
     "bookings-mark-no-shows": {
         "task": "apps.tenants.tasks.fan_out",
@@ -253,7 +249,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60,
     },
     # Notifications: release deliveries past quiet hours or retry delays; send due
-    # reminders (apps/notifications).
+    # reminders (classes, retests, ...) and, on Sunday evenings, the weekly summaries
+    # (apps/notifications).
     "notifications-tick": {
         "task": "apps.tenants.tasks.fan_out",
         "schedule": 60,
@@ -263,11 +260,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.tenants.tasks.fan_out",
         "schedule": 15 * 60,
         "args": ["apps.assessments.tasks.requeue_waiting_attempts"],
-    },
-    "assessment-retest-reminders": {
-        "task": "apps.tenants.tasks.fan_out",
-        "schedule": 6 * 60 * 60,
-        "args": ["apps.assessments.tasks.send_retest_reminders"],
     },
 }
 

@@ -8,8 +8,10 @@ from django_tenants.utils import tenant_context
 from apps.assessments.catalogue import TESTS
 from apps.assessments.interpretation import ADJUST, GOOD, STOP, problem_areas, trend
 from apps.assessments.models import AttemptStatus
-from apps.assessments.services import retest_reminders_send
+from apps.assessments.services import attempt_finish, retest_reminders_set
 from apps.billing.tiers import Tier
+from apps.notifications.models import Reminder
+from apps.notifications.services import reminders_send_due
 from tests.assessments.factories import AttemptFactory
 
 
@@ -118,15 +120,21 @@ def test_retest_reminders_go_out_once_at_two_and_four_weeks(
     member, _user = member_user
     now = timezone.now()
     with tenant_context(gym_a):
-        AttemptFactory(
-            member=member, test_id=4, status=AttemptStatus.VALID,
-            bucket="pass", created_at=now - timedelta(days=15), result=_result("pass"),
+        attempt = AttemptFactory(
+            member=member, test_id=4, status=AttemptStatus.PROCESSING,
+            created_at=now - timedelta(days=15),
         )  # fmt: skip
+        # Scoring the attempt sets the reminders (quick: 2 weeks, full: 4 weeks later).
+        attempt_finish(
+            attempt_id=attempt.pk,
+            fields={"status": AttemptStatus.VALID, "bucket": "pass", "result": _result("pass")},
+        )
+        assert Reminder.objects.filter(kind="assessment_retest", active=True).count() == 2
         with django_capture_on_commit_callbacks(execute=True):
-            assert retest_reminders_send(now=now) == 1
-            assert retest_reminders_send(now=now) == 0  # once
-            assert retest_reminders_send(now=now + timedelta(days=14)) == 1  # the full one
-            assert retest_reminders_send(now=now + timedelta(days=20)) == 0
+            assert reminders_send_due(now=now) == 1
+            assert reminders_send_due(now=now) == 0  # once
+            assert reminders_send_due(now=now + timedelta(days=14)) == 1  # the full one
+            assert reminders_send_due(now=now + timedelta(days=20)) == 0
     assert len(mailoutbox) == 2
     assert "quick" in mailoutbox[0].subject and "full" in mailoutbox[1].subject
     assert mailoutbox[0].to == [member.email] and "Overhead squat" in mailoutbox[0].body
@@ -138,11 +146,24 @@ def test_no_reminder_after_a_recent_retest(
     member, _user = member_user
     now = timezone.now()
     with tenant_context(gym_a):
-        for days in (20, 3):
-            AttemptFactory(
+
+        def scored(days):
+            return AttemptFactory(
                 member=member, test_id=4, status=AttemptStatus.VALID,
                 bucket="pass", created_at=now - timedelta(days=days), result=_result("pass"),
             )  # fmt: skip
+
+        older = scored(20)
+        assert retest_reminders_set(attempt=older) == 2
+        newer = scored(3)
+        assert retest_reminders_set(attempt=newer) == 2  # the clock restarts
+        assert retest_reminders_set(attempt=older) == 0  # scored out of order: ignored
         with django_capture_on_commit_callbacks(execute=True):
-            assert retest_reminders_send(now=now) == 0
+            assert reminders_send_due(now=now) == 0
+        # A reminder left over from the older attempt (data from before) is skipped too.
+        Reminder.objects.filter(kind="assessment_retest").update(
+            context={"attempt": older.pk, "kind": "quick"}, next_at=now - timedelta(hours=1)
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert reminders_send_due(now=now) == 0
     assert mailoutbox == []

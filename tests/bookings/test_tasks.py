@@ -1,5 +1,6 @@
-"""Periodic class jobs: reminders go out once, no-shows are marked where the gym opted in,
-the timetable is published ahead; each runs per gym through the fan-out."""
+"""Periodic class jobs: reminders (Reminder rows, sent by the notifications tick) go out
+once, no-shows are marked where the gym opted in, the timetable is published ahead; each
+runs per gym through the fan-out."""
 
 from datetime import date, time, timedelta
 
@@ -12,9 +13,10 @@ from apps.bookings.models import Booking, ClassSession, Penalty
 from apps.bookings.services.booking import (
     booking_create,
     no_shows_mark_due,
-    reminders_send_due,
     waitlists_close_due,
 )
+from apps.notifications.models import Reminder
+from apps.notifications.services import reminders_send_due
 from apps.tenants.tasks import fan_out
 from tests.bookings.factories import ClassSessionFactory, ScheduleFactory
 from tests.factories import MemberWithLoginFactory
@@ -39,7 +41,9 @@ def test_each_reminder_is_sent_once_when_due(gym_a, policy, django_capture_on_co
         assert soon.class_type.name in mail.outbox[0].subject or soon.class_type.name in (
             mail.outbox[1].subject
         )
-        assert Booking.objects.filter(reminder_sent_at__isnull=False).count() == 2
+        # Sent one-date reminders switch off; the later class's waits for its time.
+        assert Reminder.objects.filter(active=False, last_sent_at__isnull=False).count() == 2
+        assert Reminder.objects.filter(active=True).count() == 1
 
 
 def test_reminders_run_per_gym_through_the_fan_out(
@@ -57,7 +61,7 @@ def test_reminders_run_per_gym_through_the_fan_out(
         )
     connection.set_schema_to_public()
     with django_capture_on_commit_callbacks(execute=True):
-        assert fan_out("apps.bookings.tasks.send_reminders") >= 2
+        assert fan_out("apps.notifications.tasks.tick") >= 2
     assert len(mail.outbox) == 2
     assert {m.subject.split("]")[0] for m in mail.outbox} == {"[Gym A", "[Gym B"}
 

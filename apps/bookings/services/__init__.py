@@ -16,11 +16,15 @@ from apps.bookings.services.booking import (
     no_shows_mark_due,
     penalty_waive,
     policy_update,
-    reminders_send_due,
     session_notice_context,
     waitlists_close_due,
 )
 from apps.bookings.services.calendar import calendar_feed_for
+from apps.bookings.services.reminders import (
+    booking_reminder_set,
+    booking_reminders_cancel,
+    session_reminders_sync,
+)
 from apps.bookings.services.schedule import (
     closure_create,
     rrule_validate,
@@ -44,6 +48,8 @@ __all__ = [
     "booking_create",
     "booking_link_visit",
     "booking_mark_attendance",
+    "booking_reminder_set",
+    "booking_reminders_cancel",
     "calendar_feed_for",
     "closure_create",
     "fees_charge",
@@ -55,11 +61,11 @@ __all__ = [
     "pt_decide",
     "pt_mark_attendance",
     "pt_request",
-    "reminders_send_due",
     "rrule_validate",
     "schedule_occurrences",
     "session_cancel",
     "session_notice_context",
+    "session_reminders_sync",
     "session_update",
     "sessions_generate",
     "trainer_hours_set",

@@ -46,11 +46,16 @@ from apps.bookings.policy import (
     tier_allows,
 )
 from apps.bookings.selectors import current_gym
+from apps.bookings.services.notices import session_notice_context
+from apps.bookings.services.reminders import (
+    booking_reminder_set,
+    booking_reminders_cancel,
+    upcoming_reminders_sync,
+)
 from apps.common.errors import ApplicationError
 from apps.common.i18n import in_gym_language
 from apps.members.models import Member
 from apps.notifications.services import notify
-from apps.tenants.models import Gym
 
 logger = logging.getLogger(__name__)
 
@@ -73,13 +78,6 @@ def _lock_session(session_id: int) -> ClassSession:
 
 def _lock_member(member_id: int) -> Member:
     return Member.objects.select_for_update().get(pk=member_id)
-
-
-def session_notice_context(session: ClassSession, gym: Gym) -> dict:
-    # Templates get the gym's wall-clock time as a naive datetime: the template engine
-    # would otherwise convert an aware one to the server's zone.
-    local = session.starts_at.astimezone(gym_zone(gym)).replace(tzinfo=None)
-    return {"session": session, "class_name": session.class_type.name, "starts_local": local}
 
 
 def booking_create(
@@ -124,6 +122,7 @@ def booking_create(
                 credit_spend(
                     booking=booking, member=member
                 )  # checked by booking_problems, under our lock
+                booking_reminder_set(booking=booking, session=session, policy=policy, gym=gym)
             timetable_changed()
             return booking
     except IntegrityError:
@@ -161,6 +160,7 @@ def booking_cancel(
         booking.status = BookingStatus.LATE_CANCELLED if late else BookingStatus.CANCELLED
         booking.cancelled_at = now
         booking.save(update_fields=["status", "cancelled_at"])
+        booking_reminders_cancel([booking.pk])
         if late and not waive_penalty:
             _apply_penalties(booking, PenaltyReason.LATE_CANCEL, policy, now)
         elif was_booked:
@@ -257,6 +257,7 @@ def _promote_waitlisted(*, session: ClassSession, policy: BookingPolicy, gym, no
         candidate.promoted_at = now
         candidate.save(update_fields=["status", "promoted_at"])
         credit_spend(booking=candidate, member=member)
+        booking_reminder_set(booking=candidate, session=session, policy=policy, gym=gym)
         notify(
             member,
             "booking_promoted",
@@ -377,10 +378,13 @@ def policy_update(*, data: dict, by=None) -> BookingPolicy:
         )
     with transaction.atomic():
         policy = BookingPolicy.objects.select_for_update().get(pk=BookingPolicy.load().pk)
+        lead = policy.reminder_minutes_before
         for field, value in data.items():
             setattr(policy, field, value)
         policy.full_clean()
         policy.save()
+        if policy.reminder_minutes_before != lead:
+            upcoming_reminders_sync(policy=policy)
     logger.info("Booking policy changed by %s: %s", getattr(by, "pk", None), sorted(data))
     return policy
 
@@ -495,36 +499,3 @@ def waitlists_close_due(*, now: datetime | None = None) -> int:
             count += len(waiting)
             timetable_changed()
     return count
-
-
-def reminders_send_due(*, now: datetime | None = None) -> int:
-    """Email a reminder for each booked place whose class starts within the policy's
-    reminder lead time. The marker is set in the same transaction as the send is queued
-    (on commit), and rows are claimed with SKIP LOCKED, so each reminder goes out once."""
-    now = now or timezone.now()
-    policy = BookingPolicy.load()
-    if not policy.reminder_minutes_before:
-        return 0
-    gym = current_gym()
-    with transaction.atomic():
-        due = list(
-            Booking.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("member", "session__class_type")
-            .filter(
-                status=BookingStatus.BOOKED,
-                reminder_sent_at__isnull=True,
-                session__status=SessionStatus.SCHEDULED,
-                session__starts_at__gt=now,
-                session__starts_at__lte=now + timedelta(minutes=policy.reminder_minutes_before),
-            )[:1000]
-        )
-        for booking in due:
-            booking.reminder_sent_at = now
-            notify(
-                booking.member,
-                "booking_reminder",
-                session_notice_context(booking.session, gym),
-                dedupe_key=f"booking-reminder:{booking.pk}",
-            )
-        Booking.objects.bulk_update(due, ["reminder_sent_at"])
-    return len(due)

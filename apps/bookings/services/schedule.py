@@ -37,6 +37,7 @@ from apps.bookings.services.booking import (
     _promote_waitlisted,
     session_notice_context,
 )
+from apps.bookings.services.reminders import booking_reminders_cancel, session_reminders_sync
 from apps.common.errors import ApplicationError
 from apps.notifications.services import notify
 
@@ -187,6 +188,7 @@ def session_cancel(*, session: ClassSession, reason: str, by=None) -> ClassSessi
                 dedupe_key=f"session-cancelled:{booking.pk}",
             )
         Booking.objects.bulk_update(live, ["status", "cancelled_at"])
+        booking_reminders_cancel([b.pk for b in live])
         timetable_changed()
     return session
 
@@ -197,14 +199,27 @@ def session_update(
     instructor: TrainerProfile | None = None,
     room: Room | None = None,
     capacity: int | None = None,
+    starts_at: datetime | None = None,
     by=None,
 ) -> ClassSession:
-    """Change one session's instructor, room or capacity. More places go to the waitlist;
+    """Change one session's instructor, room, capacity or start (the class keeps its
+    length; booked members' reminders move with it). More places go to the waitlist;
     fewer than the members already booked are refused."""
     gym = current_gym()
     with transaction.atomic():
         session = _lock_session(session.pk)
         fields = []
+        moved = starts_at is not None and starts_at != session.starts_at
+        if moved:
+            if session.status != SessionStatus.SCHEDULED or starts_at <= timezone.now():
+                raise ApplicationError(
+                    _("Only a scheduled class can move, and only to a time ahead."),
+                    code="invalid_start",
+                    details={"starts_at": [_("Choose a time ahead.")]},
+                )
+            session.ends_at = starts_at + (session.ends_at - session.starts_at)
+            session.starts_at = starts_at
+            fields += ["starts_at", "ends_at"]
         if instructor is not None:
             session.instructor = instructor
             fields.append("instructor")
@@ -224,6 +239,8 @@ def session_update(
             fields.append("capacity")
         if fields:
             session.save(update_fields=fields)
+        if moved:
+            session_reminders_sync(session=session)
         if capacity is not None:
             _promote_waitlisted(
                 session=session, policy=BookingPolicy.load(), gym=gym, now=timezone.now()
