@@ -67,6 +67,8 @@ KINDS = {
     "member_post": Send("api", "post", as_member=True),
     "api_delete": Send("api", "delete"),
     "member_delete": Send("api", "delete", as_member=True),
+    "member_web": Send("web", as_member=True),  # the member web app (/app/)
+    "member_web_post": Send("web", "post", as_member=True),
 }
 
 
@@ -324,6 +326,9 @@ CLASS_URLS = [
     ("member_post", "/api/v1/classes/sessions/{session}/waitlist/"),
     ("member_post", "/api/v1/bookings/{booking}/cancel/"),
     ("member_get", "/api/v1/bookings/{booking}/"),
+    ("member_web", "/app/classes/{session}/"),
+    ("member_web_post", "/app/classes/{session}/book/"),
+    ("member_web_post", "/app/classes/bookings/{booking}/cancel/"),
     ("web", "/dashboard/classes/sessions/{session}/"),
     ("web_post", "/dashboard/classes/sessions/{session}/"),
     ("web_post", "/dashboard/classes/penalties/{penalty}/waive/"),
@@ -352,7 +357,10 @@ def test_classes_of_gym_a_are_not_found_from_gym_b(kind, url, gym_a, gym_b, make
         assert not Booking.objects.filter(pk=booking.pk).exists()
     owner_b = make_user(gym_b, Role.OWNER)
     path = url.format(session=session.pk, booking=booking.pk, penalty=penalty.pk)
-    bodies = {"web_post": {"action": "attended", "booking": booking.pk, "reason": "x"}}
+    bodies = {
+        "web_post": {"action": "attended", "booking": booking.pk, "reason": "x"},
+        "member_web_post": {"intent": "waitlist"},
+    }
     response = request_as(kind, path, gym=gym_b, staff=owner_b, member=member_b.user, bodies=bodies)
     assert_not_found(kind, response)
     # A made-up name: a real one (Alicia) was once the random name of gym B's owner.
