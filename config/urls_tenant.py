@@ -47,6 +47,7 @@ member_app = [
     path("", include("apps.portal.urls")),
     path("", include("apps.assessments.member_urls")),
     path("", include("apps.bookings.member_urls")),
+    path("", include("apps.attendance.member_urls")),
 ]
 
 urlpatterns = [

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from apps.portal import nav
+
 
 class AttendanceConfig(AppConfig):
     """Door check-in: member passes, kiosks, visits, occupancy."""
@@ -8,3 +10,11 @@ class AttendanceConfig(AppConfig):
     name = "apps.attendance"
     label = "attendance"
     verbose_name = _("Check-ins")
+
+    def ready(self):
+        from apps.attendance import member  # noqa: PLC0415 - models must be loaded first
+
+        nav.register_item(nav.NavItem("pass", _("My pass"), "member-pass", "qr", 30, primary=True))
+        nav.register_item(nav.NavItem("occupancy", _("How busy"), "member-occupancy", "people", 70))
+        nav.register_card(nav.HomeCard("pass", "portal/_tile.html", 10, member.pass_card))
+        nav.register_card(nav.HomeCard("occupancy", "portal/_tile.html", 70, member.occupancy_card))
