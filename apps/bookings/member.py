@@ -13,7 +13,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -26,7 +25,7 @@ from apps.bookings.models import (
     ClassSession,
     SessionStatus,
 )
-from apps.bookings.policy import cancel_terms, policy_summary
+from apps.bookings.policy import cancel_terms, local_when, policy_summary
 from apps.bookings.selectors import (
     booking_check,
     booking_list,
@@ -41,17 +40,12 @@ from apps.portal.mixins import MemberRequiredMixin
 PAST_SHOWN = 5
 
 
-def _when(moment) -> str:
-    """A class's start in the active zone (the member's or the gym's), e.g. "Tue 3 Mar, 18:00"."""
-    local = timezone.localtime(moment)
-    return f"{date_format(local, 'D j M')}, {date_format(local, 'TIME_FORMAT')}"
-
-
-def _availability(session: ClassSession) -> tuple[str, str]:
-    """(css class, words) for a class in a list: cancelled, mine, full, or places left."""
+def _availability(session: ClassSession, *, mine: bool = True) -> tuple[str, str]:
+    """(css class, words) for a class: cancelled, the member's own (`mine`), full, or
+    places left."""
     if session.status == SessionStatus.CANCELLED:
         return "cancelled", _("Cancelled")
-    mine = getattr(session, "my_booking_status", None)
+    mine = getattr(session, "my_booking_status", None) if mine else None
     if mine == BookingStatus.BOOKED:
         return "mine", _("Booked")
     if mine == BookingStatus.WAITLISTED:
@@ -60,9 +54,7 @@ def _availability(session: ClassSession) -> tuple[str, str]:
     if left <= 0:
         if session.waitlist_count:
             return "full", ngettext(
-                "Full · %(n)s on the waitlist",
-                "Full · %(n)s on the waitlist",
-                session.waitlist_count,
+                "Full · %(n)s waiting", "Full · %(n)s waiting", session.waitlist_count
             ) % {"n": session.waitlist_count}
         return "full", _("Full")
     return "open", ngettext("%(n)s spot left", "%(n)s spots left", left) % {"n": left}
@@ -90,6 +82,7 @@ class TimetableView(MemberRequiredMixin, View):
         ]
         for session in sessions:
             session.availability = _availability(session)
+            session.minutes = int((session.ends_at - session.starts_at).total_seconds() // 60)
         days = [
             (day, list(items))
             for day, items in groupby(sessions, key=lambda s: timezone.localdate(s.starts_at))
@@ -116,7 +109,7 @@ class SessionView(MemberRequiredMixin, View):
         policy = BookingPolicy.load()
         context = {
             "session": session,
-            "availability": _availability(session),
+            "availability": _availability(session, mine=False),
             "places_left": max(session.capacity - session.booked_count, 0),
             "booking": mine,
             "cancel_terms": cancel_terms(policy=policy, booking=mine) if mine else "",
@@ -148,7 +141,7 @@ class BookView(MemberRequiredMixin, View):
             messages.error(request, exc.message)
             return redirect("member-classes-session", pk=pk)
         booking = booking_list(member=self.member).get(pk=booking.pk)
-        name, when = booking.session.class_type.name, _when(booking.session.starts_at)
+        name, when = booking.session.class_type.name, local_when(booking.session.starts_at)
         if booking.status == BookingStatus.WAITLISTED:
             messages.success(
                 request,
@@ -244,6 +237,6 @@ def home_card(member) -> dict:
     return {
         "title": _("Your next class"),
         "value": session.class_type.name,
-        "text": _when(session.starts_at) + where,
+        "text": local_when(session.starts_at) + where,
         "url": reverse("member-classes-session", kwargs={"pk": session.pk}),
     }

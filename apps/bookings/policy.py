@@ -295,9 +295,15 @@ def cancel_terms(*, policy: BookingPolicy, booking: Booking, now: datetime | Non
         }
     deadline = booking.session.starts_at - timedelta(minutes=policy.late_cancel_minutes_before)
     return _("Cancelling is free until %(deadline)s; after that it counts as late: %(what)s.") % {
-        "deadline": date_format(timezone.localtime(deadline), "SHORT_DATETIME_FORMAT"),
+        "deadline": local_when(deadline),
         "what": consequences,
     }
+
+
+def local_when(moment: datetime) -> str:
+    """A moment in the active zone (the member's or the gym's), e.g. "Tue 8 Dec, 10:00"."""
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'D j M')}, {date_format(local, 'TIME_FORMAT')}"
 
 
 def _consequences(strike: bool, fee: int, credit: bool) -> str:
