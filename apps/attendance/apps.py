@@ -16,5 +16,6 @@ class AttendanceConfig(AppConfig):
 
         nav.register_item(nav.NavItem("pass", _("My pass"), "member-pass", "qr", 30, primary=True))
         nav.register_item(nav.NavItem("occupancy", _("How busy"), "member-occupancy", "people", 70))
+        nav.register_offline_asset("attendance/member_pass.js")  # the pass works offline
         nav.register_card(nav.HomeCard("pass", "portal/_tile.html", 10, member.pass_card))
         nav.register_card(nav.HomeCard("occupancy", "portal/_tile.html", 70, member.occupancy_card))

@@ -108,7 +108,7 @@ def _typical_today(hours: dict, moment: datetime) -> dict | None:
         }
         for i, (h, v) in enumerate(values)
     ]
-    usual_now = next((v for h, v in values if h == local.hour), None)
+    usual_now = next((round(v) for h, v in values if h == local.hour), None)
     return {"bars": bars, "usual_now": usual_now, "first": first, "last": last}
 
 

@@ -154,3 +154,8 @@ def test_the_nav_and_home_cards_lead_to_the_pass_and_how_busy(open_gyms, web, me
 def test_anonymous_visitors_log_in_and_staff_go_to_the_dashboard(gym_a, web, make_user, url):
     assert web(gym_a).get(url)["Location"].startswith(f"/accounts/login/?next={url}")
     assert web(gym_a, make_user(gym_a, Role.FRONT_DESK)).get(url)["Location"] == "/dashboard/"
+
+
+def test_the_service_worker_keeps_the_pass_script_for_offline_use(gym_a, web):
+    sw = web(gym_a).get("/app/sw.js").content.decode()
+    assert '"/static/attendance/member_pass.js"' in sw

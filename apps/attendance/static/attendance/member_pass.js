@@ -23,11 +23,12 @@
     return !code || Date.now() / 1000 >= Number(code.dataset.validUntil);
   }
 
-  function schedule() {
+  // After a failed fetch (offline) try again every 10 s; "online" retries at once.
+  function schedule(failed) {
     clearTimeout(timer);
     var code = current();
     var wait = code ? Number(code.dataset.refreshAt) * 1000 - Date.now() : 0;
-    timer = setTimeout(refresh, Math.max(wait, 1000));
+    timer = setTimeout(refresh, Math.max(wait, failed ? 10000 : 1000));
   }
 
   function refresh() {
@@ -40,9 +41,12 @@
         if (!fresh) throw new Error("no code");
         current().replaceWith(fresh);
         stale(false);
+        schedule(false);
       })
-      .catch(function () { stale(expired() || !navigator.onLine); })
-      .then(schedule);
+      .catch(function () {
+        stale(expired() || !navigator.onLine);
+        schedule(true);
+      });
   }
 
   function keepAwake() {
@@ -56,7 +60,7 @@
   window.addEventListener("online", refresh);
   window.addEventListener("offline", function () { stale(true); });
   // A copy kept by the service worker, opened later: the code in it is old.
-  if (!navigator.onLine || expired()) { stale(true); refresh(); } else { schedule(); }
+  if (!navigator.onLine || expired()) { stale(true); refresh(); } else { schedule(false); }
   keepAwake();
   // Check the shown code's validity every few seconds (a phone that slept misses timers).
   setInterval(function () { if (expired()) stale(true); }, 5000);
