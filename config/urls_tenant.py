@@ -46,6 +46,8 @@ dashboard = [
 member_app = [
     path("", include("apps.portal.urls")),
     path("", include("apps.assessments.member_urls")),
+    path("", include("apps.bookings.member_urls")),
+    path("", include("apps.attendance.member_urls")),
 ]
 
 urlpatterns = [

@@ -69,6 +69,8 @@ KINDS = {
     "member_post": Send("api", "post", as_member=True),
     "api_delete": Send("api", "delete"),
     "member_delete": Send("api", "delete", as_member=True),
+    "member_web": Send("web", as_member=True),  # the member web app (/app/)
+    "member_web_post": Send("web", "post", as_member=True),
 }
 
 
@@ -326,6 +328,9 @@ CLASS_URLS = [
     ("member_post", "/api/v1/classes/sessions/{session}/waitlist/"),
     ("member_post", "/api/v1/bookings/{booking}/cancel/"),
     ("member_get", "/api/v1/bookings/{booking}/"),
+    ("member_web", "/app/classes/{session}/"),
+    ("member_web_post", "/app/classes/{session}/book/"),
+    ("member_web_post", "/app/classes/bookings/{booking}/cancel/"),
     ("web", "/dashboard/classes/sessions/{session}/"),
     ("web_post", "/dashboard/classes/sessions/{session}/"),
     ("web_post", "/dashboard/classes/penalties/{penalty}/waive/"),
@@ -354,7 +359,10 @@ def test_classes_of_gym_a_are_not_found_from_gym_b(kind, url, gym_a, gym_b, make
         assert not Booking.objects.filter(pk=booking.pk).exists()
     owner_b = make_user(gym_b, Role.OWNER)
     path = url.format(session=session.pk, booking=booking.pk, penalty=penalty.pk)
-    bodies = {"web_post": {"action": "attended", "booking": booking.pk, "reason": "x"}}
+    bodies = {
+        "web_post": {"action": "attended", "booking": booking.pk, "reason": "x"},
+        "member_web_post": {"intent": "waitlist"},
+    }
     response = request_as(kind, path, gym=gym_b, staff=owner_b, member=member_b.user, bodies=bodies)
     assert_not_found(kind, response)
     # A made-up name: a real one (Alicia) was once the random name of gym B's owner.
@@ -398,6 +406,44 @@ def test_timetables_in_gym_b_do_not_show_gym_a_classes(
     assert b"Aonly" not in response.content
     same_in_a = request_as(kind, url, gym=gym_a, staff=owner_a)
     assert b"Aonly" in same_in_a.content  # the test can fail
+
+
+# The member web app's pages in gym B never show gym A's classes, bookings, members or
+# visits; True: the same page in A shows the A-only name (so the check can fail).
+MEMBER_APP_URLS = [
+    ("member_web", "/app/", True),
+    ("member_web", "/app/classes/", True),
+    ("member_web", "/app/classes/mine/", True),
+    ("member_web", "/app/pass/", True),
+    ("member_web", "/app/pass/code/", False),
+    ("member_web", "/app/occupancy/", False),
+    ("member_web", "/app/occupancy/now/", False),
+]
+
+
+@pytest.mark.parametrize(("kind", "url", "shown_in_a"), MEMBER_APP_URLS)
+def test_member_app_pages_in_gym_b_do_not_show_gym_a(
+    kind, url, shown_in_a, gym_a, gym_b, request_as
+):
+    with tenant_context(gym_a):
+        session = ClassSessionFactory(starts_in=timedelta(hours=2))
+        ClassType.objects.filter(pk=session.class_type_id).update(name="Aonly Yoga")
+        member_a = MemberWithLoginFactory(first_name="Aonly")
+        booking_create(member=member_a, session=session)
+        VisitFactory(member=member_a)
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory(first_name="Bea")
+    response = request_as(kind, url, gym=gym_b, staff=None, member=member_b.user)
+    assert response.status_code == 200
+    assert b"Aonly" not in response.content
+    if url.startswith("/app/occupancy/"):
+        assert b'<span class="occupancy-count">0</span>' in response.content  # A's visit
+    same_in_a = request_as(kind, url, gym=gym_a, staff=None, member=member_a.user)
+    assert same_in_a.status_code == 200
+    if shown_in_a:
+        assert b"Aonly" in same_in_a.content  # the test can fail: A does see it
+    if url.startswith("/app/occupancy/"):
+        assert b'<span class="occupancy-count">1</span>' in same_in_a.content
 
 
 def test_trainers_pt_bookings_and_calendar_feeds_of_gym_a_are_not_found_from_gym_b(

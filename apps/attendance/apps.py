@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from apps.portal import nav
+
 
 class AttendanceConfig(AppConfig):
     """Door check-in: member passes, kiosks, visits, occupancy."""
@@ -10,4 +12,11 @@ class AttendanceConfig(AppConfig):
     verbose_name = _("Check-ins")
 
     def ready(self):
-        from apps.attendance import summary  # noqa: F401, PLC0415 - weekly summary section
+        # Models must be loaded first; `summary` registers the weekly summary's visits section.
+        from apps.attendance import member, summary  # noqa: F401, PLC0415
+
+        nav.register_item(nav.NavItem("pass", _("My pass"), "member-pass", "qr", 30, primary=True))
+        nav.register_item(nav.NavItem("occupancy", _("How busy"), "member-occupancy", "people", 70))
+        nav.register_offline_asset("attendance/member_pass.js")  # the pass works offline
+        nav.register_card(nav.HomeCard("pass", "portal/_tile.html", 10, member.pass_card))
+        nav.register_card(nav.HomeCard("occupancy", "portal/_tile.html", 70, member.occupancy_card))

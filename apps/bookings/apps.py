@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from apps.portal import nav
+
 
 class BookingsConfig(AppConfig):
     name = "apps.bookings"
@@ -9,7 +11,11 @@ class BookingsConfig(AppConfig):
     def ready(self):
         # Models must be loaded first. `summary` registers the weekly summary's classes
         # section, `services.reminders` the class reminders' resolver.
-        from apps.bookings import signals, summary  # noqa: F401, PLC0415
+        from apps.bookings import member, signals, summary  # noqa: F401, PLC0415
         from apps.bookings.services import reminders  # noqa: F401, PLC0415
 
         signals.connect()
+        nav.register_item(
+            nav.NavItem("classes", _("Classes"), "member-classes", "calendar", 20, primary=True)
+        )
+        nav.register_card(nav.HomeCard("classes", "portal/_tile.html", 20, member.home_card))

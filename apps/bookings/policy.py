@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -24,6 +25,7 @@ from apps.bookings.models import (
     HOLDING_STATUSES,
     Booking,
     BookingPolicy,
+    BookingStatus,
     ClassSession,
     Penalty,
     PenaltyKind,
@@ -265,6 +267,43 @@ def policy_summary(policy: BookingPolicy) -> list[str]:
             }
         )
     return rules
+
+
+def cancel_is_late(*, policy: BookingPolicy, starts_at: datetime, now: datetime) -> bool:
+    """Whether cancelling a booked place now counts as a late cancel."""
+    return now >= starts_at - timedelta(minutes=policy.late_cancel_minutes_before)
+
+
+def cancel_terms(*, policy: BookingPolicy, booking: Booking, now: datetime | None = None) -> str:
+    """What cancelling this booking now would cost, in one sentence, as shown to the member
+    before they confirm (the same rule `booking_cancel` applies)."""
+    now = now or timezone.now()
+    if booking.status == BookingStatus.WAITLISTED:
+        return _("Leaving the waitlist is free.")
+    consequences = _consequences(
+        policy.late_cancel_strike, policy.late_cancel_fee, policy.late_cancel_forfeits_credit
+    )
+    if not consequences:
+        return _("You can cancel without a penalty.")
+    if cancel_is_late(policy=policy, starts_at=booking.session.starts_at, now=now):
+        return _(
+            "This class starts in less than %(n)s minutes, so cancelling now counts as late: "
+            "%(what)s."
+        ) % {
+            "n": policy.late_cancel_minutes_before,
+            "what": consequences,
+        }
+    deadline = booking.session.starts_at - timedelta(minutes=policy.late_cancel_minutes_before)
+    return _("Cancelling is free until %(deadline)s; after that it counts as late: %(what)s.") % {
+        "deadline": local_when(deadline),
+        "what": consequences,
+    }
+
+
+def local_when(moment: datetime) -> str:
+    """A moment in the active zone (the member's or the gym's), e.g. "Tue 8 Dec, 10:00"."""
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'D j M')}, {date_format(local, 'TIME_FORMAT')}"
 
 
 def _consequences(strike: bool, fee: int, credit: bool) -> str:

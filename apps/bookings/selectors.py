@@ -22,6 +22,7 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.billing.selectors import credit_balance, member_uses_credits
 from apps.bookings.cache import (
     cache_get,
     cache_set,
@@ -46,7 +47,7 @@ from apps.bookings.models import (
     TrainerProfile,
     TrainerTimeOff,
 )
-from apps.bookings.policy import blocked_until, gym_zone
+from apps.bookings.policy import blocked_until, booking_problems, gym_zone, policy_summary
 from apps.common.errors import ApplicationError
 from apps.members.models import Member
 from apps.tenants.models import Gym
@@ -102,6 +103,28 @@ def session_timetable(
     if instructor_id is not None:
         sessions = sessions.filter(instructor_id=instructor_id)
     return sessions_with_counts(sessions, member=member).order_by("starts_at", "id")
+
+
+def booking_check(*, member, session, gym) -> dict:
+    """What would happen if `member` booked `session` now, and why: the one rule check
+    (`policy.booking_problems`, as the service runs it), the policy in words, credits.
+    Shown by the API's session detail and the member app's session page."""
+    policy = BookingPolicy.load()
+    full = session.booked_count >= session.capacity
+    problems = booking_problems(
+        member=member, session=session, policy=policy, gym=gym, waitlist=full
+    )
+    credits = None
+    if member_uses_credits(member):
+        # A place costs one credit; the waitlist costs it only on promotion.
+        credits = {"uses_credits": True, "balance": credit_balance(member), "cost": 1}
+    return {
+        "allowed": not problems,
+        "outcome": "none" if problems else ("waitlist" if full else "book"),
+        "problems": [{"code": p.code, "message": p.message} for p in problems],
+        "policy": policy_summary(policy),
+        "credits": credits,
+    }
 
 
 def booking_list(*, member, upcoming: bool | None = None, now=None) -> QuerySet[Booking]:

@@ -9,7 +9,9 @@ An app adds its member pages in its `AppConfig.ready()`:
 so the shell never imports the apps that plug into it. The bottom bar shows the `primary`
 items in order (at most `PRIMARY_MAX`, the rest move to "More"); "More" lists them all.
 A home card is a template included on the home page with what its `context(member)`
-returns (a read through the app's own selectors); returning None hides the card."""
+returns (a read through the app's own selectors); returning None hides the card. A page
+marked for offline use (`X-Offline-Copy: 1`) registers the static files it needs with
+`nav.register_offline_asset("<app>/<file>.js")`, so they are there without a connection."""
 
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ class HomeCard:
 
 _items: dict[str, NavItem] = {}
 _cards: dict[str, HomeCard] = {}
+_offline_assets: dict[str, None] = {}  # an ordered set
 
 
 def register_item(item: NavItem) -> None:
@@ -51,6 +54,16 @@ def register_item(item: NavItem) -> None:
 
 def register_card(card: HomeCard) -> None:
     _cards[card.key] = card
+
+
+def register_offline_asset(path: str) -> None:
+    """A static file (path as for `{% static %}`) that a page kept for offline use needs:
+    the service worker keeps it with the shell (the pass's script)."""
+    _offline_assets[path] = None
+
+
+def offline_assets() -> list[str]:
+    return list(_offline_assets)
 
 
 def unregister(key: str) -> None:

@@ -79,6 +79,7 @@ class ServiceWorkerView(View):
             static("portal/app.js"),
             static("js/forms.js"),
             static("portal/icon-192.png"),
+            *(static(path) for path in nav.offline_assets()),
         ]
         context = {
             # Hashed static names (production) change the version when a file changes.

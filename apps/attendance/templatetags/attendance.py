@@ -17,10 +17,12 @@ def member_attendance(member):
 
 
 @register.filter
-def qr_svg(code: str) -> str:
+def qr_svg(code: str, fit: str = "") -> str:
     """Inline SVG of `code` as a QR code: error correction M (a scuffed card still reads)
     and the standard's 4-module quiet zone (OpenCV's reader finds nothing with 2). segno
-    writes the SVG from the code's bits, so nothing from the code reaches the markup."""
+    writes the SVG from the code's bits, so nothing from the code reaches the markup.
+    `|qr_svg:"fluid"`: a viewBox instead of a fixed size, so CSS sizes it (the app's pass)."""
     if not code:
         return ""
-    return mark_safe(segno.make(code, error="m").svg_inline(scale=5, border=4))  # noqa: S308
+    svg = segno.make(code, error="m").svg_inline(scale=5, border=4, omitsize=fit == "fluid")
+    return mark_safe(svg)  # noqa: S308

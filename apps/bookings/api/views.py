@@ -14,7 +14,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.billing.selectors import credit_balance, member_uses_credits
 from apps.bookings.api.filters import TimetableFilter, TrainerSlotsFilter
 from apps.bookings.api.serializers import (
     BookingSerializer,
@@ -39,8 +38,9 @@ from apps.bookings.models import (
     PTSessionType,
     TrainerProfile,
 )
-from apps.bookings.policy import booking_problems, gym_zone, policy_summary
+from apps.bookings.policy import gym_zone, policy_summary
 from apps.bookings.selectors import (
+    booking_check,
     booking_list,
     member_standing,
     pt_slots,
@@ -63,25 +63,6 @@ from apps.members.selectors import member_for_user
 
 # Ids in URLs: digits that fit PostgreSQL's bigint (anything else is a 404, not a 500).
 ID_PATTERN = r"[0-9]{1,18}"
-
-
-def _booking_check(*, member, session, gym) -> dict:
-    policy = BookingPolicy.load()
-    full = session.booked_count >= session.capacity
-    problems = booking_problems(
-        member=member, session=session, policy=policy, gym=gym, waitlist=full
-    )
-    credits = None
-    if member_uses_credits(member):
-        # A place costs one credit; the waitlist costs it only on promotion.
-        credits = {"uses_credits": True, "balance": credit_balance(member), "cost": 1}
-    return {
-        "allowed": not problems,
-        "outcome": "none" if problems else ("waitlist" if full else "book"),
-        "problems": [{"code": p.code, "message": p.message} for p in problems],
-        "policy": policy_summary(policy),
-        "credits": credits,
-    }
 
 
 class SessionViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
@@ -128,7 +109,7 @@ class SessionViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
         member = member_for_user(user=request.user)
         context = {}
         if member is not None:
-            context["booking_check"] = _booking_check(
+            context["booking_check"] = booking_check(
                 member=member, session=session, gym=request.tenant
             )
         return Response(SessionDetailSerializer(session, context=context).data)

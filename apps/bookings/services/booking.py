@@ -42,6 +42,7 @@ from apps.bookings.policy import (
     BOOKABLE_MEMBER_STATUSES,
     blocked_until,
     booking_problems,
+    cancel_is_late,
     gym_zone,
     tier_allows,
 )
@@ -154,9 +155,7 @@ def booking_cancel(
             )
         policy = BookingPolicy.load()
         was_booked = booking.status == BookingStatus.BOOKED
-        late = was_booked and now >= session.starts_at - timedelta(
-            minutes=policy.late_cancel_minutes_before
-        )
+        late = was_booked and cancel_is_late(policy=policy, starts_at=session.starts_at, now=now)
         booking.status = BookingStatus.LATE_CANCELLED if late else BookingStatus.CANCELLED
         booking.cancelled_at = now
         booking.save(update_fields=["status", "cancelled_at"])
