@@ -46,6 +46,7 @@ dashboard = [
 member_app = [
     path("", include("apps.portal.urls")),
     path("", include("apps.assessments.member_urls")),
+    path("", include("apps.notifications.member_urls")),
 ]
 
 urlpatterns = [
