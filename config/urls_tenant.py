@@ -47,6 +47,7 @@ member_app = [
     path("", include("apps.portal.urls")),
     path("", include("apps.assessments.member_urls")),
     path("", include("apps.notifications.member_urls")),
+    path("", include("apps.members.member_urls")),
 ]
 
 urlpatterns = [
