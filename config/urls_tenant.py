@@ -48,6 +48,7 @@ member_app = [
     path("", include("apps.assessments.member_urls")),
     path("", include("apps.notifications.member_urls")),
     path("", include("apps.members.member_urls")),
+    path("", include("apps.billing.member_urls")),
 ]
 
 urlpatterns = [
