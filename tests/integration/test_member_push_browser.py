@@ -92,7 +92,7 @@ def test_turn_on_push_in_the_member_app(committed_gym_a, push_server):
 
             button.click()
             expect(page.locator("#push")).not_to_have_attribute(
-                "data-state", "working", timeout=30_000
+                "data-state", "working", timeout=60_000
             )
             state = page.locator("#push").get_attribute("data-state")
             if state == "on":

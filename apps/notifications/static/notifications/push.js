@@ -61,17 +61,36 @@
     return id ? Promise.resolve(id) : register(subscription).then(function (d) { return String(d.id); });
   }
 
+  // The browser may never answer (Chromium's subscribe() hangs when its push service is
+  // unreachable, offline): give up after TIMEOUT and drop a subscription that comes later.
+  var TIMEOUT = 15000;
+
+  function withTimeout(promise, onLate) {
+    return new Promise(function (resolve, reject) {
+      var late = false;
+      var timer = setTimeout(function () { late = true; reject(new Error("timeout")); }, TIMEOUT);
+      promise.then(function (value) {
+        clearTimeout(timer);
+        if (late) { if (onLate) onLate(value); } else resolve(value);
+      }, function (error) {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  }
+
   function turnOn() {
     show("working");
-    Notification.requestPermission().then(function (permission) {
+    withTimeout(Notification.requestPermission()).then(function (permission) {
       if (permission !== "granted") {
         show(permission === "denied" ? "denied" : "off");
         return null;
       }
-      return registration.pushManager.subscribe({
+      var subscribing = registration.pushManager.subscribe({
         userVisibleOnly: true,
         applicationServerKey: keyBytes(data.vapidKey),
-      }).then(function (subscription) {
+      });
+      return withTimeout(subscribing, function (late) { late.unsubscribe(); }).then(function (subscription) {
         return register(subscription).then(function () { show("on"); }, function (error) {
           subscription.unsubscribe();  // the server does not know it: do not keep it
           throw error;
