@@ -48,6 +48,9 @@ member_app = [
     path("", include("apps.assessments.member_urls")),
     path("", include("apps.bookings.member_urls")),
     path("", include("apps.attendance.member_urls")),
+    path("", include("apps.notifications.member_urls")),
+    path("", include("apps.members.member_urls")),
+    path("", include("apps.billing.member_urls")),
 ]
 
 urlpatterns = [

@@ -822,6 +822,7 @@ def test_the_same_push_token_in_gym_b_is_gym_bs_own_device(gym_a, gym_b, api):
 NOTIFICATION_API_URLS = [
     ("member_post", "/api/v1/notifications/{notification}/read/"),
     ("api_post", "/api/v1/notifications/{notification}/read/"),
+    ("member_web_post", "/app/inbox/{notification}/read/"),
 ]
 
 
@@ -875,6 +876,93 @@ def test_notification_lists_and_read_all_in_gym_b_leave_gym_a_alone(gym_a, gym_b
     other.defaults["HTTP_HOST"] = "gym-b.localhost"
     assert other.get("/api/v1/notifications/").status_code in (401, 403)
     assert b"Aonly news" in api(gym_a, member_a.user).get("/api/v1/notifications/").content
+
+
+# The member web app: gym B's member sees nothing of gym A on any page, and B's posts
+# (read all, preferences, profile, membership actions) change nothing in A.
+MEMBER_APP_PAGES = [
+    ("member_web", "/app/"),
+    ("member_web", "/app/inbox/"),
+    ("member_web", "/app/inbox/preferences/"),
+    ("member_web", "/app/profile/"),
+    ("member_web", "/app/membership/"),
+]
+
+# What A's own member sees of that data on each page (the test's control).
+MEMBER_APP_SEEN_IN_A = {
+    "/app/": b"42.42 EUR",  # the failed payment card
+    "/app/inbox/": b"Aonly news",
+    "/app/profile/": b"+49 Aonly",
+    "/app/membership/": b"42.42 EUR",
+}
+
+
+def _member_app_data_of_gym_a(gym_a):
+    member_a, notification = _notification_in_a(gym_a)
+    _plan(gym_a, "Aonly plan")
+    with tenant_context(gym_a):
+        member_a.phone = "+49 Aonly"
+        member_a.save(update_fields=["phone"])
+        Invoice.objects.create(
+            member=member_a,
+            stripe_invoice_id="in_aonly",
+            status="open",
+            amount_due_minor=4242,
+            currency="eur",
+            attempt_count=1,
+        )
+    return member_a, notification
+
+
+@pytest.mark.parametrize(("kind", "url"), MEMBER_APP_PAGES)
+def test_member_app_pages_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, request_as, web):
+    member_a, _notification = _member_app_data_of_gym_a(gym_a)
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory()
+    response = request_as(kind, url, gym=gym_b, staff=None, member=member_b.user)
+    assert response.status_code == 200
+    assert b"Aonly" not in response.content and b"42.42" not in response.content
+    seen = request_as(kind, url, gym=gym_a, staff=None, member=member_a.user).content
+    assert MEMBER_APP_SEEN_IN_A.get(url, b"") in seen  # A's member does see it in A
+    # A's member on B's address is not logged in there.
+    client = web(gym_a, member_a.user)
+    client.defaults["HTTP_HOST"] = "gym-b.localhost"
+    response = client.get(url)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+MEMBER_APP_POSTS = [
+    ("member_web_post", "/app/inbox/read-all/"),
+    ("member_web_post", "/app/inbox/preferences/"),
+    ("member_web_post", "/app/profile/"),
+    ("member_web_post", "/app/membership/cancel/"),
+    ("member_web_post", "/app/membership/portal/"),
+    ("member_web_post", "/app/membership/freeze/"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), MEMBER_APP_POSTS)
+def test_member_app_posts_in_gym_b_leave_gym_a_alone(kind, url, gym_a, gym_b, request_as):
+    member_a, notification = _member_app_data_of_gym_a(gym_a)
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory()
+    body = {
+        "quiet_start": "22:00",
+        "quiet_end": "06:00",
+        "phone": "+1 Mallory",
+        "start": "2030-01-01",
+        "days": "14",
+    }
+    response = request_as(
+        kind, url, gym=gym_b, staff=None, member=member_b.user, bodies={kind: body}
+    )
+    assert response.status_code in (302, 400)
+    with tenant_context(gym_a):
+        notification.refresh_from_db()
+        member_a.refresh_from_db()
+        assert notification.read_at is None
+        assert not Preference.objects.exists()
+        assert member_a.phone == "+49 Aonly"
 
 
 # Sockets: a session of gym A opens nothing on gym B's host, and events sent in gym A

@@ -177,3 +177,32 @@ def billing_report(*, now: dt.datetime | None = None) -> dict:
         ],
         "collected_by_month": months,
     }
+
+
+def member_failed_invoice(member: Member) -> Invoice | None:
+    """The member's latest open invoice whose collection failed (what their app warns
+    about), or None."""
+    return (
+        Invoice.objects.filter(member=member, status="open", attempt_count__gt=0)
+        .order_by("-created", "-pk")
+        .first()
+    )
+
+
+def member_home_summary(member: Member) -> dict | None:
+    """The member app's home card: a failed payment first, else the plan and when it
+    renews (or ends, or is frozen until); None without a membership."""
+    failed = member_failed_invoice(member)
+    subscription = member_live_subscription(member)
+    if failed is None and subscription is None:
+        return None
+    return {
+        "failed": failed,
+        "subscription": subscription,
+        "frozen": subscription_is_frozen(subscription),
+    }
+
+
+def subscription_is_frozen(subscription: MemberSubscription | None, today=None) -> bool:
+    today = today or timezone.localdate()
+    return bool(subscription and subscription.frozen_until and subscription.frozen_until > today)

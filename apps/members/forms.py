@@ -1,10 +1,12 @@
 from django import forms
 from django.conf import settings
+from django.core.validators import FileExtensionValidator
 from django.utils.translation import gettext_lazy as _
 
 from apps.billing.tiers import Tier
 from apps.members.models import Member, MemberStatus
-from apps.members.services import STAFF_EDITABLE_FIELDS
+from apps.members.services import SELF_EDITABLE_FIELDS, STAFF_EDITABLE_FIELDS
+from apps.tenants.models import TIME_ZONE_CHOICES
 
 
 class MemberFilterForm(forms.Form):
@@ -62,4 +64,57 @@ class MemberForm(forms.ModelForm):
         data = {name: self.cleaned_data[name] for name in self.changed_data}
         if data.get("photo") is False:  # the "clear" box
             data["photo"] = ""
+        return data
+
+
+PHOTO_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+
+
+class ProfileForm(forms.Form):
+    """What a member may change about themselves in the member web app (the service's
+    SELF_EDITABLE_FIELDS), checked as the API checks them; the service checks again."""
+
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    emergency_contact_name = forms.CharField(
+        label=_("Emergency contact"), max_length=120, required=False
+    )
+    emergency_contact_phone = forms.CharField(
+        label=_("Emergency contact phone"), max_length=32, required=False
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("The gym's language")), *settings.LANGUAGES],
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+    photo = forms.ImageField(
+        label=_("Photo"),
+        required=False,
+        help_text=_("JPEG, PNG or WebP, up to 5 MB."),
+        validators=[FileExtensionValidator(PHOTO_EXTENSIONS)],
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+    def __init__(self, *args, member: Member, gym_time_zone: str, **kwargs):
+        initial = {name: getattr(member, name) for name in SELF_EDITABLE_FIELDS}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["time_zone"].choices = [
+            ("", _("The gym's (%(zone)s)") % {"zone": gym_time_zone}),
+            *TIME_ZONE_CHOICES,
+        ]
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and getattr(photo, "size", 0) > settings.MAX_IMAGE_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The photo is larger than 5 MB."))
+        return photo
+
+    def service_data(self) -> dict:
+        """The changed values for `member_update` (the photo only when a new one came;
+        "" when the member ticked "clear")."""
+        data = {name: self.cleaned_data[name] for name in self.changed_data}
+        if data.get("photo") is False:
+            data["photo"] = ""
+        elif "photo" in data and not data["photo"]:
+            del data["photo"]
         return data
