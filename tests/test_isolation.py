@@ -915,7 +915,9 @@ def _member_app_data_of_gym_a(gym_a):
 
 
 @pytest.mark.parametrize(("kind", "url"), MEMBER_APP_PAGES)
-def test_member_app_pages_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, request_as, web):
+def test_member_app_account_pages_in_gym_b_do_not_show_gym_a(
+    kind, url, gym_a, gym_b, request_as, web
+):
     member_a, _notification = _member_app_data_of_gym_a(gym_a)
     with tenant_context(gym_b):
         member_b = MemberWithLoginFactory()
