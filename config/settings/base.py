@@ -62,7 +62,7 @@ TENANT_APPS = [
     "axes",
     "apps.members",  # member profiles belong to one gym
     "apps.billing",  # each gym's plans, subscriptions, invoices, Stripe events
-    "apps.dashboard",  # staff pages shell (no tables)
+    "apps.dashboard",  # staff pages shell and the set-up checklist
     "apps.portal",  # member web app shell (no tables)
     "apps.attendance",  # passes, kiosks and visits belong to one gym's door
     "apps.bookings",  # classes, sessions, bookings, trainers: per gym
