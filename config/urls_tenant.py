@@ -59,6 +59,7 @@ urlpatterns = [
     path("dashboard/", include(dashboard)),
     path("", include("apps.billing.root_urls")),
     path("", include("apps.assessments.root_urls")),
+    path("", include("apps.accounts.root_urls")),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),

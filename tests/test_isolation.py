@@ -131,6 +131,7 @@ def test_member_of_gym_a_is_not_found_from_gym_b(
 # Staff accounts by id: gym B's owner cannot see or change gym A's people.
 USER_URLS = [
     ("web_post", "/dashboard/staff/{id}/"),
+    ("web_post", "/dashboard/staff/{id}/invitation/"),
     ("admin", "/admin/accounts/user/{id}/change/"),
 ]
 
