@@ -58,7 +58,7 @@ def test_the_timetable_lists_two_weeks_day_by_day_in_the_gyms_clock(auckland, we
     html = _page(web(auckland, member.user), "/app/classes/")
     assert "Kettlebell Flow" in html and f"/app/classes/{session.pk}/" in html
     assert local.strftime("%H:%M") in html and utc.strftime("%H:%M") not in html
-    assert "10 spots left" in html
+    assert "Noch 10 Plätze frei" in html  # "10 spots left", in the gym's German
     assert "Far Away Class" not in html  # beyond next week
     assert f'class="class-row cancelled" href="/app/classes/{cancelled.pk}/"' in html
     assert 'href="/app/classes/" aria-current="page"' in html  # the Classes tab
