@@ -1,3 +1,5 @@
+import hashlib
+
 from django.db.models import QuerySet
 
 from apps.accounts.models import Invitation, User
@@ -21,3 +23,17 @@ def latest_invitations(*, user_ids) -> dict[int, Invitation]:
         .distinct("user_id")
     )
     return {row.user_id: row for row in rows}
+
+
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_find(*, token: str, for_update: bool = False) -> Invitation | None:
+    if not token or len(token) > 100:
+        return None
+    if for_update:  # locks the invitation and its user (invited_by: a nullable outer join)
+        found = Invitation.objects.select_for_update().select_related("user")
+    else:
+        found = Invitation.objects.select_related("user", "invited_by")
+    return found.filter(token_hash=invitation_token_hash(token)).first()

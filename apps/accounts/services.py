@@ -3,7 +3,6 @@ invitations that let a new colleague or member choose a password."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import Invitation, User
 from apps.accounts.roles import ADMIN_ROLES, Role
+from apps.accounts.selectors import invitation_find, invitation_token_hash
 from apps.common.errors import ApplicationError
 from apps.common.links import gym_url
 from apps.notifications.services import notify
@@ -72,19 +72,24 @@ def user_create(
     if password is None:
         user.set_unusable_password()
     else:
-        try:
-            validate_password(password, user=user)
-        except ValidationError as exc:
-            raise ApplicationError(
-                _("The password is too weak."),
-                code="weak_password",
-                details={"password": exc.messages},
-            ) from exc
-        user.set_password(password)
+        _set_checked_password(user, password)
     user.save()
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=email_verified)
     user_set_role(user=user, role=role)
     return user
+
+
+def _set_checked_password(user: User, password: str) -> None:
+    """Set the password once Django's validators accept it (not saved)."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ApplicationError(
+            _("The password is too weak."),
+            code="weak_password",
+            details={"password": exc.messages},
+        ) from exc
+    user.set_password(password)
 
 
 def _other_active_owners(user: User) -> bool:
@@ -148,10 +153,6 @@ def user_deactivate(*, user: User, by: User) -> User:
 # --- Invitations ---------------------------------------------------------------------------
 
 
-def invitation_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def invitation_send(*, user: User, by: User | None, recipient=None) -> Invitation:
     """Email `user` a link to set their password (valid INVITATION_MAX_AGE, once).
@@ -205,6 +206,14 @@ def invitation_send(*, user: User, by: User | None, recipient=None) -> Invitatio
 
 
 @transaction.atomic
+def staff_invite(*, email: str, full_name: str, role: str, by: User) -> User:
+    """A new staff login without a password, and its invitation: both or neither."""
+    user = user_create(email=email, password=None, full_name=full_name, role=role, by=by)
+    invitation_send(user=user, by=by)
+    return user
+
+
+@transaction.atomic
 def invitation_revoke(*, user: User, by: User) -> int:
     """Withdraw `user`'s open links. Someone who never set a password is also switched
     off, so "Forgot your password?" cannot stand in for the withdrawn link. Returns the
@@ -220,39 +229,16 @@ def invitation_revoke(*, user: User, by: User) -> int:
     return revoked
 
 
-def invitation_find(*, token: str) -> Invitation | None:
-    if not token or len(token) > 100:
-        return None
-    return (
-        Invitation.objects.select_related("user", "invited_by")
-        .filter(token_hash=invitation_token_hash(token))
-        .first()
-    )
-
-
 @transaction.atomic
 def invitation_accept(*, token: str, password: str) -> User:
     """Set the password through an open link; the link is then used up."""
-    found = invitation_find(token=token)
-    invitation = (
-        Invitation.objects.select_for_update().select_related("user").get(pk=found.pk)
-        if found
-        else None
-    )
+    invitation = invitation_find(token=token, for_update=True)
     if invitation is None or invitation.state() != "open" or not invitation.user.is_active:
         raise ApplicationError(
             _("This link no longer works."), code="invitation_invalid", status_code=400
         )
     user = invitation.user
-    try:
-        validate_password(password, user=user)
-    except ValidationError as exc:
-        raise ApplicationError(
-            _("The password is too weak."),
-            code="weak_password",
-            details={"password": exc.messages},
-        ) from exc
-    user.set_password(password)
+    _set_checked_password(user, password)
     user.save(update_fields=["password"])
     # The link came to this address: it is verified.
     EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)

@@ -14,14 +14,13 @@ from django.views import View
 from apps.accounts.forms import StaffCreateForm, StaffRoleForm
 from apps.accounts.models import User
 from apps.accounts.roles import STAFF_ROLES, Role
-from apps.accounts.selectors import latest_invitations, staff_list
+from apps.accounts.selectors import invitation_find, latest_invitations, staff_list
 from apps.accounts.services import (
     invitation_accept,
-    invitation_find,
     invitation_renew,
     invitation_revoke,
     invitation_send,
-    user_create,
+    staff_invite,
     user_deactivate,
     user_set_role,
 )
@@ -51,9 +50,8 @@ class StaffListView(StaffRequiredMixin, PermissionRequiredMixin, View):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                user = user_create(
+                user = staff_invite(
                     email=data["email"],
-                    password=None,
                     full_name=data["full_name"],
                     role=data["role"],
                     by=request.user,
@@ -61,7 +59,6 @@ class StaffListView(StaffRequiredMixin, PermissionRequiredMixin, View):
             except ApplicationError as exc:
                 form.add_error("email" if "email" in exc.details else "role", exc.message)
             else:
-                invitation_send(user=user, by=request.user)
                 messages.success(
                     request,
                     _("%(email)s was added and got an invitation to set a password.")
