@@ -9,6 +9,12 @@ from apps.members.services import SELF_EDITABLE_FIELDS, STAFF_EDITABLE_FIELDS
 from apps.tenants.models import TIME_ZONE_CHOICES
 
 
+def _photo_within_limit(photo):
+    if photo and getattr(photo, "size", 0) > settings.MAX_IMAGE_UPLOAD_BYTES:
+        raise forms.ValidationError(_("The photo is larger than 5 MB."))
+    return photo
+
+
 class MemberFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
@@ -54,10 +60,7 @@ class MemberForm(forms.ModelForm):
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
 
     def clean_photo(self):
-        photo = self.cleaned_data.get("photo")
-        if photo and getattr(photo, "size", 0) > settings.MAX_IMAGE_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The photo is larger than 5 MB."))
-        return photo
+        return _photo_within_limit(self.cleaned_data.get("photo"))
 
     def service_data(self) -> dict:
         """The changed values for the service (files only when a new one came)."""
@@ -104,10 +107,7 @@ class ProfileForm(forms.Form):
         ]
 
     def clean_photo(self):
-        photo = self.cleaned_data.get("photo")
-        if photo and getattr(photo, "size", 0) > settings.MAX_IMAGE_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The photo is larger than 5 MB."))
-        return photo
+        return _photo_within_limit(self.cleaned_data.get("photo"))
 
     def service_data(self) -> dict:
         """The changed values for `member_update` (the photo only when a new one came;

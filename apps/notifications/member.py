@@ -7,15 +7,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
 from apps.common.errors import ApplicationError
 from apps.notifications import selectors, services
 from apps.notifications.forms import PreferencesForm
+from apps.notifications.views import read_and_follow
 from apps.portal.mixins import MemberRequiredMixin
 
 PAGE_SIZE = 20
@@ -46,18 +45,7 @@ class MemberInboxReadView(MemberRequiredMixin, View):
     """Mark one read; `open=1` then follows its link if it is on this host."""
 
     def post(self, request, pk):
-        try:
-            notification = services.notification_mark_read(
-                notification_id=pk, **_recipient(self.member)
-            )
-        except ApplicationError as error:  # someone else's, another gym's or unknown: 404
-            raise Http404 from error
-        target = notification.url
-        if request.POST.get("open") and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return redirect(target)
-        return redirect("member-inbox")
+        return read_and_follow(request, pk, back="member-inbox", **_recipient(self.member))
 
 
 class MemberInboxReadAllView(MemberRequiredMixin, View):

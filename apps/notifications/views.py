@@ -70,20 +70,26 @@ class InboxView(StaffRequiredMixin, View):
         )
 
 
+def read_and_follow(request, pk: int, *, back: str, **recipient):
+    """Mark one of the recipient's notifications read; `open=1` then follows its link if
+    it is on this host, else back to the inbox page `back`. Staff and member inboxes."""
+    try:
+        notification = services.notification_mark_read(notification_id=pk, **recipient)
+    except ApplicationError as error:  # someone else's, another gym's or unknown: 404
+        raise Http404 from error
+    target = notification.url
+    if request.POST.get("open") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(back)
+
+
 class InboxReadView(StaffRequiredMixin, View):
     """Mark one of the user's notifications read; `open=1` then follows its link."""
 
     def post(self, request, pk):
-        try:
-            notification = services.notification_mark_read(notification_id=pk, user=request.user)
-        except ApplicationError as error:  # someone else's or unknown: the same 404
-            raise Http404 from error
-        target = notification.url
-        if request.POST.get("open") and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return redirect(target)
-        return redirect("notifications-inbox")
+        return read_and_follow(request, pk, back="notifications-inbox", user=request.user)
 
 
 class InboxReadAllView(StaffRequiredMixin, View):
