@@ -70,6 +70,7 @@ def test_member_reads_their_result_in_words_and_not_another_members(gym_a, web):
     assert "depth_pct" not in html and "63.3" not in html
     assert client.get(f"/app/assessments/{theirs.pk}/").status_code == 404
     assert client.get("/app/assessments/999999/").status_code == 404
+    assert client.get("/app/assessments/99999999999999999999999/").status_code == 404
 
 
 def test_a_refused_clip_says_why_in_words(gym_a, web):

@@ -111,6 +111,8 @@ def test_an_unknown_step_is_refused_and_nothing_is_stored(gym_a, make_user, web)
     client = web(gym_a, make_user(gym_a, Role.OWNER))
     page = client.post("/dashboard/setup/nonsense/skip/", follow=True)
     assert b"No such set-up step." in page.content
+    long = client.post(f"/dashboard/setup/{'x' * 5000}/skip/", follow=True)
+    assert b"No such set-up step." in long.content
     with tenant_context(gym_a):
         assert not SetupSkip.objects.exists()
 
