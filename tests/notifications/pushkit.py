@@ -9,13 +9,13 @@ import base64
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from django.conf import settings
 from django.test import override_settings
 from py_vapid import Vapid02
 
 from apps.notifications import kinds
 from apps.notifications.channels import webpush
 from devtools.push_standin import PushStandin
+from tests.notifications.texts import templates_with
 
 MESSAGES = {
     "notifications/ping_subject.txt": "Class at {{ when }}",
@@ -23,20 +23,7 @@ MESSAGES = {
     "notifications/ping_tx_subject.txt": "Payment failed",
     "notifications/ping_tx_message.txt": "Please update your card",
 }
-TEMPLATES = [
-    {
-        **settings.TEMPLATES[0],
-        "APP_DIRS": False,
-        "OPTIONS": {
-            **settings.TEMPLATES[0]["OPTIONS"],
-            "loaders": [
-                ("django.template.loaders.locmem.Loader", MESSAGES),
-                "django.template.loaders.filesystem.Loader",
-                "django.template.loaders.app_directories.Loader",
-            ],
-        },
-    }
-]
+TEMPLATES = templates_with(MESSAGES)
 
 
 def b64url(data: bytes) -> str:

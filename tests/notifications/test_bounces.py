@@ -23,6 +23,7 @@ from apps.notifications.models import (
     SuppressionReason,
 )
 from apps.notifications.services import notify
+from tests.notifications.texts import templates_with
 
 SIGNING_KEY = "key-mailgun-webhook-signing-test"
 SECRET = "anymail:hook-secret-for-tests"
@@ -32,20 +33,7 @@ MESSAGES = {
     "notifications/receipt_tx_subject.txt": "Receipt",
     "notifications/receipt_tx_message.txt": "Your receipt",
 }
-TEMPLATES = [
-    {
-        **settings.TEMPLATES[0],
-        "APP_DIRS": False,
-        "OPTIONS": {
-            **settings.TEMPLATES[0]["OPTIONS"],
-            "loaders": [
-                ("django.template.loaders.locmem.Loader", MESSAGES),
-                "django.template.loaders.filesystem.Loader",
-                "django.template.loaders.app_directories.Loader",
-            ],
-        },
-    }
-]
+TEMPLATES = templates_with(MESSAGES)
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ dedupe key, in the recipient's language; a dead channel loses nothing."""
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
@@ -26,6 +25,7 @@ from apps.notifications.services import (
     notify,
     preference_update,
 )
+from tests.notifications.texts import templates_with
 
 MESSAGES = {
     "notifications/hello_subject.txt": "{% load i18n %}\n{% translate 'Members' %}\n",
@@ -37,20 +37,7 @@ MESSAGES = {
     "notifications/hello_tx_message.txt": "Your receipt",
 }
 # The test kinds' texts first, then the project's templates (pages still render).
-TEMPLATES = [
-    {
-        **settings.TEMPLATES[0],
-        "APP_DIRS": False,
-        "OPTIONS": {
-            **settings.TEMPLATES[0]["OPTIONS"],
-            "loaders": [
-                ("django.template.loaders.locmem.Loader", MESSAGES),
-                "django.template.loaders.filesystem.Loader",
-                "django.template.loaders.app_directories.Loader",
-            ],
-        },
-    }
-]
+TEMPLATES = templates_with(MESSAGES)
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.test import override_settings
@@ -39,6 +38,7 @@ from apps.notifications.tasks import tick
 from tests.assessments.factories import AttemptFactory
 from tests.bookings.factories import ClassSessionFactory
 from tests.factories import MemberFactory, MemberWithLoginFactory, UserFactory
+from tests.notifications.texts import templates_with
 
 BERLIN = "Europe/Berlin"
 # A test kind without a resolver: the reminder's stored context is what is sent.
@@ -46,20 +46,7 @@ MESSAGES = {
     "notifications/ping_subject.txt": "Ping {{ what }}",
     "notifications/ping_message.txt": "{% autoescape off %}Ping: {{ what }}{% endautoescape %}",
 }
-TEMPLATES = [
-    {
-        **settings.TEMPLATES[0],
-        "APP_DIRS": False,
-        "OPTIONS": {
-            **settings.TEMPLATES[0]["OPTIONS"],
-            "loaders": [
-                ("django.template.loaders.locmem.Loader", MESSAGES),
-                "django.template.loaders.filesystem.Loader",
-                "django.template.loaders.app_directories.Loader",
-            ],
-        },
-    }
-]
+TEMPLATES = templates_with(MESSAGES)
 
 
 @pytest.fixture(autouse=True)
