@@ -5,8 +5,6 @@ busy the gym is (/app/occupancy/: people inside, polled; the week's opening hour
 import re
 from zoneinfo import ZoneInfo
 
-import cv2
-import numpy as np
 import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -16,6 +14,7 @@ from apps.attendance import codes
 from apps.attendance.models import DoorSettings
 from apps.attendance.services import check_in, pass_issue_card
 from tests.attendance.factories import ALWAYS_OPEN, VisitFactory, set_hours
+from tests.attendance.qr import decode_qr
 from tests.factories import MemberFactory, MemberWithLoginFactory
 
 
@@ -23,26 +22,6 @@ from tests.factories import MemberFactory, MemberWithLoginFactory
 def member(gym_a):
     with tenant_context(gym_a):
         return MemberWithLoginFactory(first_name="Tama", last_name="Ruru")
-
-
-def _decode_qr(svg: str) -> str:
-    """Rasterise segno's SVG path (horizontal runs) and read it as a camera would."""
-    scale = 5
-    path = re.search(r' d="([^"]+)"', svg)[1]
-    size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg)[1]) // scale
-    image = np.full((size * 10, size * 10), 255, np.uint8)
-    x = y = 0.0
-    for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path):
-        if op == "M":
-            x, y = float(a), float(b)
-        elif op == "m":
-            x, y = x + float(a), y + float(b)
-        else:
-            row = int(y - 0.5)
-            image[row * 10 : row * 10 + 10, int(x) * 10 : int(x + float(a)) * 10] = 0
-            x += float(a)
-    decoded, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
-    return decoded
 
 
 def _pass_svg(html: str) -> str:
@@ -61,7 +40,7 @@ def test_the_pass_shows_the_members_rotating_code_and_the_kiosk_lets_them_in(
     assert "Tama Ruru" in html and f"Member no. {member.number}" in html
     assert 'href="/app/pass/" aria-current="page"' in html  # the pass tab
     assert 'src="/static/attendance/member_pass.js"' in html
-    code = _decode_qr(_pass_svg(html))
+    code = decode_qr(_pass_svg(html))
     assert re.fullmatch(rf"R1\.{member.pk}\.[0-9a-f]{{24}}", code)  # the app's code format
     with tenant_context(gym_a):
         result = check_in(code=code)
@@ -82,7 +61,7 @@ def test_the_code_part_says_when_to_refresh_and_until_when_the_code_opens_the_do
     assert refresh_at in (expires - 3, expires - 3 + codes.STEP_SECONDS)  # before it expires
     assert valid_until - refresh_at == 3 + codes.GRACE_STEPS * codes.STEP_SECONDS
     # The same code the kiosk takes (its own tests cover the step it is refused in).
-    code = _decode_qr(re.search(r"(<svg.*?</svg>)", html, re.S)[1])
+    code = decode_qr(re.search(r"(<svg.*?</svg>)", html, re.S)[1])
     set_hours(gym_a, ALWAYS_OPEN)
     with tenant_context(gym_a):
         assert check_in(code=code)["granted"]
@@ -100,7 +79,7 @@ def test_offline_the_pass_says_the_code_may_be_out_of_date_and_offers_the_card(g
     html = client.get("/app/pass/").content.decode()
     assert "Show the card code below instead" in html
     card_svg = re.search(r"data-pass-card hidden>.*?(<svg.*?</svg>)", html, re.S)[1]
-    assert _decode_qr(card_svg) == card
+    assert decode_qr(card_svg) == card
 
 
 def test_how_busy_shows_people_inside_the_level_and_the_weeks_hours(gym_a, web, member):
