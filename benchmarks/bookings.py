@@ -56,11 +56,9 @@ from benchmarks.api import (
 )
 from benchmarks.common import (
     OtherCpu,
-    database_drop,
-    database_recreate,
-    django_setup,
     load_note,
     percentile,
+    run_in_fresh_database,
     server_cpu,
     table,
 )
@@ -319,13 +317,7 @@ def drain(server, raws: list[bytes], clients: int) -> tuple[Result, collections.
 def main() -> int:
     args = parse_args()
     print(f"Bookings benchmark: database {DB_NAME}, host {HOST}; {load_note()}", flush=True)
-    db_url = database_recreate(DB_NAME)
-    django_setup(db_url)
-    try:
-        return run(args, db_url)
-    finally:
-        if not args.keep:
-            database_drop(DB_NAME)
+    return run_in_fresh_database(DB_NAME, args, run)
 
 
 def run(args: argparse.Namespace, db_url: str) -> int:

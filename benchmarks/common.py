@@ -206,3 +206,15 @@ class OtherCpu:
         wall = max(time.monotonic() - self.began, 1e-9)
         usage = sorted(self.usage().items(), key=lambda kv: -kv[1])[:n]
         return "; ".join(f"{100 * cpu / wall:.0f}% {cmd}" for cmd, cpu in usage) or "none"
+
+
+def run_in_fresh_database(name: str, args, run) -> int:
+    """`run(args, db_url)` against a database made afresh (migrated, Django set up), which
+    is dropped afterwards unless `args.keep`."""
+    db_url = database_recreate(name)
+    django_setup(db_url)
+    try:
+        return run(args, db_url)
+    finally:
+        if not args.keep:
+            database_drop(name)

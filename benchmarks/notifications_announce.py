@@ -37,10 +37,8 @@ from pathlib import Path
 
 from benchmarks.common import (
     OtherCpu,
-    database_drop,
-    database_recreate,
-    django_setup,
     load_note,
+    run_in_fresh_database,
     table,
 )
 from benchmarks.webhooks import start_worker, stop_worker
@@ -270,13 +268,7 @@ def report(result: Result, members: int, expected_pushes: int, other: OtherCpu) 
 
 def main() -> int:
     args = parse_args()
-    db_url = database_recreate(DB_NAME)
-    django_setup(db_url)
-    try:
-        return run(args, db_url)
-    finally:
-        if not args.keep:
-            database_drop(DB_NAME)
+    return run_in_fresh_database(DB_NAME, args, run)
 
 
 def run(args: argparse.Namespace, db_url: str) -> int:

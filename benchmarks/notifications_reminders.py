@@ -41,12 +41,10 @@ from benchmarks.common import (
     ROOT,
     SETTINGS,
     OtherCpu,
-    database_drop,
-    database_recreate,
-    django_setup,
     load_note,
     median,
     percentile,
+    run_in_fresh_database,
     table,
 )
 
@@ -71,13 +69,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    db_url = database_recreate(DB_NAME)
-    django_setup(db_url)
-    try:
-        return run(args, db_url)
-    finally:
-        if not args.keep:
-            database_drop(DB_NAME)
+    return run_in_fresh_database(DB_NAME, args, run)
 
 
 def setup_gym(n: int, per_gym: int, due: datetime):

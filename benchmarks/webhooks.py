@@ -45,11 +45,9 @@ from benchmarks.common import (
     ROOT,
     SETTINGS,
     OtherCpu,
-    database_drop,
-    database_recreate,
-    django_setup,
     load_note,
     percentile,
+    run_in_fresh_database,
     table,
 )
 
@@ -298,13 +296,7 @@ def wait_processed(gym, expected: int, timeout: float) -> float:
 
 def main() -> int:
     args = parse_args()
-    db_url = database_recreate(DB_NAME)
-    django_setup(db_url)
-    try:
-        return run(args, db_url)
-    finally:
-        if not args.keep:
-            database_drop(DB_NAME)
+    return run_in_fresh_database(DB_NAME, args, run)
 
 
 def run(args: argparse.Namespace, db_url: str) -> int:
