@@ -130,3 +130,16 @@ TRENDS = {
     "adjust": gettext_lazy("Little change since your first test yet."),
     "stop": gettext_lazy("Worse than your first test. Talk to your coach before going on."),
 }
+
+
+def progress(rows: list[dict]) -> list[dict]:
+    """The report's progress rows (selectors.member_report) with the latest values and the
+    trend in words: {"test", "latest_words", "trend_words"}."""
+    return [
+        {
+            "test": row["test"],
+            "latest_words": values(row["latest"], test_id=row["test_id"]),
+            "trend_words": str(TRENDS.get(row["trend"]["verdict"], "")),
+        }
+        for row in rows
+    ]

@@ -88,7 +88,8 @@ class MemberReportView(MemberRequiredMixin, View):
         if not entitlements(member=member, gym=connection.tenant).assessment_report:
             raise Http404
         report = selectors.member_report(member=member)
-        for row in report["progress"]:
-            row["latest_words"] = explain.values(row["latest"], test_id=row["test_id"])
-            row["trend_words"] = str(explain.TRENDS.get(row["trend"]["verdict"], ""))
-        return render(request, "assessments/member_report.html", {"report": report})
+        return render(
+            request,
+            "assessments/member_report.html",
+            {"report": report, "progress": explain.progress(report["progress"])},
+        )
