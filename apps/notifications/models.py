@@ -145,6 +145,10 @@ class Delivery(models.Model):
     # The rendered message (email subject/text/html, address), fixed when it was queued.
     payload = models.JSONField(_("payload"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # When its pending send task was queued (notify() queues at creation); None while no
+    # task is pending (held by quiet hours, waiting for a retry). The tick queues a task
+    # for those once due, and again only for one whose message looks lost.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, default=timezone.now)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 

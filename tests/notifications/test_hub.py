@@ -215,3 +215,38 @@ def test_a_dead_esp_keeps_the_notification_and_retries_later(
         delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
     assert len(mail.outbox) == 1
+
+
+def test_the_tick_queues_a_waiting_delivery_once_and_leaves_a_backlog_alone(
+    gym_a, make_member, django_capture_on_commit_callbacks
+):
+    """A queue busy for minutes holds deliveries that already have a task: queuing them
+    again each minute only floods the workers with duplicates. Queued again: a wait that
+    ended, a task that looks lost (15 min), a claim whose worker died."""
+    member = make_member(gym_a, email="backlog@example.com")
+    with tenant_context(gym_a):
+        with django_capture_on_commit_callbacks(execute=False):  # the task never runs
+            notify(member, "hello")
+        delivery = Delivery.objects.get()
+        now = timezone.now()
+        for minutes in (1, 5, 14):  # a backlog: its task is still in the queue
+            assert deliveries_release_due(now=now + timedelta(minutes=minutes)) == 0
+        with django_capture_on_commit_callbacks() as queued:
+            assert deliveries_release_due(now=now + timedelta(minutes=16)) == 1  # lost
+        assert len(queued) == 1
+        assert deliveries_release_due(now=now + timedelta(minutes=17)) == 0  # once
+        # A retry delay that ends: queued once when due, not again the next minute.
+        Delivery.objects.filter(pk=delivery.pk).update(
+            not_before=now + timedelta(minutes=20), queued_at=None
+        )
+        assert deliveries_release_due(now=now + timedelta(minutes=19)) == 0
+        assert deliveries_release_due(now=now + timedelta(minutes=20)) == 1
+        assert deliveries_release_due(now=now + timedelta(minutes=21)) == 0
+        # A claim whose worker died is queued again at once.
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.SENDING, claimed_at=now + timedelta(minutes=21)
+        )
+        assert deliveries_release_due(now=now + timedelta(minutes=25)) == 0  # still working
+        assert deliveries_release_due(now=now + timedelta(minutes=27)) == 1
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.QUEUED

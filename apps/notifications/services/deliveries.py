@@ -25,6 +25,11 @@ logger = logging.getLogger(__name__)
 RETRY_DELAYS = (30, 120, 600, 1800, 3600)
 # A delivery claimed this long ago without an outcome had its worker die: send again.
 STALE_CLAIM = timedelta(minutes=5)
+# A delivery queued this long ago and still not claimed lost its message (broker outage).
+# Well above a busy queue's backlog: 10,000 emails take ~6 min on two workers, and a
+# 2-minute window re-queued the whole backlog every minute in every gym (the reminders
+# benchmark, 2026-12-07), so the workers spent their time on duplicates.
+LOST_MESSAGE = timedelta(minutes=15)
 
 SENDERS = {
     "email": email_channel.send_batch,
@@ -81,10 +86,11 @@ def _record(batch: list[Delivery], outcomes, now: datetime) -> None:
                 delay = max(delay, min(outcome.retry_after, 24 * 3600))
             delivery.status = DeliveryStatus.QUEUED
             delivery.not_before = now + timedelta(seconds=delay)
+            delivery.queued_at = None  # no task until the tick releases it
         else:
             delivery.status = DeliveryStatus.FAILED
             logger.info("Delivery %s failed: %s", delivery.pk, outcome.error)
-    Delivery.objects.bulk_update(batch, ["status", "error", "sent_at", "not_before"])
+    Delivery.objects.bulk_update(batch, ["status", "error", "sent_at", "not_before", "queued_at"])
     if gone_devices:
         Device.objects.filter(pk__in=gone_devices).delete()
     used = [d.device_id for d in batch if d.device_id and d.status == DeliveryStatus.SENT]
@@ -96,19 +102,23 @@ def deliveries_release_due(*, now: datetime | None = None) -> int:
     """Queue the deliveries whose wait is over (quiet hours, retry delay) and those whose
     worker died mid-send. Run every minute; returns how many were queued."""
     now = now or timezone.now()
-    Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
-        status=DeliveryStatus.QUEUED
-    )
-    # Fresh ones without a wait were queued by notify() itself; older ones lost their
-    # message (broker outage).
-    ids = list(
-        Delivery.objects.filter(status=DeliveryStatus.QUEUED)
-        .filter(
-            Q(not_before__lte=now)
-            | Q(not_before__isnull=True, created_at__lt=now - timedelta(minutes=2))
+    with transaction.atomic():
+        Delivery.objects.filter(
+            status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
+        ).update(status=DeliveryStatus.QUEUED, queued_at=None)
+        due = Q(not_before__isnull=True) | Q(not_before__lte=now)
+        # No task pending (held, waiting for a retry, its worker died), or one queued long
+        # ago that never claimed it. Anything else already has a task in the queue:
+        # queuing it again would only add duplicates.
+        waited = Q(queued_at__isnull=True)
+        lost = Q(queued_at__lte=now - LOST_MESSAGE)
+        ids = list(
+            Delivery.objects.filter(status=DeliveryStatus.QUEUED)
+            .filter(due)
+            .filter(waited | lost)
+            .order_by("id")
+            .values_list("id", flat=True)[:20000]
         )
-        .order_by("id")
-        .values_list("id", flat=True)[:20000]
-    )
-    queue_deliveries(ids)
+        Delivery.objects.filter(pk__in=ids).update(queued_at=now)
+        queue_deliveries(ids)
     return len(ids)

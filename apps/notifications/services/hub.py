@@ -245,6 +245,7 @@ def _deliveries(spec, pairs, gym, now) -> list[Delivery]:
                         device=device,
                         not_before=wait,
                         created_at=now,
+                        queued_at=None if wait else now,  # held: no task until released
                     )
                 )
     return out
