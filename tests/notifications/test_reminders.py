@@ -29,6 +29,7 @@ from apps.common.errors import ApplicationError
 from apps.notifications import kinds
 from apps.notifications.models import Notification, Reminder
 from apps.notifications.services import (
+    hub,
     reminder_cancel,
     reminder_set,
     reminders_send_due,
@@ -540,3 +541,31 @@ def test_a_retest_reminder_is_sent_once(gym_a, mailoutbox, django_capture_on_com
         assert Reminder.objects.filter(active=True).count() == 1  # the full one, in 2 weeks
     assert [m.to for m in mailoutbox] == [["retest@example.com"]]
     assert "quick" in mailoutbox[0].subject
+
+
+def test_due_reminders_send_their_emails_in_batched_tasks(
+    gym_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Each reminder has its own context (one notify each), but their deliveries go out in
+    tasks of up to 200, not one task per reminder (10,000 tasks drowned two workers)."""
+    queued = []
+    real = hub.enqueue_on_commit
+
+    def spy(task, *args):
+        if task == hub.SEND_TASK:
+            queued.append(args[0])
+        return real(task, *args)
+
+    monkeypatch.setattr(hub, "enqueue_on_commit", spy)
+    with tenant_context(gym_a):
+        for n in range(3):
+            reminder_set(
+                recipient=MemberWithLoginFactory(), kind="ping", local_time=time(7),
+                time_zone=BERLIN, weekdays=[1, 2, 3, 4, 5, 6, 7], context={"what": n},
+                source=f"batch:{n}",
+            )  # fmt: skip
+        Reminder.objects.update(next_at=timezone.now() - timedelta(minutes=1))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert reminders_send_due() == 3
+    assert len(queued) == 1 and len(queued[0]) == 3  # one task with the three emails
+    assert len(mail.outbox) == 3  # and it sent them (after commit; Celery runs eagerly)

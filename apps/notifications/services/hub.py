@@ -10,6 +10,8 @@ same recipient a no-op, so retried tasks and replayed webhooks never notify twic
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core import signing
@@ -280,7 +282,29 @@ def _after_commit(pairs, deliveries: list[Delivery], now) -> None:
     )
 
 
+_gathered: ContextVar[list[int] | None] = ContextVar("gathered_deliveries", default=None)
+
+
 def queue_deliveries(ids: list[int]) -> None:
-    """Queue the send task for these deliveries, in batches, after commit."""
+    """Queue the send task for these deliveries, in batches, after commit (inside
+    `deliveries_gathered()`: once, at its end)."""
+    gathered = _gathered.get()
+    if gathered is not None:
+        gathered.extend(ids)
+        return
     for start in range(0, len(ids), DELIVERY_BATCH):
         enqueue_on_commit(SEND_TASK, ids[start : start + DELIVERY_BATCH])
+
+
+@contextmanager
+def deliveries_gathered():
+    """Many single notify() calls in a row (due reminders, each with its own context):
+    their deliveries go out in tasks of DELIVERY_BATCH, not one task each. Ids of a
+    notify() rolled back meanwhile reach the task, which finds nothing to send for them."""
+    ids: list[int] = []
+    token = _gathered.set(ids)
+    try:
+        yield
+    finally:
+        _gathered.reset(token)
+    queue_deliveries(ids)

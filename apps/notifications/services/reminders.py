@@ -28,7 +28,7 @@ from apps.common.errors import ApplicationError
 from apps.members.models import Member
 from apps.notifications import kinds
 from apps.notifications.models import Reminder
-from apps.notifications.services.hub import notify
+from apps.notifications.services.hub import deliveries_gathered, notify
 from apps.notifications.timing import at_local
 
 logger = logging.getLogger(__name__)
@@ -200,23 +200,25 @@ def reminders_send_due(*, now: datetime | None = None, batch_size: int = SEND_BA
                 break
             contexts = _contexts(batch)
             done = []
-            for reminder in batch:
-                context = contexts.get(reminder.pk, kinds.SKIP)
-                if context is _RETRY:
-                    failed.add(reminder.pk)
-                    continue
-                if context is not kinds.SKIP and _send_one(reminder, context):
-                    sent += 1
-                    reminder.last_sent_at = now
-                reminder.next_at = next_occurrence(
-                    local_time=reminder.local_time,
-                    time_zone=reminder.time_zone,
-                    on_date=reminder.on_date,
-                    weekdays=reminder.weekdays,
-                    after=now,
-                )
-                reminder.active = reminder.next_at is not None
-                done.append(reminder)
+            # One send task per 200 deliveries, not one per reminder.
+            with deliveries_gathered():
+                for reminder in batch:
+                    context = contexts.get(reminder.pk, kinds.SKIP)
+                    if context is _RETRY:
+                        failed.add(reminder.pk)
+                        continue
+                    if context is not kinds.SKIP and _send_one(reminder, context):
+                        sent += 1
+                        reminder.last_sent_at = now
+                    reminder.next_at = next_occurrence(
+                        local_time=reminder.local_time,
+                        time_zone=reminder.time_zone,
+                        on_date=reminder.on_date,
+                        weekdays=reminder.weekdays,
+                        after=now,
+                    )
+                    reminder.active = reminder.next_at is not None
+                    done.append(reminder)
             Reminder.objects.bulk_update(done, ["last_sent_at", "next_at", "active"])
         if len(batch) < batch_size:
             break
