@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -218,3 +221,36 @@ def run_in_fresh_database(name: str, args, run) -> int:
     finally:
         if not args.keep:
             database_drop(name)
+
+
+def start_worker(
+    concurrency: int, db_url: str, logdir: Path, loglevel: str = "warning"
+) -> subprocess.Popen:
+    """A Celery worker as `make run` starts it (prefork), on the benchmark's database,
+    logging to logdir/celery.log (unbuffered: benchmarks read the log while it runs)."""
+    env = dict(
+        os.environ, DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE=SETTINGS, PYTHONUNBUFFERED="1"
+    )
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork"]
+    command += ["--concurrency", str(concurrency), "--loglevel", loglevel]
+    command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=(logdir / "celery.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()

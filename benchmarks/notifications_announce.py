@@ -39,9 +39,10 @@ from benchmarks.common import (
     OtherCpu,
     load_note,
     run_in_fresh_database,
+    start_worker,
+    stop_worker,
     table,
 )
-from benchmarks.webhooks import start_worker, stop_worker
 
 DB_NAME = "bench_announce"
 SLUG = "bench"

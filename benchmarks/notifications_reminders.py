@@ -27,9 +27,7 @@ Target: all sent within 60 s of their minute, each exactly once.
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,13 +36,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from benchmarks.common import (
-    ROOT,
-    SETTINGS,
     OtherCpu,
     load_note,
     median,
     percentile,
     run_in_fresh_database,
+    start_worker,
+    stop_worker,
     table,
 )
 
@@ -54,7 +52,11 @@ ZONES = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", 
 LEAD_MINUTES = 120  # the class reminders' lead time
 PER_CLASS = 50  # places per class
 TICK = "apps.notifications.tasks.tick"
-SUCCEEDED = re.compile(r"Task apps\.notifications\.tasks\.tick\[[^\]]+\] succeeded in ([0-9.]+)s")
+# A tick's run time and how many reminders it sent (its result dict).
+SUCCEEDED = re.compile(
+    r"Task apps\.notifications\.tasks\.tick\[[^\]]+\] succeeded in ([0-9.]+)s: "
+    r"\{[^}]*'reminders': (\d+)"
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -151,31 +153,6 @@ def setup_gym(n: int, per_gym: int, due: datetime):
     return gym
 
 
-def start_worker(concurrency: int, db_url: str, logdir: Path) -> subprocess.Popen:
-    """The worker as `make run` starts it (prefork), logging at INFO for the tasks' run
-    times ("Task ... succeeded in 0.42s")."""
-    env = dict(os.environ, DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE=SETTINGS)
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            str(concurrency),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=(logdir / "celery.log").open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 def wait_until(moment: datetime) -> None:
     while (left := (moment - datetime.now(UTC)).total_seconds()) > 0:
         time.sleep(min(left, 0.5))
@@ -204,7 +181,6 @@ def run(args: argparse.Namespace, db_url: str) -> int:
 
     from apps.bookings.models import ClassSession
     from apps.notifications.models import Delivery, Notification, Reminder
-    from benchmarks.webhooks import stop_worker
     from config.celery import app
 
     total = args.gyms * args.per_gym
@@ -236,7 +212,7 @@ def run(args: argparse.Namespace, db_url: str) -> int:
         app.send_task(entry["task"], args=entry["args"])
 
     logdir = Path(tempfile.mkdtemp(prefix="bench-reminders-"))
-    worker = start_worker(args.celery, db_url, logdir)
+    worker = start_worker(args.celery, db_url, logdir, loglevel="info")  # run times
     others = OtherCpu(DB_NAME)
     try:
         wait_until(due)
@@ -266,8 +242,7 @@ def run(args: argparse.Namespace, db_url: str) -> int:
         deadline = time.perf_counter() + 60
         log = logdir / "celery.log"
         while time.perf_counter() < deadline:
-            runs = [float(x) for x in SUCCEEDED.findall(log.read_text(errors="replace"))]
-            if len(runs) >= 3 * args.gyms:
+            if len(SUCCEEDED.findall(log.read_text(errors="replace"))) >= 3 * args.gyms:
                 break
             time.sleep(0.5)
         other_note = f"others {others.percent():.0f}% of one CPU ({others.top()})"
@@ -276,7 +251,10 @@ def run(args: argparse.Namespace, db_url: str) -> int:
         stop_worker(worker)
 
     runs = [
-        float(x) for x in SUCCEEDED.findall((logdir / "celery.log").read_text(errors="replace"))
+        (float(seconds), int(reminders))
+        for seconds, reminders in SUCCEEDED.findall(
+            (logdir / "celery.log").read_text(errors="replace")
+        )
     ]
     lateness, doubles, unsent, active, per_gym_sent = [], 0, 0, 0, []
     for gym in gyms:
@@ -318,14 +296,16 @@ def run(args: argparse.Namespace, db_url: str) -> int:
         )
     )
     print()
-    if runs:
-        busy = sorted(runs, reverse=True)[: args.gyms]
+    busy = [seconds for seconds, reminders in runs if reminders]
+    idle = [seconds for seconds, reminders in runs if not reminders]
+    print(f"tick runs found in the worker log: {len(runs)} of {3 * args.gyms} queued")
+    if busy:
         print(
-            f"tick task run time ({len(runs)} runs; the {len(busy)} longest are the runs that "
-            f"sent): median {median(busy):.2f} s, p95 {percentile(busy, 95):.2f} s, "
-            f"max {max(busy):.2f} s; the idle ticks: median "
-            f"{median(sorted(runs)[: max(1, len(runs) - len(busy))]):.3f} s"
+            f"ticks that sent ({len(busy)}): median {median(busy):.2f} s, "
+            f"p95 {percentile(busy, 95):.2f} s, max {max(busy):.2f} s"
         )
+    if idle:
+        print(f"ticks that found nothing ({len(idle)}): median {median(idle):.3f} s")
     print()
     print(table(["check", "result", "ok"], [[a, b, "yes" if c else "NO"] for a, b, c in checks]))
     print()

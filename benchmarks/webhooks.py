@@ -26,14 +26,11 @@ Targets: zero errors, zero double-processing, final state right, p95 < 200 ms.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
 import queue
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,12 +39,12 @@ from pathlib import Path
 
 from benchmarks.api import start_server
 from benchmarks.common import (
-    ROOT,
-    SETTINGS,
     OtherCpu,
     load_note,
     percentile,
     run_in_fresh_database,
+    start_worker,
+    stop_worker,
     table,
 )
 
@@ -230,47 +227,6 @@ def baseline(port: int, requests: int, senders: int) -> tuple[list, list, float]
     for thread in threads:
         thread.join()
     return latencies, errors, time.perf_counter() - began
-
-
-def start_worker(concurrency: int, db_url: str, logdir: Path) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE=SETTINGS)
-    log = logdir / "celery.log"
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            str(concurrency),
-            "--loglevel",
-            "warning",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def stop_worker(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            pass
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 def wait_processed(gym, expected: int, timeout: float) -> float:
