@@ -280,7 +280,7 @@ def run(args: argparse.Namespace, db_url: str) -> int:
     try:
         time.sleep(3)  # the worker's processes are up before the clock starts
         if worker.poll() is not None:
-            raise SystemExit(f"the worker exited at start; see {logdir / 'celery.log'}")
+            raise SystemExit(f"the worker exited at start; see its logs in {logdir}")
         other = OtherCpu(DB_NAME)
         print(
             f"announcement to {args.members} active members; worker: Celery prefork, "
