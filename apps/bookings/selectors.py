@@ -620,3 +620,7 @@ def schedule_list() -> QuerySet[Schedule]:
     return Schedule.objects.select_related("class_type", "instructor", "room").order_by(
         "-is_active", "class_type__name", "start_time", "pk"
     )
+
+
+def setup_schedule_done() -> bool:
+    return Schedule.objects.filter(is_active=True).exists()
