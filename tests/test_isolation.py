@@ -32,6 +32,8 @@ from apps.bookings.models import (
     Penalty,
     PTBooking,
     PTSessionType,
+    Room,
+    Schedule,
     TrainerAvailability,
     TrainerProfile,
 )
@@ -45,7 +47,7 @@ from apps.notifications.services.hub import unsubscribe_token
 from apps.platform_billing.models import GymSubscription
 from config.asgi import application as asgi_application
 from tests.attendance.factories import KioskFactory, VisitFactory
-from tests.bookings.factories import ClassSessionFactory, PTBookingFactory
+from tests.bookings.factories import ClassSessionFactory, ClassTypeFactory, PTBookingFactory
 from tests.factories import PASSWORD, MemberFactory, MemberWithLoginFactory, UserFactory
 
 
@@ -1072,6 +1074,63 @@ def test_assessment_history_in_gym_b_shows_none_of_gym_a(gym_a, gym_b, make_memb
     assert response.json()["attempts"] == [] and b"Aonly" not in response.content
     with tenant_context(gym_a):
         attempt.video.delete(save=False)
+
+
+# Class set-up (types, rooms, schedules) by id: gym B's owner gets 404 and A is unchanged.
+CLASS_SETUP_URLS = [
+    ("web", "/dashboard/classes/types/{class_type}/"),
+    ("web_post", "/dashboard/classes/types/{class_type}/"),
+    ("web", "/dashboard/classes/rooms/{room}/"),
+    ("web_post", "/dashboard/classes/rooms/{room}/"),
+    ("web_post", "/dashboard/classes/rooms/{room}/delete/"),
+    ("web", "/dashboard/classes/schedules/{schedule}/"),
+    ("web_post", "/dashboard/classes/schedules/{schedule}/"),
+    ("web_post", "/dashboard/classes/schedules/{schedule}/stop/"),
+]
+
+
+def _class_setup_in(gym):
+    with tenant_context(gym):
+        room = Room.objects.create(name="Aonly Room", capacity=9)
+        class_type = ClassTypeFactory(name="Aonly Class", room=None)
+        schedule = Schedule.objects.create(
+            class_type=class_type,
+            weekdays=[0],
+            start_time=time(6, 0),
+            starts_on=timezone.localdate(),
+        )
+    return class_type, room, schedule
+
+
+@pytest.mark.parametrize(("kind", "url"), CLASS_SETUP_URLS)
+def test_class_set_up_of_gym_a_is_not_found_from_gym_b(
+    kind, url, gym_a, gym_b, make_user, request_as
+):
+    class_type, room, schedule = _class_setup_in(gym_a)
+    owner_b = make_user(gym_b, Role.OWNER)
+    path = url.format(class_type=class_type.pk, room=room.pk, schedule=schedule.pk)
+    bodies = {"web_post": {"name": "Mallory", "capacity": "3"}}
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, bodies=bodies)
+    assert_not_found(kind, response)
+    assert b"Aonly" not in response.content
+    with tenant_context(gym_a):
+        room.refresh_from_db()
+        class_type.refresh_from_db()
+        schedule.refresh_from_db()
+        assert room.name == "Aonly Room" and class_type.name == "Aonly Class"
+        assert schedule.is_active
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/dashboard/classes/types/", "/dashboard/classes/rooms/", "/dashboard/classes/schedules/"],
+)
+def test_class_set_up_lists_in_gym_b_do_not_show_gym_a(url, gym_a, gym_b, make_user, request_as):
+    _class_setup_in(gym_a)
+    owner_b, owner_a = make_user(gym_b, Role.OWNER), make_user(gym_a, Role.OWNER)
+    response = request_as("web", url, gym=gym_b, staff=owner_b)
+    assert response.status_code == 200 and b"Aonly" not in response.content
+    assert b"Aonly" in request_as("web", url, gym=gym_a, staff=owner_a).content  # can fail
 
 
 def test_member_attempt_page_and_report_of_gym_a_are_not_found_from_gym_b(

@@ -66,6 +66,7 @@ _CLASSES_ALL = [
     for verb in ("view", "add", "change", "delete")
 ] + [
     "bookings.view_booking",
+    "bookings.add_booking",  # book a member into a class from the roster
     "bookings.change_booking",
     "bookings.view_penalty",
     "bookings.change_penalty",
@@ -142,6 +143,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "members.change_member",
         *_DOOR_DESK,
         *_CLASSES_ROSTER,
+        "bookings.add_booking",  # the desk books members into classes from the roster
         "bookings.view_penalty",
         *_BILLING_READ,
     ],

@@ -21,7 +21,7 @@ class BookingsConfig(AppConfig):
                 "schedule",
                 _("Create your first class schedule"),
                 _("Classes then appear in the timetable and members can book them."),
-                "class-week",
+                "class-schedule-new",
                 20,
                 selectors.setup_schedule_done,
             )

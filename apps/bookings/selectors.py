@@ -38,10 +38,12 @@ from apps.bookings.models import (
     BookingStatus,
     CalendarFeed,
     ClassSession,
+    ClassType,
     Penalty,
     PenaltyKind,
     PTBooking,
     PTSessionType,
+    Room,
     Schedule,
     SessionStatus,
     TrainerAvailability,
@@ -604,6 +606,20 @@ def timetable_json(
                 for session_id, booking_id, status in cursor.fetchall()
             }
     return cached.with_bookings(mine)
+
+
+def class_type_list() -> QuerySet[ClassType]:
+    return ClassType.objects.select_related("room").order_by("-is_active", "name")
+
+
+def room_list() -> QuerySet[Room]:
+    return Room.objects.annotate(class_types=Count("classtype", distinct=True)).order_by("name")
+
+
+def schedule_list() -> QuerySet[Schedule]:
+    return Schedule.objects.select_related("class_type", "instructor", "room").order_by(
+        "-is_active", "class_type__name", "start_time", "pk"
+    )
 
 
 def setup_schedule_done() -> bool:

@@ -1,27 +1,38 @@
 """Staff dashboard pages for classes: the week's timetable, a session's roster (attendance,
-cancel, change), the booking policy and penalties (waive with a reason); and the private
-calendar feed that calendar apps fetch."""
+cancel, change, substitute the trainer, book a member in), the booking policy and
+penalties (waive with a reason), the set-up (class types, rooms, schedules); and the
+private calendar feed that calendar apps fetch."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
 from apps.bookings.forms import (
     BookingPolicyForm,
+    BookMemberForm,
+    ClassTypeForm,
     HoursFormSet,
+    MemberSearchForm,
+    RoomForm,
+    ScheduleForm,
     SessionCancelForm,
     SessionChangeForm,
+    SubstituteForm,
     WaiveForm,
 )
 from apps.bookings.ical import calendar_ical
@@ -29,30 +40,48 @@ from apps.bookings.models import (
     Booking,
     BookingPolicy,
     ClassSession,
+    ClassType,
     Penalty,
     PTBooking,
+    Room,
+    Schedule,
     TrainerProfile,
 )
 from apps.bookings.policy import gym_zone, policy_summary
+from apps.bookings.recurrence import schedule_in_words, schedule_weekdays
 from apps.bookings.selectors import (
     calendar_feed_by_token,
     calendar_feed_events,
+    class_type_list,
     penalty_list,
+    room_list,
+    schedule_list,
     session_roster,
     session_timetable,
 )
 from apps.bookings.services import (
+    ScheduleResult,
+    booking_create,
     booking_mark_attendance,
+    class_type_save,
     penalty_waive,
     policy_update,
     pt_decide,
     pt_mark_attendance,
+    room_delete,
+    room_save,
+    schedule_create,
+    schedule_stop,
+    schedule_update,
     session_cancel,
     session_update,
     trainer_hours_set,
 )
+from apps.bookings.services.schedule import SCHEDULE_FIELDS
 from apps.common.errors import ApplicationError
 from apps.common.mixins import StaffRequiredMixin
+from apps.members.models import Member
+from apps.members.selectors import member_list
 
 
 def _posted_id(request, name: str) -> int:
@@ -103,15 +132,27 @@ class WeekView(StaffRequiredMixin, PermissionRequiredMixin, View):
 class SessionRosterView(StaffRequiredMixin, PermissionRequiredMixin, View):
     permission_required = "bookings.view_classsession"
 
-    def _render(self, request, session, status=200, cancel_form=None, change_form=None):
+    def _render(
+        self,
+        request,
+        session,
+        status=200,
+        cancel_form=None,
+        change_form=None,
+        substitute_form=None,
+    ):
         zone = gym_zone(request.tenant)
         roster = session_roster(session=session)
+        local_start = session.starts_at.astimezone(zone)
+        search = MemberSearchForm(request.GET)
+        query = search.cleaned_data["q"] if search.is_valid() else ""
+        found = list(member_list(filters={"q": query})[:10]) if query else []
         return render(
             request,
             "bookings/session.html",
             {
                 "session": session,
-                "local_start": session.starts_at.astimezone(zone).replace(tzinfo=None),
+                "local_start": local_start.replace(tzinfo=None),
                 "local_end": session.ends_at.astimezone(zone).replace(tzinfo=None),
                 "roster": roster,
                 "booked_count": sum(1 for b in roster["places"]),
@@ -119,14 +160,30 @@ class SessionRosterView(StaffRequiredMixin, PermissionRequiredMixin, View):
                 "change_form": change_form
                 or SessionChangeForm(
                     initial={
+                        "day": local_start.date(),
+                        "start_time": local_start.time().replace(tzinfo=None),
                         "instructor": session.instructor_id,
                         "room": session.room_id,
                         "capacity": session.capacity,
                     }
                 ),
+                "substitute_form": substitute_form or SubstituteForm(),
+                "search_form": search,
+                "query": query,
+                "found": found,
+                "may_book": request.user.has_perm("bookings.add_booking")
+                and session.status == "scheduled"
+                and session.starts_at > timezone.now(),
             },
             status=status,
         )
+
+    def _starts_at(self, request, data):
+        """The form's local day and time as an aware instant in the gym's zone, or None."""
+        if data.get("day") is None or data.get("start_time") is None:
+            return None
+        zone = gym_zone(request.tenant)
+        return datetime.combine(data["day"], data["start_time"], tzinfo=zone)
 
     def _session(self, pk):
         return get_object_or_404(
@@ -164,13 +221,66 @@ class SessionRosterView(StaffRequiredMixin, PermissionRequiredMixin, View):
                 form = SessionChangeForm(request.POST)
                 if not form.is_valid():
                     return self._render(request, session, 400, change_form=form)
-                session_update(session=session, by=request.user, **form.cleaned_data)
-                messages.success(request, _("Changes saved."))
+                data = form.cleaned_data
+                session_update(
+                    session=session,
+                    instructor=data["instructor"],
+                    room=data["room"],
+                    capacity=data["capacity"],
+                    starts_at=self._starts_at(request, data),
+                    by=request.user,
+                )
+                messages.success(request, _("Changes saved; members with a place were told."))
+            elif action == "substitute":
+                if not request.user.has_perm("bookings.change_classsession"):
+                    raise PermissionDenied
+                form = SubstituteForm(request.POST)
+                if not form.is_valid():
+                    return self._render(request, session, 400, substitute_form=form)
+                session_update(
+                    session=session, instructor=form.cleaned_data["instructor"], by=request.user
+                )
+                messages.success(
+                    request,
+                    _("%(name)s teaches this class; members with a place were told.")
+                    % {"name": form.cleaned_data["instructor"].display_name},
+                )
+            elif action == "book":
+                if not request.user.has_perm("bookings.add_booking"):
+                    raise PermissionDenied
+                form = BookMemberForm(request.POST)
+                member = get_object_or_404(
+                    Member, pk=form.cleaned_data["member"] if form.is_valid() else 0
+                )
+                try:
+                    booking = booking_create(member=member, session=session, by_staff=True)
+                except ApplicationError as exc:
+                    messages.error(request, _staff_booking_error(exc, member))
+                else:
+                    text = (
+                        _("%(name)s is booked in.")
+                        if booking.status == "booked"
+                        else _("The class is full: %(name)s is on the waitlist.")
+                    )
+                    messages.success(request, text % {"name": member.full_name})
             else:
                 return self._render(request, session, 400)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect("class-session", pk=session.pk)
+
+
+def _staff_booking_error(exc: ApplicationError, member) -> str:
+    """The service speaks to the member ("You already have a place"); staff read about
+    the member."""
+    if exc.code == "already_booked":
+        return _("%(name)s already has a place in this class (or is on its waitlist).") % {
+            "name": member.full_name
+        }
+    return _("%(name)s cannot be booked in: %(reason)s") % {
+        "name": member.full_name,
+        "reason": exc.message,
+    }
 
 
 class PolicySettingsView(StaffRequiredMixin, PermissionRequiredMixin, View):
@@ -338,3 +448,223 @@ def calendar_feed_view(request, token: str):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+# --- Set-up: class types, rooms, schedules ---------------------------------------------
+
+
+def _form_errors_from(form, exc: ApplicationError) -> None:
+    """A service's refusal on the form: per field where it names one, else at the top."""
+    for name, errors in (exc.details or {}).items():
+        for error in errors if isinstance(errors, list) else [errors]:
+            form.add_error(name if name in form.fields else None, error)
+    if not exc.details:
+        form.add_error(None, exc.message)
+
+
+class _SetupFormView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    """A create/edit page of the set-up: GET shows the form, POST calls `save()` (a
+    service) and redirects to the list; a refusal is shown on the form (400)."""
+
+    model = None
+    form_class = None
+    template_name = ""
+    list_url = ""
+    title_new = ""
+
+    def _object(self, pk):
+        return get_object_or_404(self.model, pk=pk) if pk is not None else None
+
+    def _render(self, request, form, obj, status=200):
+        return render(
+            request,
+            self.template_name,
+            {"form": form, "object": obj, "list_url": self.list_url, **self.extra(obj)},
+            status=status,
+        )
+
+    def extra(self, obj) -> dict:
+        return {}
+
+    def get(self, request, pk=None):
+        obj = self._object(pk)
+        return self._render(request, self.make_form(obj=obj), obj)
+
+    def make_form(self, data=None, obj=None):
+        return self.form_class(data, instance=obj)
+
+    def post(self, request, pk=None):
+        obj = self._object(pk)
+        form = self.make_form(request.POST, obj)
+        if form.is_valid():
+            try:
+                saved = self.save(request, form, obj)
+            except ApplicationError as exc:
+                _form_errors_from(form, exc)
+            else:
+                return redirect(self.success_url(saved))
+        return self._render(request, form, obj, status=400)
+
+    def success_url(self, saved) -> str:
+        return reverse(self.list_url)
+
+
+class ClassTypeListView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = "bookings.view_classtype"
+
+    def get(self, request):
+        page = Paginator(class_type_list(), 50).get_page(request.GET.get("page"))
+        return render(request, "bookings/setup/class_types.html", {"page": page})
+
+
+class ClassTypeFormView(_SetupFormView):
+    model = ClassType
+    form_class = ClassTypeForm
+    template_name = "bookings/setup/class_type_form.html"
+    list_url = "class-types"
+
+    def get_permission_required(self):
+        pk = self.kwargs.get("pk")
+        return ["bookings.change_classtype" if pk else "bookings.add_classtype"]
+
+    def save(self, request, form, obj):
+        saved = class_type_save(data=form.cleaned_data, class_type=obj, by=request.user)
+        messages.success(request, _("%(name)s saved.") % {"name": saved.name})
+        return saved
+
+
+class RoomListView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = "bookings.view_room"
+
+    def get(self, request):
+        page = Paginator(room_list(), 50).get_page(request.GET.get("page"))
+        return render(request, "bookings/setup/rooms.html", {"page": page})
+
+
+class RoomFormView(_SetupFormView):
+    model = Room
+    form_class = RoomForm
+    template_name = "bookings/setup/room_form.html"
+    list_url = "class-rooms"
+
+    def get_permission_required(self):
+        return ["bookings.change_room" if self.kwargs.get("pk") else "bookings.add_room"]
+
+    def save(self, request, form, obj):
+        saved = room_save(data=form.cleaned_data, room=obj, by=request.user)
+        messages.success(request, _("%(name)s saved.") % {"name": saved.name})
+        return saved
+
+
+class RoomDeleteView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = "bookings.delete_room"
+
+    def post(self, request, pk):
+        room = get_object_or_404(Room, pk=pk)
+        try:
+            room_delete(room=room, by=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("class-room-edit", pk=room.pk)
+        messages.success(request, _("%(name)s deleted.") % {"name": room.name})
+        return redirect("class-rooms")
+
+
+class ScheduleListView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = "bookings.view_schedule"
+
+    def get(self, request):
+        page = Paginator(schedule_list(), 50).get_page(request.GET.get("page"))
+        for schedule in page:
+            schedule.in_words = schedule_in_words(schedule)
+        return render(request, "bookings/setup/schedules.html", {"page": page})
+
+
+def _schedule_said(request, result: ScheduleResult) -> None:
+    """Tell the user what the change did to the timetable."""
+    if result.created:
+        messages.success(
+            request,
+            ngettext(
+                "Saved: %(n)s class published.", "Saved: %(n)s classes published.", result.created
+            )
+            % {"n": result.created},
+        )
+    else:
+        messages.success(request, _("Saved."))
+    _kept_said(request, result.kept)
+
+
+def _kept_said(request, kept) -> None:
+    """Which classes with bookings were kept as they were (staff change those one by one)."""
+    if kept:
+        zone = gym_zone(request.tenant)
+        when = ", ".join(date_format(s.starts_at.astimezone(zone), "D j M H:i") for s in kept[:10])
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)s upcoming class has bookings and was kept as it was (%(when)s): "
+                "change or cancel it on its page.",
+                "%(n)s upcoming classes have bookings and were kept as they were (%(when)s): "
+                "change or cancel them on their pages.",
+                len(kept),
+            )
+            % {"n": len(kept), "when": when},
+        )
+
+
+class ScheduleFormView(_SetupFormView):
+    model = Schedule
+    form_class = ScheduleForm
+    template_name = "bookings/setup/schedule_form.html"
+    list_url = "class-schedules"
+
+    def get_permission_required(self):
+        pk = self.kwargs.get("pk")
+        return ["bookings.change_schedule" if pk else "bookings.add_schedule"]
+
+    def make_form(self, data=None, obj=None):
+        if obj is None:
+            today = timezone.now().astimezone(gym_zone(self.request.tenant)).date()
+            return ScheduleForm(data, initial={"starts_on": today, "start_time": "18:00"})
+        initial = {f: getattr(obj, f) for f in SCHEDULE_FIELDS}
+        initial["weekdays"] = schedule_weekdays(obj) or []
+        return ScheduleForm(data, initial=initial)
+
+    def extra(self, obj) -> dict:
+        if obj is None:
+            return {}
+        upcoming = obj.sessions.filter(starts_at__gt=timezone.now(), status="scheduled")
+        return {
+            "custom_rule": obj.rrule if schedule_weekdays(obj) is None else "",
+            "booked_upcoming": upcoming.filter(
+                Q(booked_count__gt=0) | Q(waitlist_count__gt=0)
+            ).count(),
+        }
+
+    def save(self, request, form, obj):
+        if obj is None:
+            result = schedule_create(data=form.cleaned_data, by=request.user)
+        else:
+            result = schedule_update(schedule=obj, data=form.cleaned_data, by=request.user)
+        _schedule_said(request, result)
+        return result.schedule
+
+
+class ScheduleStopView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = "bookings.change_schedule"
+
+    def post(self, request, pk):
+        schedule = get_object_or_404(Schedule, pk=pk)
+        result = schedule_stop(schedule=schedule, by=request.user)
+        messages.success(
+            request,
+            ngettext(
+                "Schedule stopped; %(n)s upcoming class removed.",
+                "Schedule stopped; %(n)s upcoming classes removed.",
+                result.removed,
+            )
+            % {"n": result.removed},
+        )
+        _kept_said(request, result.kept)
+        return redirect("class-schedules")

@@ -61,6 +61,7 @@ for _kind in (
     Kind("booking_promoted", _C, transactional=True),
     Kind("waitlist_closed", _C, transactional=True),
     Kind("session_cancelled", _C, transactional=True),
+    Kind("session_changed", _C, transactional=True),
     Kind("pt_requested", _C, transactional=True),
     Kind("pt_confirmed", _C, transactional=True),
     Kind("pt_declined", _C, transactional=True),

@@ -1,6 +1,7 @@
 """Every write on classes and personal training, by concern: booking.py (book, cancel, the
 waitlist, attendance, penalties, the policy), schedule.py (recurring schedules, sessions,
-closures), training.py (1:1 requests and trainers' hours), calendar.py (private feed URLs).
+closures, schedules set up in the dashboard), setup.py (rooms and class types), training.py
+(1:1 requests and trainers' hours), calendar.py (private feed URLs).
 Callers import from here: `from apps.bookings.services import booking_create`. (Class
 credits are billing's: apps.billing.services.)"""
 
@@ -26,13 +27,18 @@ from apps.bookings.services.reminders import (
     session_reminders_sync,
 )
 from apps.bookings.services.schedule import (
+    ScheduleResult,
     closure_create,
     rrule_validate,
+    schedule_create,
     schedule_occurrences,
+    schedule_stop,
+    schedule_update,
     session_cancel,
     session_update,
     sessions_generate,
 )
+from apps.bookings.services.setup import class_type_save, room_delete, room_in_use, room_save
 from apps.bookings.services.training import (
     pt_cancel,
     pt_decide,
@@ -44,6 +50,7 @@ from apps.bookings.services.training import (
 __all__ = [
     "MEMBER_POLICY_FIELDS",
     "POLICY_FIELDS",
+    "ScheduleResult",
     "booking_cancel",
     "booking_create",
     "booking_link_visit",
@@ -51,6 +58,7 @@ __all__ = [
     "booking_reminder_set",
     "booking_reminders_cancel",
     "calendar_feed_for",
+    "class_type_save",
     "closure_create",
     "fees_charge",
     "no_show_corrected",
@@ -61,8 +69,14 @@ __all__ = [
     "pt_decide",
     "pt_mark_attendance",
     "pt_request",
+    "room_delete",
+    "room_in_use",
+    "room_save",
     "rrule_validate",
+    "schedule_create",
     "schedule_occurrences",
+    "schedule_stop",
+    "schedule_update",
     "session_cancel",
     "session_notice_context",
     "session_reminders_sync",

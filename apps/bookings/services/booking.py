@@ -60,6 +60,9 @@ from apps.notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
+# What staff booking a member in may pass over: the window members book in.
+STAFF_MAY_OVERRIDE = frozenset({"window_not_open", "window_closed"})
+
 # A roster may be marked from a little before the start (people arrive early).
 ATTENDANCE_OPENS_BEFORE = timedelta(minutes=30)
 
@@ -87,11 +90,14 @@ def booking_create(
     session: ClassSession,
     join_waitlist: bool = True,
     now: datetime | None = None,
+    by_staff: bool = False,
 ) -> Booking:
     """Book `member` into `session`, or put them on its waitlist when it is full.
 
     Raises ApplicationError (code = the first rule broken, details.problems = all) when the
     policy does not allow it, or `class_full` when full and `join_waitlist` is false.
+    `by_staff` (staff booking a member in from the roster): every rule applies except the
+    booking window (not open yet, or closed before the start).
     """
     now = now or timezone.now()
     gym = current_gym()
@@ -106,6 +112,8 @@ def booking_create(
             problems = booking_problems(
                 member=member, session=session, policy=policy, gym=gym, now=now, waitlist=full
             )
+            if by_staff:
+                problems = [p for p in problems if p.code not in STAFF_MAY_OVERRIDE]
             if problems:
                 raise ApplicationError(
                     problems[0].message,

@@ -16,7 +16,8 @@ from apps.bookings.models import (
     TrainerAvailability,
     TrainerProfile,
 )
-from apps.bookings.services import sessions_generate
+from apps.bookings.policy import gym_zone
+from apps.bookings.services import schedule_create, sessions_generate
 from apps.tenants.models import Gym
 
 CLASSES = [
@@ -81,13 +82,17 @@ class Command(BaseCommand):
                         "room": box if capacity <= 12 else studio,
                     },
                 )
-                if created:
-                    Schedule.objects.create(
-                        class_type=class_type,
-                        instructor=trainer,
-                        weekdays=weekdays,
-                        start_time=start,
-                        starts_on=timezone.now().date(),
+                if not Schedule.objects.filter(class_type=class_type).exists():
+                    # Through the dashboard's service: the rule is stored as the form
+                    # stores it, and the sessions are published at once.
+                    schedule_create(
+                        data={
+                            "class_type": class_type,
+                            "instructor": trainer,
+                            "weekdays": weekdays,
+                            "start_time": start,
+                            "starts_on": timezone.now().astimezone(gym_zone(gym)).date(),
+                        }
                     )
             created = sessions_generate()
         self.stdout.write(f"Demo classes ready in {gym.slug}: {created} new sessions.")
