@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.billing.views import ConnectWebhookView
-from apps.common.views import healthz, media_file
+from apps.common.views import favicon, healthz, media_file
 from apps.platform_billing.views import PlatformWebhookView
 from apps.tenants.views import GymSignupView, landing
 
@@ -26,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", include("apps.tenants.api.urls")),
     path(
         "api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="api-schema"

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.common.views import api_not_found, healthz, media_file
+from apps.common.views import api_not_found, favicon, healthz, media_file
 from apps.dashboard.views import root
 
 handler400 = "apps.common.views.error_400"
@@ -59,11 +59,13 @@ urlpatterns = [
     path("dashboard/", include(dashboard)),
     path("", include("apps.billing.root_urls")),
     path("", include("apps.assessments.root_urls")),
+    path("", include("apps.accounts.root_urls")),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("apps.bookings.root_urls")),
     path("notifications/", include("apps.notifications.root_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.models import User
+from apps.accounts.models import Invitation, User
 from apps.accounts.roles import Role
 from apps.accounts.services import role_change_check, user_set_role
 from apps.common.errors import ApplicationError
@@ -77,3 +77,19 @@ class UserAdmin(BaseUserAdmin):
             obj.role = form.initial["role"]
         super().save_model(request, obj, form, change)
         user_set_role(user=obj, role=new_role, by=request.user)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are sent, resent and revoked from the team page."""
+
+    list_display = ["user", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_select_related = ["user", "invited_by"]
+    search_fields = ["user__email"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -67,3 +67,42 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_gym_staff(self) -> bool:
         return self.is_active and self.role in STAFF_ROLES
+
+
+class Invitation(models.Model):
+    """A link that lets a new colleague or member set their password, valid for a week.
+
+    Only a hash of the link's token is stored (a leaked database does not leak working
+    links). A link works once, until it expires, is revoked, or a newer one replaces it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set when a resend replaced this link (the page then says "use the newer email").
+    replaced = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="invitation_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    def state(self, now=None) -> str:
+        """open, accepted, revoked, replaced or expired."""
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "replaced" if self.replaced else "revoked"
+        if (now or timezone.now()) >= self.expires_at:
+            return "expired"
+        return "open"

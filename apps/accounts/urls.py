@@ -8,4 +8,5 @@ from apps.accounts import views
 urlpatterns = [
     path("", views.StaffListView.as_view(), name="staff-list"),
     path("<int:pk>/", views.StaffRoleView.as_view(), name="staff-role"),
+    path("<int:pk>/invitation/", views.StaffInvitationView.as_view(), name="staff-invitation"),
 ]

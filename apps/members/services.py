@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
-from apps.accounts.services import user_create
+from apps.accounts.services import invitation_send, user_create
 from apps.common.errors import ApplicationError
 from apps.common.realtime import broadcast_on_commit
 from apps.members.models import Member, MemberStatus
@@ -184,4 +184,20 @@ def member_grant_app_access(*, member: Member, password: str | None = None) -> U
     )
     member.user = user
     member.save(update_fields=["user", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def member_invite_to_app(*, member: Member, by: User) -> User:
+    """ "Invite to the app": give the member a login (if they have none yet) and email
+    them a welcome with the gym's app link and a link to choose their password. Again
+    for a member who has not chosen one yet: a fresh link (the old one stops working)."""
+    member = Member.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
+    if member.user_id is None:
+        user = member_grant_app_access(member=member)
+    else:
+        user = member.user
+        if user.has_usable_password():
+            raise ApplicationError(_("This member can already log in."), code="already_has_login")
+    invitation_send(user=user, by=by, recipient=member)
     return user

@@ -12,7 +12,7 @@ from apps.common.mixins import StaffRequiredMixin
 from apps.members.forms import MemberFilterForm, MemberForm
 from apps.members.models import Member
 from apps.members.selectors import member_list
-from apps.members.services import member_create, member_grant_app_access, member_update
+from apps.members.services import member_create, member_invite_to_app, member_update
 
 
 def _form_errors_from(form, exc: ApplicationError) -> None:
@@ -96,13 +96,13 @@ class MemberGrantAccessView(StaffRequiredMixin, PermissionRequiredMixin, View):
     def post(self, request, pk):
         member = get_object_or_404(Member, pk=pk)
         try:
-            member_grant_app_access(member=member)
+            member_invite_to_app(member=member, by=request.user)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(
                 request,
-                _("App access granted. %(email)s can set a password with “Forgot your password?”.")
+                _("Invitation sent: %(email)s got the app link and a link to set a password.")
                 % {"email": member.email},
             )
         return redirect("member-detail", pk=member.pk)

@@ -73,6 +73,11 @@ for _kind in (
     # Staff announcements and the weekly summary.
     Kind("announcement", _A, rendered=True),
     Kind("weekly_summary", _A, channels=(EMAIL,)),
+    # Invitations to set a password (apps.accounts): by email only (the person has no
+    # device yet), always sent. No category fits an account message; they sit with the
+    # gym's own messages, and preferences never hold them back (transactional).
+    Kind("staff_invitation", _A, channels=(EMAIL,), transactional=True),
+    Kind("member_invitation", _A, channels=(EMAIL,), transactional=True),
 ):
     register(_kind)
 

@@ -81,12 +81,15 @@ def test_password_reset_sends_a_link_on_the_gyms_domain(gym_a, make_user, web):
     assert "http://gym-a.localhost/accounts/password/reset/key/" in mail.outbox[0].body
 
 
-def test_owner_adds_a_trainer_who_gets_an_invitation(gym_a, make_user, web):
+def test_owner_adds_a_trainer_who_gets_an_invitation(
+    gym_a, make_user, web, django_capture_on_commit_callbacks
+):
     client = web(gym_a, make_user(gym_a, Role.OWNER))
-    response = client.post(
-        "/dashboard/staff/",
-        {"full_name": "Tina Trainer", "email": "tina@a.test", "role": "trainer"},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/dashboard/staff/",
+            {"full_name": "Tina Trainer", "email": "tina@a.test", "role": "trainer"},
+        )
     assert response.status_code == 302
     assert len(mail.outbox) == 1 and "tina@a.test" in mail.outbox[0].to
     with tenant_context(gym_a):
