@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.billing.views import ConnectWebhookView
 from apps.common.views import favicon, healthz, media_file
 from apps.platform_billing.views import PlatformWebhookView
 from apps.tenants.views import GymSignupView, landing
@@ -17,6 +18,8 @@ urlpatterns = [
     path("", landing, name="landing"),
     path("signup/", GymSignupView.as_view(), name="gym-signup"),
     path("billing/webhook/", PlatformWebhookView.as_view(), name="platform-billing-webhook"),
+    # Stripe Connect: events of every gym's connected account, routed by their `account`.
+    path("billing/connect/webhook/", ConnectWebhookView.as_view(), name="billing-connect-webhook"),
     # The ESP's tracking webhooks (bounces, complaints): one URL for every gym, each event
     # handled in the gym its metadata names (apps/notifications/services/bounces.py).
     path("anymail/", include("anymail.urls")),

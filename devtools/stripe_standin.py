@@ -10,9 +10,17 @@ Stripe.
 
 Stripe moves time and money by itself (renewals, retries); here tests drive that with the
 simulation methods (`complete_checkout`, `renew`, `retry_invoice`, ...), which change the
-objects and return the events Stripe would send. `sign()` builds the `Stripe-Signature`
-header with Stripe's real scheme. API version shapes follow the SDK's pinned version
-(current period on subscription items; invoice -> subscription via `parent`).
+objects and return the events Stripe would send.
+
+Stripe Connect: a platform key creates connected accounts (`POST /v1/accounts`) and
+onboarding links (`POST /v1/account_links`, a URL on this server that completes onboarding
+when followed); a request with the `Stripe-Account` header acts on that connected account
+(its own objects, as on Stripe; another platform's account is 403), and its events carry
+`account`. Simulations take a secret key or a connected account's id.
+
+`sign()` builds the `Stripe-Signature` header with Stripe's real scheme. API version
+shapes follow the SDK's pinned version (current period on subscription items; invoice ->
+subscription via `parent`).
 
     python -m devtools.stripe_standin --port 12111
 """
@@ -115,8 +123,12 @@ def sign(payload: bytes | str, secret: str, timestamp: int | None = None) -> str
 
 
 class Account:
-    def __init__(self, key: str):
-        self.id = "acct_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    def __init__(self, key: str, *, account_id: str | None = None, platform=None):
+        self.id = account_id or "acct_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        # A connected account (Stripe Connect): the platform account that created it, and
+        # the account object as GET /v1/accounts/<id> shows it. None for a key's own one.
+        self.platform: Account | None = platform
+        self.profile: dict = {}
         self.objects: dict[str, dict] = {}
         self.events: list[dict] = []
         self.failing_customers: set[str] = set()
@@ -129,6 +141,8 @@ class StripeStandin:
 
     def __init__(self):
         self.accounts: dict[str, Account] = {}
+        self.connected: dict[str, Account] = {}  # Connect accounts, by id
+        self.account_links: dict[str, dict] = {}  # onboarding links, by their id
         self.lock = threading.RLock()
         self.clock: int | None = None  # tests may pin "now"
         # Seconds every API request waits before it is answered (a slow Stripe), outside
@@ -174,8 +188,32 @@ class StripeStandin:
                 self.accounts[key] = Account(key)
             return self.accounts[key]
 
+    def simulated(self, ref: str) -> Account:
+        """The account a simulation acts on: a secret key's own, or a connected account
+        by its id (`acct_...`)."""
+        with self.lock:
+            if ref in self.connected:
+                return self.connected[ref]
+            return self.account(ref)
+
+    def _acting(self, platform: Account, stripe_account: str | None) -> Account:
+        """The account a request acts on: the key's own, or (the `Stripe-Account`
+        header) one of its connected accounts; any other account is refused as Stripe
+        does."""
+        if not stripe_account or stripe_account == platform.id:
+            return platform  # the key's own account may be named too (dj-stripe does)
+        found = self.connected.get(stripe_account)
+        if found is None or found.platform is not platform:
+            raise StripeError(
+                403,
+                f"The provided key does not have access to account '{stripe_account}' (or "
+                "that account does not exist). Application access may have been revoked.",
+                code="account_invalid",
+            )
+        return found
+
     def account_id(self, key: str) -> str:
-        return self.account(key).id
+        return self.simulated(key).id
 
     def _get(self, acct: Account, obj_id: str, kind: str, param: str | None = None) -> dict:
         obj = acct.objects.get(obj_id)
@@ -186,7 +224,7 @@ class StripeStandin:
     def get(self, key: str, obj_id: str) -> dict:
         """Test helper: the current object as Stripe holds it."""
         with self.lock:
-            return public(self.account(key).objects[obj_id])
+            return public(self.simulated(key).objects[obj_id])
 
     def _store(self, acct: Account, obj: dict) -> dict:
         acct.objects[obj["id"]] = obj
@@ -207,16 +245,26 @@ class StripeStandin:
             "request": {"id": None, "idempotency_key": None},
             "type": kind,
         }
+        if acct.platform is not None:
+            # Events of a connected account reach the platform's Connect endpoint, which
+            # tells the accounts apart by this field.
+            event["account"] = acct.id
         acct.events.append(event)
         acct.objects[event["id"]] = event
         return event
 
     # -- API: dispatch ---------------------------------------------------------------------
     def handle(
-        self, method: str, path: str, key: str | None, params: dict, idempotency_key=None
+        self,
+        method: str,
+        path: str,
+        key: str | None,
+        params: dict,
+        idempotency_key=None,
+        stripe_account: str | None = None,
     ) -> dict:
         with self.lock:
-            acct = self.account(key)
+            acct = self._acting(self.account(key), stripe_account)
             if method == "POST" and idempotency_key:
                 # Stripe replays the first result of a key (24 h) and refuses the key with
                 # other parameters.
@@ -238,6 +286,9 @@ class StripeStandin:
     def _route(self, acct: Account, method: str, path: str, params: dict) -> dict:
         routes = [
             ("GET", r"/v1/account", self.account_retrieve),
+            ("POST", r"/v1/accounts", self.connect_account_create),
+            ("GET", r"/v1/accounts/([^/]+)", self.connect_account_retrieve),
+            ("POST", r"/v1/account_links", self.account_link_create),
             ("POST", r"/v1/products", self.product_create),
             ("GET", r"/v1/products/([^/]+)", self.product_retrieve),
             ("GET", r"/v1/products/([^/]+)/features", self.product_features),
@@ -275,7 +326,73 @@ class StripeStandin:
 
     # -- account, products, prices ---------------------------------------------------------
     def account_retrieve(self, acct, params):
+        if acct.platform is not None:
+            return acct.profile
         return {"id": acct.id, "object": "account", "country": "DE", "charges_enabled": True}
+
+    # -- Stripe Connect: connected accounts and onboarding links ---------------------------
+    def connect_account_create(self, acct, params):
+        if acct.platform is not None:
+            raise StripeError(
+                400, "Connected accounts cannot create connected accounts.", code=None
+            )
+        kind = params.get("type") or "standard"
+        if kind not in ("standard", "express", "custom"):
+            raise StripeError(400, f"Invalid type: {kind}", param="type", code=None)
+        account_id = _new_id("acct")[:21]
+        connected = Account("", account_id=account_id, platform=acct)
+        connected.profile = {
+            "id": account_id,
+            "object": "account",
+            "business_profile": {"name": (params.get("business_profile") or {}).get("name")},
+            "business_type": None,
+            "capabilities": {},
+            "charges_enabled": False,
+            "country": params.get("country") or "DE",
+            "created": self.now(),
+            "default_currency": "eur",
+            "details_submitted": False,
+            "email": params.get("email"),
+            "metadata": params.get("metadata") or {},
+            "payouts_enabled": False,
+            "type": kind,
+        }
+        self.connected[account_id] = connected
+        return connected.profile
+
+    def connect_account_retrieve(self, acct, params, obj_id):
+        found = self.connected.get(obj_id)
+        if acct.platform is None and found is not None and found.platform is acct:
+            return found.profile
+        if acct.platform is not None and obj_id == acct.id:
+            return acct.profile
+        raise StripeError(404, f"No such account: '{obj_id}'", param="account")
+
+    def account_link_create(self, acct, params):
+        for name in ("account", "type"):
+            if not params.get(name):
+                raise _missing(name)
+        if params["type"] not in ("account_onboarding", "account_update"):
+            raise StripeError(400, f"Invalid type: {params['type']}", param="type", code=None)
+        found = self.connected.get(params["account"])
+        if found is None or found.platform is not acct:
+            raise StripeError(404, f"No such account: '{params['account']}'", param="account")
+        for name in ("refresh_url", "return_url"):
+            if not params.get(name):
+                raise _missing(name)
+        link_id = secrets.token_urlsafe(12)
+        self.account_links[link_id] = {
+            "account": found.id,
+            "return_url": params["return_url"],
+            "refresh_url": params["refresh_url"],
+            "expires_at": self.now() + 300,
+        }
+        return {
+            "object": "account_link",
+            "created": self.now(),
+            "expires_at": self.now() + 300,
+            "url": f"{self.url}/connect/onboarding/{link_id}",
+        }
 
     def product_create(self, acct, params):
         if not params.get("name"):
@@ -1028,7 +1145,7 @@ class StripeStandin:
     def complete_checkout(self, key: str, session_id: str, *, pay: bool = True) -> list[dict]:
         """The customer paid on Checkout's page: customer, subscription, first invoice."""
         with self.lock:
-            acct = self.account(key)
+            acct = self.simulated(key)
             mark = len(acct.events)
             session = self._get(acct, session_id, "checkout.session")
             if session["status"] != "open":
@@ -1119,7 +1236,7 @@ class StripeStandin:
     def renew(self, key: str, sub_id: str, *, pay: bool = True) -> list[dict]:
         """The period ended: move it on and invoice the next one (paid or failed)."""
         with self.lock:
-            acct = self.account(key)
+            acct = self.simulated(key)
             mark = len(acct.events)
             sub = self._get(acct, sub_id, "subscription")
             item = sub["items"]["data"][0]
@@ -1155,7 +1272,7 @@ class StripeStandin:
     def retry_invoice(self, key: str, invoice_id: str, *, pay: bool = True) -> list[dict]:
         """Smart retries (or the customer fixing the card on the hosted invoice page)."""
         with self.lock:
-            acct = self.account(key)
+            acct = self.simulated(key)
             mark = len(acct.events)
             invoice = self._get(acct, invoice_id, "invoice")
             if invoice["status"] != "open":
@@ -1175,7 +1292,7 @@ class StripeStandin:
     def mark_unpaid(self, key: str, sub_id: str) -> list[dict]:
         """All retries failed and the account's setting leaves the subscription unpaid."""
         with self.lock:
-            acct = self.account(key)
+            acct = self.simulated(key)
             mark = len(acct.events)
             sub = self._get(acct, sub_id, "subscription")
             before = {"status": sub["status"]}
@@ -1184,9 +1301,34 @@ class StripeStandin:
             self._event(acct, "customer.subscription.updated", sub, before)
             return self._since(acct, mark)
 
+    def complete_onboarding(self, account_id: str) -> list[dict]:
+        """The owner finished Stripe's onboarding form: details submitted, charges and
+        payouts enabled; returns the `account.updated` event (with its `account`)."""
+        with self.lock:
+            acct = self.connected[account_id]
+            mark = len(acct.events)
+            flags = ("charges_enabled", "details_submitted", "payouts_enabled")
+            before = {k: acct.profile[k] for k in flags}
+            acct.profile.update(charges_enabled=True, details_submitted=True, payouts_enabled=True)
+            self._event(acct, "account.updated", acct.profile, before)
+            return self._since(acct, mark)
+
+    def onboard_link(self, link_id: str) -> str:
+        """Following an onboarding link (a browser, in `make run`): onboarding completes
+        at once; returns the URL Stripe sends the owner back to."""
+        with self.lock:
+            link = self.account_links.get(link_id)
+            if link is None:
+                raise StripeError(404, "This link is no longer valid.")
+            if link["expires_at"] < self.now():
+                return link["refresh_url"]
+            self.complete_onboarding(link["account"])
+            del self.account_links[link_id]
+            return link["return_url"]
+
     def fail_card(self, key: str, customer_id: str) -> None:
         with self.lock:
-            self.account(key).failing_customers.add(customer_id)
+            self.simulated(key).failing_customers.add(customer_id)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -1208,17 +1350,37 @@ class _Handler(BaseHTTPRequestHandler):
             params.update(decode_form(body))
         auth = self.headers.get("Authorization", "")
         key = auth[7:] if auth.startswith("Bearer ") else None
+        if method == "GET" and url.path.startswith("/connect/onboarding/"):
+            # Stripe's hosted onboarding page, completed on sight (a browser follows it).
+            try:
+                location = self.standin.onboard_link(url.path.rsplit("/", 1)[1])
+            except StripeError as exc:
+                self._answer(exc.status, exc.body())
+                return
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.standin.delay:
             time.sleep(self.standin.delay)
         try:
             status, payload = (
                 200,
                 self.standin.handle(
-                    method, url.path, key, params, self.headers.get("Idempotency-Key")
+                    method,
+                    url.path,
+                    key,
+                    params,
+                    self.headers.get("Idempotency-Key"),
+                    self.headers.get("Stripe-Account"),
                 ),
             )
         except StripeError as exc:
             status, payload = exc.status, exc.body()
+        self._answer(status, payload)
+
+    def _answer(self, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

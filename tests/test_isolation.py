@@ -24,7 +24,7 @@ from apps.assessments.models import Attempt, BlockReason, QuotaBlock
 from apps.assessments.services import video_token
 from apps.attendance.models import Kiosk, Visit
 from apps.attendance.services import pass_issue_card
-from apps.billing.models import Invoice, MemberCharge
+from apps.billing.models import BillingSettings, Invoice, MemberCharge
 from apps.billing.services import plan_create
 from apps.bookings.models import (
     Booking,
@@ -44,7 +44,7 @@ from apps.dashboard.models import SetupSkip
 from apps.notifications.models import Announcement, Category, Device, Notification, Preference
 from apps.notifications.services.devices import device_register
 from apps.notifications.services.hub import unsubscribe_token
-from apps.platform_billing.models import GymSubscription
+from apps.platform_billing.models import ConnectedAccount, GymSubscription
 from config.asgi import application as asgi_application
 from tests.attendance.factories import KioskFactory, VisitFactory
 from tests.bookings.factories import ClassSessionFactory, ClassTypeFactory, PTBookingFactory
@@ -504,6 +504,9 @@ BILLING_PLAN_URLS = [
     ("api", "/api/v1/billing/plans/{id}/"),
     ("api_patch", "/api/v1/billing/plans/{id}/"),
     ("admin", "/admin/billing/membershipplan/{id}/change/"),
+    ("web", "/dashboard/billing/plans/{id}/"),
+    ("web_post", "/dashboard/billing/plans/{id}/"),
+    ("web_post", "/dashboard/billing/plans/{id}/archive/"),
 ]
 
 
@@ -519,19 +522,23 @@ def test_plan_of_gym_a_is_not_found_from_gym_b(kind, url, gym_a, gym_b, make_use
     plan_a = _plan(gym_a, "Aonly plan")
     owner_b = make_user(gym_b, Role.OWNER)
     path = url.format(id=plan_a.pk)
-    bodies = {"api_patch": {"price_minor": 1}}
+    bodies = {
+        "api_patch": {"price_minor": 1},
+        "web_post": {"name": "Changed", "price_minor": "0.01", "interval": "month", "tier": "pro"},
+    }
     response = request_as(kind, path, gym=gym_b, staff=owner_b, bodies=bodies)
     assert_not_found(kind, response)
     assert b"Aonly" not in response.content
     with tenant_context(gym_a):
         plan_a.refresh_from_db()
-        assert plan_a.price_minor == 4900
+        assert plan_a.price_minor == 4900 and plan_a.active and plan_a.name == "Aonly plan"
 
 
 BILLING_LIST_URLS = [
     ("api", "/api/v1/billing/plans/"),
     ("api", "/api/v1/billing/failed-payments/"),
     ("web", "/dashboard/billing/"),
+    ("web", "/dashboard/billing/plans/"),
     ("web", "/admin/billing/membershipplan/"),
     ("web", "/admin/billing/membercharge/"),
 ]
@@ -564,6 +571,25 @@ def test_billing_lists_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, make_
     owner_a = make_user(gym_a, Role.OWNER)
     same_in_a = request_as(kind, url, gym=gym_a, staff=owner_a)
     assert b"Aonly" in same_in_a.content  # the test can fail: A does see it
+
+
+def test_gym_a_stripe_connection_is_not_shown_or_used_in_gym_b(gym_a, gym_b, make_user, web):
+    """The Stripe page shows the gym's own account; gym A's connected account (in its
+    schema and in the public account -> gym table) never appears in or routes to B."""
+    with tenant_context(gym_a):
+        BillingSettings.objects.update_or_create(
+            singleton=1,
+            defaults={"stripe_account_id": "acct_Aonlyconnected", "stripe_connect": True},
+        )
+    ConnectedAccount.objects.create(gym=gym_a, account_id="acct_Aonlyconnected")
+    owner_a, owner_b = make_user(gym_a, Role.OWNER), make_user(gym_b, Role.OWNER)
+    page_b = web(gym_b, owner_b).get("/dashboard/billing/stripe/")
+    assert page_b.status_code == 200 and b"acct_Aonly" not in page_b.content
+    assert b"acct_Aonly" in web(gym_a, owner_a).get("/dashboard/billing/stripe/").content
+    # B's return page reads B's account only (none): A's flags stay as they were.
+    web(gym_b, owner_b).get("/dashboard/billing/stripe/return/")
+    with tenant_context(gym_b):
+        assert not BillingSettings.objects.filter(stripe_account_id="acct_Aonlyconnected").exists()
 
 
 def test_gym_a_lapsing_on_the_platform_never_locks_gym_b(gym_a, gym_b, make_user, api, settings):

@@ -13,7 +13,7 @@ from apps.billing.models import (
     MemberSubscription,
     WebhookEvent,
 )
-from apps.billing.selectors import format_money
+from apps.billing.money import format_money
 from apps.billing.services import (
     PLAN_FIELDS,
     billing_settings_update,
@@ -53,8 +53,21 @@ class BillingSettingsForm(forms.ModelForm):
 @admin.register(BillingSettings)
 class BillingSettingsAdmin(admin.ModelAdmin):
     form = BillingSettingsForm
-    list_display = ["__str__", "stripe_account_id", "connected", "grace_period_days"]
-    readonly_fields = ["stripe_account_id", "updated_at"]
+    list_display = [
+        "__str__",
+        "stripe_account_id",
+        "stripe_connect",
+        "connected",
+        "grace_period_days",
+    ]
+    readonly_fields = [
+        "stripe_account_id",
+        "stripe_connect",
+        "charges_enabled",
+        "details_submitted",
+        "account_checked_at",
+        "updated_at",
+    ]
 
     @admin.display(boolean=True, description=_("connected"))
     def connected(self, obj):
@@ -72,9 +85,13 @@ class BillingSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(MembershipPlan)
 class MembershipPlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "price_minor", "currency", "interval", "tier", "sold_online", "active"]
+    list_display = ["name", "price", "interval", "tier", "sold_online", "active"]
     list_filter = ["interval", "tier", "active", "sold_online"]
     readonly_fields = ["currency", "stripe_product_id", "stripe_price_id", "stripe_setup_price_id"]
+
+    @admin.display(description=_("price"), ordering="price_minor")
+    def price(self, obj):
+        return format_money(obj.price_minor, obj.currency)
 
     def save_model(self, request, obj, form, change):
         data = {f: form.cleaned_data[f] for f in form.changed_data if f in PLAN_FIELDS}

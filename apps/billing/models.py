@@ -24,6 +24,13 @@ class BillingSettings(models.Model):
 
     singleton = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     stripe_account_id = models.CharField(_("Stripe account"), max_length=64, blank=True)
+    # Connected through Stripe Connect: calls use the platform's key with the
+    # `Stripe-Account` header, and no key of the gym is stored. Else pasted keys (below).
+    stripe_connect = models.BooleanField(_("connected through Stripe Connect"), default=False)
+    # The connected account as Stripe last said (onboarding return, `account.updated`).
+    charges_enabled = models.BooleanField(_("charges enabled"), default=False)
+    details_submitted = models.BooleanField(_("details submitted"), default=False)
+    account_checked_at = models.DateTimeField(_("account last checked"), null=True, blank=True)
     secret_key_encrypted = models.TextField(blank=True, editable=False)
     publishable_key = models.CharField(_("publishable key"), max_length=255, blank=True)
     webhook_secret_encrypted = models.TextField(blank=True, editable=False)
@@ -51,7 +58,20 @@ class BillingSettings(models.Model):
         return str(_("Billing settings"))
 
     @property
+    def uses_connect(self) -> bool:
+        return self.stripe_connect and bool(self.stripe_account_id)
+
+    @property
+    def api_ready(self) -> bool:
+        """Calls can reach the gym's Stripe account (a connected account, or a key)."""
+        return self.uses_connect or bool(self.secret_key_encrypted)
+
+    @property
     def connected(self) -> bool:
+        """Ready to bill: a connected account that finished onboarding, or pasted keys
+        with the webhook secret (the gym's own endpoint needs it)."""
+        if self.uses_connect:
+            return self.details_submitted
         return bool(self.secret_key_encrypted and self.webhook_secret_encrypted)
 
 
@@ -64,7 +84,10 @@ class PlanInterval(models.TextChoices):
 class MembershipPlan(models.Model):
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("description"), blank=True)
-    price_minor = models.PositiveIntegerField(_("price (minor units)"))
+    price_minor = models.PositiveIntegerField(
+        _("price (minor units)"),
+        help_text=_("In cents of the gym's currency (49.90 EUR is 4990; JPY has none)."),
+    )
     currency = models.CharField(_("currency"), max_length=3, editable=False)
     interval = models.CharField(_("interval"), max_length=8, choices=PlanInterval.choices)
     tier = models.CharField(_("tier granted"), max_length=12, choices=Tier.choices)
@@ -72,7 +95,11 @@ class MembershipPlan(models.Model):
         _("class credits per period"), default=0, help_text=_("0: unlimited or none.")
     )
     trial_days = models.PositiveSmallIntegerField(_("trial days"), default=0)
-    setup_fee_minor = models.PositiveIntegerField(_("setup fee (minor units)"), default=0)
+    setup_fee_minor = models.PositiveIntegerField(
+        _("setup fee (minor units)"),
+        default=0,
+        help_text=_("In cents of the gym's currency, like the price."),
+    )
     contract_min_months = models.PositiveSmallIntegerField(
         _("minimum contract (months)"), default=0
     )

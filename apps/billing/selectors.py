@@ -57,11 +57,6 @@ def member_uses_credits(member: Member) -> bool:
     return CreditEntry.objects.filter(member=member).exists()
 
 
-def format_money(minor: int, currency: str) -> str:
-    """12345, "eur" -> "123.45 EUR" (Decimal arithmetic; never a float)."""
-    return f"{(Decimal(minor) / 100).quantize(Decimal('0.01'))} {currency.upper()}"
-
-
 def plan_list(*, for_staff: bool) -> QuerySet[MembershipPlan]:
     plans = MembershipPlan.objects.all()
     if not for_staff:

@@ -1,11 +1,13 @@
 """The one door to Stripe: a client per account, Stripe's errors as ours, and the one
 path for Stripe's webhooks (verify, store once, queue processing).
 
-Every call for a gym goes through `gym_client()`, which decrypts the gym's key and passes
-it to a `stripe.StripeClient` bound to that key; nothing global ever holds a gym's key, so
-a call can never reach another gym's account (the platform's own account uses
-`client_for_key` with its key). `STRIPE_API_BASE` points the SDK at the local stand-in
-(tests, offline development); unset, it talks to Stripe.
+Every call for a gym goes through `gym_client()`: for a gym connected through Stripe
+Connect, a `stripe.StripeClient` with the platform's key and the gym's connected account
+(`Stripe-Account` on every call); for a self-hosted gym with pasted keys, one bound to the
+gym's decrypted key. Nothing global ever holds a gym's account or key, so a call can never
+reach another gym's account (the platform's own account uses `platform_client`).
+`STRIPE_API_BASE` points the SDK at the local stand-in (tests, offline development);
+unset, it talks to Stripe.
 """
 
 from __future__ import annotations
@@ -31,15 +33,17 @@ _clients: dict[str, stripe.StripeClient] = {}
 _clients_lock = threading.Lock()
 
 
-def client_for_key(secret_key: str) -> stripe.StripeClient:
-    """A client for one key, reused (keep-alive connections) within the process."""
-    cache_key = hashlib.sha256(secret_key.encode()).hexdigest()
+def client_for_key(secret_key: str, *, account: str | None = None) -> stripe.StripeClient:
+    """A client for one key (and, for a connected account, its `Stripe-Account` header on
+    every call), reused (keep-alive connections) within the process."""
+    cache_key = hashlib.sha256(f"{secret_key}\n{account or ''}".encode()).hexdigest()
     with _clients_lock:
         found = _clients.get(cache_key)
         if found is None:
             base = getattr(settings, "STRIPE_API_BASE", "") or None
             found = stripe.StripeClient(
                 secret_key,
+                stripe_account=account or None,
                 base_addresses={"api": base} if base else {},
                 max_network_retries=2,
             )
@@ -49,7 +53,36 @@ def client_for_key(secret_key: str) -> stripe.StripeClient:
         return found
 
 
+def connect_enabled() -> bool:
+    """Gyms connect through Stripe Connect when the platform has a Stripe key; without
+    one (a self-hosted single gym), they paste their own keys (admin › Billing settings)."""
+    return bool(settings.PLATFORM_STRIPE_SECRET_KEY)
+
+
+def platform_client() -> stripe.StripeClient:
+    """The platform's own account (Connect: creating and reading connected accounts)."""
+    if not connect_enabled():
+        raise ApplicationError(
+            _("Stripe Connect is not set up on this platform."),
+            code="connect_not_configured",
+            status_code=409,
+        )
+    return client_for_key(settings.PLATFORM_STRIPE_SECRET_KEY)
+
+
 def gym_client(billing_settings) -> stripe.StripeClient:
+    """The client for this gym's Stripe account: the platform's key with the gym's
+    connected account (`Stripe-Account`), or the gym's pasted key (self-hosting)."""
+    if billing_settings.uses_connect:
+        if not connect_enabled():
+            raise ApplicationError(
+                _("Stripe Connect is not set up on this platform."),
+                code="connect_not_configured",
+                status_code=409,
+            )
+        return client_for_key(
+            settings.PLATFORM_STRIPE_SECRET_KEY, account=billing_settings.stripe_account_id
+        )
     key = decrypt(billing_settings.secret_key_encrypted)
     if not key:
         raise ApplicationError(
@@ -146,16 +179,24 @@ def webhook_receive(
     the model's own columns. `model` has event_id (unique), type, payload, received_at,
     processed_at and error.
     """
-    event = _verified_event(payload, signature, secret)
+    event = verified_event(payload, signature, secret)
     if accept is not None:
         accept(event)
-    stored, created = _event_store(model, event, columns(event) if columns else {})
+    return event_store_and_queue(
+        event=event, model=model, task_name=task_name, columns=columns(event) if columns else {}
+    )
+
+
+def event_store_and_queue(*, event: dict, model, task_name: str, columns: dict):
+    """Store a verified event once in `model` (current schema) and queue `task_name`
+    after commit unless it was processed already. Returns (stored row, new)."""
+    stored, created = _event_store(model, event, columns)
     if stored.processed_at is None:
         enqueue_on_commit(task_name, stored.event_id)
     return stored, created
 
 
-def _verified_event(payload: bytes, signature: str | None, secret: str) -> dict:
+def verified_event(payload: bytes, signature: str | None, secret: str) -> dict:
     if not signature:
         raise WebhookRejected(_("Missing Stripe-Signature header."), code="no_signature")
     try:

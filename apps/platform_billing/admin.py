@@ -1,6 +1,11 @@
 from django.contrib import admin
 
-from apps.platform_billing.models import GymSubscription, PlatformPlan, PlatformWebhookEvent
+from apps.platform_billing.models import (
+    ConnectedAccount,
+    GymSubscription,
+    PlatformPlan,
+    PlatformWebhookEvent,
+)
 
 
 @admin.register(PlatformPlan)
@@ -19,6 +24,21 @@ class GymSubscriptionAdmin(admin.ModelAdmin):
 @admin.register(PlatformWebhookEvent)
 class PlatformWebhookEventAdmin(admin.ModelAdmin):
     list_display = ["event_id", "type", "received_at", "processed_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConnectedAccount)
+class ConnectedAccountAdmin(admin.ModelAdmin):
+    """Which gym each Stripe Connect account belongs to (written when a gym connects)."""
+
+    list_display = ["account_id", "gym", "created_at", "updated_at"]
+    search_fields = ["account_id", "gym__slug"]
+    raw_id_fields = ["gym"]
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -84,3 +84,24 @@ class PlatformWebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class ConnectedAccount(models.Model):
+    """Which gym a Stripe Connect account belongs to: the platform's one Connect webhook
+    endpoint reads the event's `account` and finds the gym here in one indexed lookup.
+    Written when the gym connects (apps.billing.services.connect); one row per gym, so
+    reconnecting with a new account replaces the old one (its events are then ignored)."""
+
+    gym = models.OneToOneField(
+        "tenants.Gym", on_delete=models.CASCADE, related_name="connected_account"
+    )
+    account_id = models.CharField(_("Stripe account"), max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("connected Stripe account")
+        verbose_name_plural = _("connected Stripe accounts")
+
+    def __str__(self) -> str:
+        return self.account_id

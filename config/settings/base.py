@@ -510,6 +510,11 @@ BILLING_ENCRYPTION_KEY = env("BILLING_ENCRYPTION_KEY", default="")
 # The platform's own Stripe account (gyms pay the platform). Unset: platform billing off.
 PLATFORM_STRIPE_SECRET_KEY = env("PLATFORM_STRIPE_SECRET_KEY", default="")
 PLATFORM_STRIPE_WEBHOOK_SECRET = env("PLATFORM_STRIPE_WEBHOOK_SECRET", default="")
+# Stripe Connect (gyms connect their Stripe account with a button): on when the platform
+# key above is set, and every gym's calls go with it and the gym's `Stripe-Account`. The
+# platform's Connect webhook endpoint (https://<platform>/billing/connect/webhook/) has
+# its own signing secret. Without a platform key, gyms paste their own keys instead.
+STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 PLATFORM_TRIAL_DAYS = env.int("PLATFORM_TRIAL_DAYS", default=14)
 # Days a lapsed gym's staff are warned before the gym becomes read-only for them.
 PLATFORM_GRACE_DAYS = env.int("PLATFORM_GRACE_DAYS", default=14)

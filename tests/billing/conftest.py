@@ -11,7 +11,13 @@ from django.conf import settings
 from django_tenants.utils import tenant_context
 
 from apps.billing import stripe_api
-from apps.billing.services import billing_settings_update, plan_create
+from apps.billing.selectors import billing_settings_get
+from apps.billing.services import (
+    billing_settings_update,
+    connect_refresh,
+    connect_start,
+    plan_create,
+)
 from apps.billing.tiers import Tier
 from devtools.stripe_standin import StripeStandin, sign
 from tests.conftest import host
@@ -105,4 +111,44 @@ def deliver_all(deliver):
     return send
 
 
-__all__ = ["KEYS", "SECRETS", "host"]
+PLATFORM_KEY = "sk_test_platformConnect0123"
+CONNECT_SECRET = "whsec_platform_connect"
+
+
+@pytest.fixture
+def connect_platform(settings, stripe_standin):
+    """The platform runs Stripe Connect (its key, its Connect endpoint's secret)."""
+    settings.PLATFORM_STRIPE_SECRET_KEY = PLATFORM_KEY
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = CONNECT_SECRET
+    return stripe_standin
+
+
+def connect_through_connect(gym, standin) -> str:
+    """The owner's "Connect Stripe", onboarding finished, the return page: the account id."""
+    with tenant_context(gym):
+        connect_start(return_url="https://x.test/back", refresh_url="https://x.test/again")
+        account_id = billing_settings_get().stripe_account_id
+        standin.complete_onboarding(account_id)
+        connect_refresh()
+    return account_id
+
+
+@pytest.fixture
+def deliver_connect(web, django_capture_on_commit_callbacks):
+    """deliver_connect(event) -> the response of the platform's Connect endpoint (platform
+    domain), signed with the platform's Connect secret as Stripe signs it."""
+
+    def send(event, *, secret=CONNECT_SECRET, payload=None):
+        body = payload if payload is not None else json.dumps(event)
+        with django_capture_on_commit_callbacks(execute=True):
+            return web(None).post(
+                "/billing/connect/webhook/",
+                data=body,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=sign(body, secret),
+            )
+
+    return send
+
+
+__all__ = ["CONNECT_SECRET", "KEYS", "PLATFORM_KEY", "SECRETS", "host"]

@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
 from apps.billing.models import BillingSettings, Invoice, MembershipPlan, MemberSubscription
-from apps.billing.selectors import format_money
+from apps.billing.money import format_money
 from apps.billing.services import add_months, billing_settings_update
 from apps.billing.tiers import Tier
 from apps.common.errors import ApplicationError

@@ -1,6 +1,7 @@
 """Writes on member billing, one module per concern; callers import from here.
 
-- `settings`: the gym's Stripe account and billing rules
+- `settings`: the gym's Stripe account and billing rules (pasted keys: self-hosting)
+- `connect`: Stripe Connect (the gym's connected account, onboarding, its flags)
 - `plans`: membership plans and their Stripe Products and Prices
 - `checkout`: joining through Stripe Checkout, the customer portal
 - `subscriptions`: the member's access, syncing from Stripe, grace, plan changes, freezes
@@ -23,6 +24,7 @@ from apps.billing.services.charges import (
     charges_push_waiting,
 )
 from apps.billing.services.checkout import checkout_start, portal_session_url
+from apps.billing.services.connect import connect_refresh, connect_start
 from apps.billing.services.credits import (
     credit_forfeit,
     credit_give_back,
@@ -42,6 +44,7 @@ from apps.billing.services.subscriptions import (
     subscription_unfreeze,
 )
 from apps.billing.services.webhooks import (
+    connect_webhook_receive,
     webhook_event_process,
     webhook_events_replay,
     webhook_receive,
@@ -59,6 +62,9 @@ __all__ = [
     "charge_retry",
     "charges_push_waiting",
     "checkout_start",
+    "connect_refresh",
+    "connect_start",
+    "connect_webhook_receive",
     "credit_forfeit",
     "credit_give_back",
     "credit_grant",

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.billing.models import BillingCustomer, ChargeStatus, MemberCharge
-from apps.billing.selectors import billing_settings_get, format_money, member_live_subscription
+from apps.billing.money import format_money
+from apps.billing.selectors import billing_settings_get, member_live_subscription
 from apps.billing.services._shared import MAX_PRICE_MINOR, customer_for, gym_currency
 from apps.billing.stripe_api import gym_client, provider_error
 from apps.common.errors import ApplicationError
@@ -29,7 +30,7 @@ CHARGE_DONE = {ChargeStatus.CANCELLED, ChargeStatus.CREDITED, ChargeStatus.NOT_B
 
 
 def _connected() -> bool:
-    return bool(billing_settings_get().secret_key_encrypted)
+    return billing_settings_get().api_ready
 
 
 def charge_create(*, member: Member, amount_minor: int, description: str, source: str):
@@ -112,7 +113,7 @@ def charge_push(*, charge_id: int) -> MemberCharge:
         ):
             return charge
         rules = billing_settings_get()
-        if not rules.secret_key_encrypted:  # disconnected since: nothing can reach Stripe
+        if not rules.api_ready:  # disconnected since: nothing can reach Stripe
             charge.status = ChargeStatus.NOT_BILLED if wanted else ChargeStatus.CANCELLED
             charge.save(update_fields=["status", "updated_at"])
             return charge

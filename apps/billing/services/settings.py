@@ -1,4 +1,5 @@
-"""The gym's billing settings: its Stripe account (keys stored encrypted) and its rules."""
+"""The gym's billing settings: pasted Stripe keys (stored encrypted; the self-hosting
+fallback to Stripe Connect, see `connect`) and its rules."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from apps.billing.models import BillingSettings
 from apps.billing.selectors import billing_settings_get
 from apps.billing.stripe_api import call, client_for_key
 from apps.common.errors import ApplicationError
+from apps.platform_billing.models import ConnectedAccount
 
 
 def billing_settings_update(*, data: dict) -> BillingSettings:
@@ -27,6 +29,10 @@ def billing_settings_update(*, data: dict) -> BillingSettings:
         row = BillingSettings.objects.select_for_update().get(pk=billing_settings_get().pk)
         _apply(row, data, secret_key, webhook_secret)
         if account is not None:
+            # Pasted keys replace a Connect connection: the gym's calls use its own key.
+            if row.stripe_connect:
+                ConnectedAccount.objects.filter(account_id=row.stripe_account_id).delete()
+            row.stripe_connect = False
             row.stripe_account_id = account.id
             row.secret_key_encrypted = encrypt(secret_key)
         if webhook_secret:

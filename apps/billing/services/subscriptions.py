@@ -29,7 +29,8 @@ from apps.billing.models import (
     MemberSubscription,
     SubscriptionStatus,
 )
-from apps.billing.selectors import billing_settings_get, format_money, member_live_subscription
+from apps.billing.money import format_money
+from apps.billing.selectors import billing_settings_get, member_live_subscription
 from apps.billing.services._shared import add_months, lock_stripe_object, member_from
 from apps.billing.services.credits import credit_grant
 from apps.billing.services.plans import plan_sync_to_stripe

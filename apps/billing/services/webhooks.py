@@ -7,15 +7,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tenants.utils import tenant_context
 
 from apps.billing import stripe_api
 from apps.billing.crypto import decrypt
 from apps.billing.models import CheckoutRequest, MembershipPlan, WebhookEvent
 from apps.billing.selectors import billing_settings_get
 from apps.billing.services._shared import member_from
+from apps.billing.services.connect import account_fetch, connect_deauthorized
 from apps.billing.services.credits import credit_grant
 from apps.billing.services.subscriptions import (
     invoice_fetch,
@@ -25,6 +28,7 @@ from apps.billing.services.subscriptions import (
 )
 from apps.billing.stripe_api import WebhookRejected, call, gym_client, to_datetime, to_plain
 from apps.common.errors import ApplicationError
+from apps.platform_billing.models import ConnectedAccount
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +101,10 @@ def _fetch(event: dict, client):
         return lambda: invoice_store(fetched, client=client)
     if kind == "checkout.session.completed":
         return _checkout_fetch(obj, client)
+    if kind == "account.updated":
+        return account_fetch(event.get("account") or obj.get("id") or "")
+    if kind == "account.application.deauthorized":
+        return connect_deauthorized(event.get("account") or "")
     return lambda: None  # other types are stored and marked processed: nothing to do
 
 
@@ -121,23 +129,52 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
                 _("This event belongs to another Stripe account."), code="wrong_account"
             )
 
-    def columns(event: dict) -> dict:
-        return {
-            "account": (event.get("account") or "")[:64],
-            "created": to_datetime(event.get("created")) or timezone.now(),
-            "process_count": 0,
-            "replay_count": 0,
-        }
-
     return stripe_api.webhook_receive(
         payload=payload,
         signature=signature,
         secret=secret,
         model=WebhookEvent,
-        task_name="apps.billing.tasks.process_webhook_event",
+        task_name=TASK,
         accept=accept,
-        columns=columns,
+        columns=_columns,
     )
+
+
+TASK = "apps.billing.tasks.process_webhook_event"
+
+
+def _columns(event: dict) -> dict:
+    return {
+        "account": (event.get("account") or "")[:64],
+        "created": to_datetime(event.get("created")) or timezone.now(),
+        "process_count": 0,
+        "replay_count": 0,
+    }
+
+
+def connect_webhook_receive(*, payload: bytes, signature: str | None):
+    """Stripe -> the platform's Connect endpoint (public schema): verify with the
+    platform's Connect signing secret, find the gym by the event's `account` (one lookup
+    in `ConnectedAccount`), then store and queue the event in that gym's schema, where the
+    usual processing runs. Returns (gym, event, new), or None for an event of an account
+    no gym uses (now): Stripe gets a 200 and stops retrying, as there is nothing to do.
+    """
+    secret = settings.STRIPE_CONNECT_WEBHOOK_SECRET
+    if not secret:
+        raise WebhookRejected(_("Stripe Connect is not set up."), code="connect_not_configured")
+    event = stripe_api.verified_event(payload, signature, secret)
+    account_id = event.get("account")
+    if not isinstance(account_id, str) or not account_id:
+        raise WebhookRejected(_("The event names no connected account."), code="no_account")
+    found = ConnectedAccount.objects.select_related("gym").filter(account_id=account_id).first()
+    if found is None:
+        logger.info("Connect event %s of unknown account %s ignored", event["id"], account_id)
+        return None
+    with tenant_context(found.gym):
+        stored, new = stripe_api.event_store_and_queue(
+            event=event, model=WebhookEvent, task_name=TASK, columns=_columns(event)
+        )
+    return found.gym, stored, new
 
 
 def webhook_event_process(*, event_id: str, replay: bool = False) -> bool:

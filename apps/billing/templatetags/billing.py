@@ -1,6 +1,6 @@
 from django import template
 
-from apps.billing.selectors import format_money
+from apps.billing.money import format_money
 
 register = template.Library()
 
