@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.common.views import healthz, media_file
+from apps.common.views import favicon, healthz, media_file
 from apps.platform_billing.views import PlatformWebhookView
 from apps.tenants.views import GymSignupView, landing
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", include("apps.tenants.api.urls")),
     path(
         "api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="api-schema"

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.common.views import api_not_found, healthz, media_file
+from apps.common.views import api_not_found, favicon, healthz, media_file
 from apps.dashboard.views import root
 
 handler400 = "apps.common.views.error_400"
@@ -65,6 +65,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("apps.bookings.root_urls")),
     path("notifications/", include("apps.notifications.root_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

@@ -38,6 +38,7 @@ from apps.bookings.models import (
 from apps.bookings.policy import gym_zone
 from apps.bookings.services import booking_create, calendar_feed_for
 from apps.common.realtime import broadcast_each_on_commit
+from apps.dashboard.models import SetupSkip
 from apps.notifications.models import Announcement, Category, Device, Notification, Preference
 from apps.notifications.services.devices import device_register
 from apps.notifications.services.hub import unsubscribe_token
@@ -1073,3 +1074,34 @@ def test_assessment_history_in_gym_b_shows_none_of_gym_a(gym_a, gym_b, make_memb
     assert response.json()["attempts"] == [] and b"Aonly" not in response.content
     with tenant_context(gym_a):
         attempt.video.delete(save=False)
+
+
+def test_member_attempt_page_and_report_of_gym_a_are_not_found_from_gym_b(
+    gym_a, gym_b, make_member, web
+):
+    """A's attempt id on B's host is another schema's row: B's member (even one whose id
+    matches) gets 404, and B's report lists nothing of A."""
+    _member_a, attempt, _block = _assessment_in_a(gym_a, make_member)
+    with tenant_context(gym_a):
+        Attempt.objects.filter(pk=attempt.pk).update(
+            status="valid", bucket="pass", result={"bucket": "pass", "metrics": []}
+        )
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory(tier="pro")
+    client = web(gym_b, member_b.user)
+    assert client.get(f"/app/assessments/{attempt.pk}/").status_code == 404
+    report = client.get("/app/assessments/report/")
+    assert report.status_code == 200 and b"Overhead squat" not in report.content
+    with tenant_context(gym_a):
+        attempt.video.delete(save=False)
+
+
+def test_skipping_a_set_up_step_in_gym_b_leaves_gym_a_alone(gym_a, gym_b, make_user, web):
+    owner_b = make_user(gym_b, Role.OWNER)
+    assert web(gym_b, owner_b).post("/dashboard/setup/schedule/skip/").status_code == 302
+    with tenant_context(gym_b):
+        assert SetupSkip.objects.filter(key="schedule").exists()
+    with tenant_context(gym_a):
+        assert not SetupSkip.objects.exists()
+    page = web(gym_a, make_user(gym_a, Role.OWNER)).get("/dashboard/")
+    assert b'<li class="open" data-step="schedule">' in page.content

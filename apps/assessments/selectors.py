@@ -35,6 +35,11 @@ def attempt_for_user(*, user, pk: int) -> Attempt | None:
     return attempts.filter(pk=pk, member__user=user).first()
 
 
+def member_attempt(*, member: Member, pk: int) -> Attempt | None:
+    """One of the member's own attempts, with its result; None for anyone else's."""
+    return Attempt.objects.filter(member=member, pk=pk).defer(*LIST_FIELDS_DEFER).first()
+
+
 def user_may_view_attempt(*, user, attempt: Attempt) -> bool:
     if not (user and user.is_active):
         return False

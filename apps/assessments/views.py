@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from apps.assessments import report_pdf, selectors, services
+from apps.assessments import explain, report_pdf, selectors, services
 from apps.assessments.models import AttemptStatus, QuotaBlock
 from apps.assessments.reasons import reason_text
 from apps.common.mixins import StaffRequiredMixin
@@ -60,7 +60,7 @@ class AttemptDetailView(StaffRequiredMixin, PermissionRequiredMixin, View):
             {
                 "attempt": attempt,
                 "reason": reason,
-                "metrics": (attempt.result or {}).get("metrics", []),
+                "metrics": explain.result(attempt.result, test_id=attempt.test_id)["metrics"],
                 "extra": (attempt.result or {}).get("extra", {}),
                 "worst": (attempt.result or {}).get("worst_frames", []),
                 "video_url": video_url,
@@ -76,8 +76,8 @@ def _report_sections(report: dict) -> list[tuple[str, list[str]]]:
         return f"{a['label']} ({', '.join(e['test'] for e in a['evidence'])})"
 
     progress = [
-        f"{p['test']}: {', '.join(f'{k} {v}' for k, v in p['latest'].items())}"
-        + (f" · {p['trend']['verdict']}" if p["trend"]["verdict"] else "")
+        f"{p['test']}: {explain.values(p['latest'], test_id=p['test_id'])}"
+        + (f" · {explain.TRENDS[p['trend']['verdict']]}" if p["trend"]["verdict"] else "")
         for p in report["progress"]
     ]
     return [

@@ -220,3 +220,7 @@ def member_attendance(*, member) -> dict:
 
 def kiosk_list() -> QuerySet[Kiosk]:
     return Kiosk.objects.all()
+
+
+def setup_kiosk_done() -> bool:
+    return Kiosk.objects.filter(revoked_at__isnull=True).exists()

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from apps.dashboard import checklist
 from apps.portal import nav
 
 
@@ -12,6 +13,18 @@ class BillingConfig(AppConfig):
     def ready(self):
         # Imported here: the member pages' module needs the models loaded.
         from apps.billing import member  # noqa: PLC0415
+        from apps.billing.selectors import setup_billing_done  # noqa: PLC0415
+
+        checklist.register_step(
+            checklist.Step(
+                "billing",
+                _("Connect Stripe and add your plans"),
+                _("Members then join and pay online; you see payments and failed invoices here."),
+                "billing-home",
+                30,
+                setup_billing_done,
+            )
+        )
 
         nav.register_item(
             nav.NavItem(

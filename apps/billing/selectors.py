@@ -206,3 +206,8 @@ def member_home_summary(member: Member) -> dict | None:
 def subscription_is_frozen(subscription: MemberSubscription | None, today=None) -> bool:
     today = today or timezone.localdate()
     return bool(subscription and subscription.frozen_until and subscription.frozen_until > today)
+
+
+def setup_billing_done() -> bool:
+    """The gym can sell: Stripe is connected and at least one plan is on sale."""
+    return billing_settings_get().connected and MembershipPlan.objects.filter(active=True).exists()

@@ -42,6 +42,7 @@ from apps.bookings.models import (
     PenaltyKind,
     PTBooking,
     PTSessionType,
+    Schedule,
     SessionStatus,
     TrainerAvailability,
     TrainerProfile,
@@ -603,3 +604,7 @@ def timetable_json(
                 for session_id, booking_id, status in cursor.fetchall()
             }
     return cached.with_bookings(mine)
+
+
+def setup_schedule_done() -> bool:
+    return Schedule.objects.filter(is_active=True).exists()

@@ -1,6 +1,6 @@
 """Request middleware of our own: a request id on every request (logged, echoed in a
-header and in API errors), the JSON depth limit on request bodies, and the
-Content-Security-Policy header."""
+header and in API errors) with one log line per error response (apps/common/request_log),
+the JSON depth limit on request bodies, and the Content-Security-Policy header."""
 
 import re
 import uuid
@@ -13,19 +13,29 @@ from django.utils.translation import gettext as _
 
 from apps.common.api.errors import error_body
 from apps.common.jsonparse import MAX_DEPTH, nesting_exceeds
+from apps.common.request_log import log_response_line, reset_request_id, set_request_id
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 class RequestIdMiddleware:
+    """First in MIDDLEWARE: a sane incoming X-Request-ID is kept (a proxy's or an app's),
+    anything else gets a new one; every log record of the request carries it, the
+    response echoes it, and an error response gets its one log line here."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
-        response = self.get_response(request)
-        response["X-Request-ID"] = request.request_id
+        token = set_request_id(request.request_id)
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request.request_id
+            log_response_line(request, response)
+        finally:
+            reset_request_id(token)
         return response
 
 

@@ -1,23 +1,46 @@
-"""Views every host serves: health, uploads on local disk (signed links), and the error
-pages (JSON on /api/, HTML elsewhere)."""
+"""Views every host serves: health, the favicon, uploads on local disk (signed links),
+and the error pages (JSON on /api/, HTML elsewhere)."""
 
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.static import serve
 
 from apps.common.api.errors import json_error_response
 from apps.common.health import health_report
+from apps.common.request_log import exception_reason, mark_logged, note_reason
 from apps.common.storage import media_link_valid
 
 
 def healthz(request):
     report = health_report()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+@lru_cache(maxsize=1)
+def _favicon() -> bytes:
+    found = finders.find("favicon.ico")  # static/ in the checkout and the image
+    if found:
+        with open(found, "rb") as f:
+            return f.read()
+    with staticfiles_storage.open("favicon.ico") as f:  # collected only
+        return f.read()
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask for on pages without an icon link (the admin, the
+    API's JSON): the icon itself rather than a redirect to its hashed static name, which
+    a browser would keep (301) after a deploy removed that name."""
+    response = HttpResponse(_favicon(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def media_file(request, path: str):
@@ -46,6 +69,22 @@ def _in_request_schema(view):
     return wrapper
 
 
+def _handled(view):
+    """A handled error (400/403/404): Django would log it with the exception's traceback
+    before the response reaches the request id middleware; that middleware logs one line
+    instead, with the exception's class as the reason (apps/common/request_log.py)."""
+
+    @wraps(view)
+    def wrapper(request, exception=None):
+        note_reason(request, exception_reason(exception))
+        response = view(request, exception)
+        mark_logged(response)
+        return response
+
+    return wrapper
+
+
+@_handled
 @_in_request_schema
 def error_400(request, exception=None):
     if _is_api(request):
@@ -58,6 +97,7 @@ def error_400(request, exception=None):
     return render(request, "errors/400.html", status=400)
 
 
+@_handled
 @_in_request_schema
 def error_403(request, exception=None):
     if _is_api(request):
@@ -70,6 +110,7 @@ def error_403(request, exception=None):
     return render(request, "errors/403.html", status=403)
 
 
+@_handled
 @_in_request_schema
 def error_404(request, exception=None):
     if _is_api(request):
@@ -82,6 +123,15 @@ def error_404(request, exception=None):
 def api_not_found(request):
     """An /api/v1/ path that names no endpoint."""
     return error_404(request)
+
+
+def csrf_failure(request, reason=""):
+    """Django's CSRF refusal page (settings.CSRF_FAILURE_VIEW), logged as one line with
+    the reason instead of Django's own warning on django.security.csrf."""
+    note_reason(request, f"CSRF: {reason}" if reason else "CSRF")
+    response = django_csrf_failure(request, reason=reason)
+    mark_logged(response)
+    return response
 
 
 @_in_request_schema

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DashboardConfig(AppConfig):
-    """The staff dashboard shell: home page, navigation, access rules. No models."""
+    """The staff dashboard shell: home page with the set-up checklist, navigation, access rules."""
 
     name = "apps.dashboard"
     label = "dashboard"

@@ -6,4 +6,5 @@ from apps.dashboard import views
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="dashboard-home"),
+    path("setup/<slug:key>/skip/", views.SetupSkipView.as_view(), name="dashboard-setup-skip"),
 ]

@@ -44,3 +44,7 @@ def member_status_counts() -> dict[str, int]:
 def member_for_user(*, user) -> Member | None:
     # No join and no ordering: one row by a unique key, asked on every app request.
     return Member.objects.filter(user=user).order_by().first()
+
+
+def setup_members_done() -> bool:
+    return Member.objects.exists()

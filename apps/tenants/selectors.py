@@ -1,9 +1,10 @@
 """Reads on gyms (public schema)."""
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from apps.common.text import clean_query_text
-from apps.tenants.models import Domain, Gym
+from apps.tenants.models import Domain, Gym, default_opening_hours
 
 
 def gym_directory(*, query: str = "") -> QuerySet[Gym]:
@@ -26,3 +27,8 @@ def gym_slug_taken(*, slug: str) -> bool:
         Gym.objects.filter(slug=slug).exists()
         or Domain.objects.filter(domain__istartswith=f"{slug}.").exists()
     )
+
+
+def setup_hours_done() -> bool:
+    """The current gym's opening hours were changed from the sign-up defaults."""
+    return connection.tenant.opening_hours != default_opening_hours()

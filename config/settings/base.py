@@ -62,7 +62,7 @@ TENANT_APPS = [
     "axes",
     "apps.members",  # member profiles belong to one gym
     "apps.billing",  # each gym's plans, subscriptions, invoices, Stripe events
-    "apps.dashboard",  # staff pages shell (no tables)
+    "apps.dashboard",  # staff pages shell and the set-up checklist
     "apps.portal",  # member web app shell (no tables)
     "apps.attendance",  # passes, kiosks and visits belong to one gym's door
     "apps.bookings",  # classes, sessions, bookings, trainers: per gym
@@ -423,12 +423,28 @@ ASSESSMENT_VIDEO_URL_MAX_AGE = env.int("ASSESSMENT_VIDEO_URL_MAX_AGE", default=1
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 
+# Every line carries the request id of the request it belongs to ("-" outside one);
+# handled errors log one line each, without a traceback (apps/common/request_log.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_context": {"()": "apps.common.request_log.RequestContextFilter"}},
+    "formatters": {
+        "line": {
+            "format": "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s"
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_context"],
+            "formatter": "line",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+# A CSRF refusal logs one line too (Django's page, without Django's own warning).
+CSRF_FAILURE_VIEW = "apps.common.views.csrf_failure"
 
 # --- Content-Security-Policy and Permissions-Policy -----------------------------------
 # Enforced on every response (django-csp). Scripts and <style> blocks come from our own

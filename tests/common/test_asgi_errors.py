@@ -1,6 +1,6 @@
 """Under ASGI, Django renders error pages in a worker thread whose database connection
-may be in another schema. The error page must still see the gym's session: a 404 (the
-browser's own /favicon.ico is enough) must not log the user out."""
+may be in another schema. The error page must still see the gym's session: a 404 (a
+missing image is enough) must not log the user out."""
 
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
@@ -41,7 +41,7 @@ def test_a_404_under_asgi_keeps_the_user_logged_in(committed_gym_a):
     host = f"{committed_gym_a.slug}.localhost"
 
     async def scenario():
-        status, headers = await _get(host, "/favicon.ico", cookie)
+        status, headers = await _get(host, "/missing-image.png", cookie)
         assert status == 404
         # Django deletes the cookie when the session it loaded looks empty.
         assert "sessionid=;" not in headers.get("set-cookie", "")

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.common.errors import ApplicationError
+from apps.common.request_log import mark_logged, note_reason, printable
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,10 @@ def _drf_code(exc: exceptions.APIException) -> str:
 
 def exception_handler(exc, context):
     request = context.get("request")
+    # The request id middleware's log line gives the error code as the reason.
+    django_request = getattr(request, "_request", request)
     if isinstance(exc, ApplicationError):
+        note_reason(django_request, exc.code)
         body = error_body(request, code=exc.code, message=exc.message, details=exc.details)
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
@@ -52,6 +56,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
+        note_reason(django_request, "request_too_large")
         body = error_body(
             request, code="request_too_large", message=_("The request body is too large.")
         )
@@ -61,13 +66,21 @@ def exception_handler(exc, context):
 
     response = drf_exception_handler(exc, context)
     if response is None:
-        logger.exception("Unhandled API error", exc_info=exc)
+        logger.error(
+            "Internal Server Error: %s %s",
+            getattr(request, "method", "-"),
+            printable(getattr(request, "path", "-")),
+            exc_info=exc,
+            extra={"status_code": 500, "request": django_request},
+        )
         body = error_body(
             request,
             code="server_error",
             message=_("Something went wrong on our side. Please try again."),
         )
-        return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        response = Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        mark_logged(response)  # this record, with the traceback, is the 500's log
+        return response
 
     if isinstance(exc, exceptions.ValidationError):
         code, message, details = "validation_error", _("Some fields are not valid."), exc.detail
@@ -78,6 +91,7 @@ def exception_handler(exc, context):
         detail = exc.detail
         message = detail if isinstance(detail, str) else _("The request failed.")
         details = {} if isinstance(detail, str) else detail
+    note_reason(django_request, code)
     response.data = error_body(request, code=code, message=message, details=details)
     return response
 
