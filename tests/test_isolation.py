@@ -22,7 +22,7 @@ from django_tenants.utils import tenant_context
 from apps.accounts.roles import Role
 from apps.assessments.models import Attempt, BlockReason, QuotaBlock
 from apps.assessments.services import video_token
-from apps.attendance.models import Kiosk, Visit
+from apps.attendance.models import DeniedAttempt, Kiosk, Visit
 from apps.attendance.services import pass_issue_card
 from apps.billing.models import BillingSettings, Invoice, MemberCharge
 from apps.billing.services import plan_create
@@ -251,6 +251,7 @@ DOOR_URLS = [
     ("api_post_body", "/api/v1/check-ins/"),
     ("web_post", "/dashboard/check-ins/visits/{visit}/check-out/"),
     ("web_post", "/dashboard/check-ins/kiosks/{kiosk}/revoke/"),
+    ("web_post", "/dashboard/check-ins/refusals/{refusal}/override/"),
     ("web_post", "/dashboard/check-ins/check-in/"),
     ("web", "/dashboard/check-ins/members/{member}/pass/"),
     ("web_post", "/dashboard/check-ins/members/{member}/pass/"),
@@ -269,8 +270,9 @@ def test_door_objects_of_gym_a_are_not_found_from_gym_b(
         kiosk_a, _token = KioskFactory(name="Akiosk")
         visit_a = VisitFactory(member=member_a)
         pass_issue_card(member=member_a)
+        refusal_a = DeniedAttempt.objects.create(reason="closed", member=member_a)
     owner_b = make_user(gym_b, Role.OWNER)
-    path = url.format(visit=visit_a.pk, kiosk=kiosk_a.pk, member=member_a.pk)
+    path = url.format(visit=visit_a.pk, kiosk=kiosk_a.pk, member=member_a.pk, refusal=refusal_a.pk)
     bodies = {
         "api_post_body": {"member": member_a.pk},
         "web_post": {"member": member_a.pk, "action": "revoke"},

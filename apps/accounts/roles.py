@@ -41,6 +41,7 @@ _DOOR_DESK = [
     "attendance.add_visit",
     "attendance.change_visit",
     "attendance.view_deniedattempt",
+    "attendance.override_refusal",  # "Let in anyway", with a reason (audited)
     "attendance.view_kiosk",
     "attendance.change_memberpass",
 ]

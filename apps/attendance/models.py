@@ -108,11 +108,26 @@ class Visit(models.Model):
     checked_in_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Let in despite a refusal ("Let in anyway"): which refusal and why; who is
+    # `checked_in_by`. One-to-one, so a double submit cannot make two visits of one refusal.
+    override_of = models.OneToOneField(
+        "DeniedAttempt",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="override",
+        verbose_name=_("overrides refusal"),
+    )
+    # db_default: the door's raw INSERT (services._ENTER) names only the columns it sets.
+    override_reason = models.CharField(
+        _("override reason"), max_length=300, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
         ordering = ["-entered_at", "-id"]
+        permissions = [("override_refusal", _("Can let a refused member in anyway"))]
         constraints = [
             # One open visit per member: two scans at once cannot both let a person in.
             models.UniqueConstraint(

@@ -40,6 +40,7 @@ from apps.attendance.selectors import (
     gym_hours_refresh,
     occupancy_count,
 )
+from apps.audit.services import audit_record
 from apps.billing.tiers import Tier
 from apps.bookings.services import booking_link_visit
 from apps.common.errors import ApplicationError
@@ -702,3 +703,78 @@ def visits_auto_checkout(*, now: datetime | None = None) -> int:
     # Receipts only guard replays of a kiosk's offline buffer; a week is plenty.
     ScanReceipt.objects.filter(created_at__lt=now - timedelta(days=7)).delete()
     return closed
+
+
+# A refusal can be overridden while the person is plausibly still at the desk.
+OVERRIDE_WINDOW = timedelta(hours=2)
+
+
+def refusal_override(
+    *, attempt: DeniedAttempt, by: User, reason: str, request_id: str = ""
+) -> Visit:
+    """ "Let in anyway": turn a refusal into a visit, with the reason, on the visit and in
+    the audit trail. A second submit for the same refusal returns the same visit."""
+    if not by.has_perm("attendance.override_refusal"):
+        raise ApplicationError(
+            _("You may not let refused members in."), code="permission_denied", status_code=403
+        )
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ApplicationError(
+            _("Say why you let them in."),
+            code="reason_required",
+            details={"reason": [_("This field is required.")]},
+        )
+    if len(reason) > 300:
+        raise ApplicationError(
+            _("Keep the reason under 300 characters."),
+            code="reason_too_long",
+            details={"reason": [_("Keep the reason under 300 characters.")]},
+        )
+    with transaction.atomic():
+        attempt = DeniedAttempt.objects.select_for_update().get(pk=attempt.pk)
+        existing = Visit.objects.filter(override_of=attempt).first()
+        if existing is not None:
+            return existing
+        if attempt.member_id is None:
+            raise ApplicationError(_("This refusal has no member to let in."), code="no_member")
+        now = timezone.now()
+        if now - attempt.at > OVERRIDE_WINDOW:
+            raise ApplicationError(
+                _("This refusal is too old to override; check the member in instead."),
+                code="refusal_too_old",
+            )
+        row = _fetch(_LOCK_MEMBER, [attempt.member_id])
+        member = _member_from_row(row)
+        open_visit = _fetch(_OPEN_VISIT, [member.pk])
+        if open_visit is not None:
+            _exit(visit_id=open_visit[0], member=member, at=now, how=ExitMethod.REENTRY, kiosk=None)
+        visit = Visit.objects.create(
+            member=member,
+            entered_at=now,
+            method=VisitMethod.DESK,
+            checked_in_by=by,
+            override_of=attempt,
+            override_reason=reason,
+        )
+        booking_link_visit(member=member, entered_at=now)
+        audit_record(
+            actor=by,
+            action="attendance.refusal_overridden",
+            target=visit,
+            reason=reason,
+            changes={"refusal": attempt.pk, "refusal_reason": attempt.reason},
+            request_id=request_id,
+        )
+        _announce(
+            "visit.entered",
+            {
+                "id": visit.pk,
+                "member": _member_card(member),
+                "kiosk": None,
+                "method": VisitMethod.DESK,
+                "at": now.isoformat(),
+                "count": occupancy_count(),
+            },
+        )
+    return visit

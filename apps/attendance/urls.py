@@ -11,6 +11,11 @@ urlpatterns = [
     path("visits/", views.VisitListView.as_view(), name="checkins-visits"),
     path("visits.csv", views.VisitCsvView.as_view(), name="checkins-visits-csv"),
     path("visits/<int:pk>/check-out/", views.VisitCheckOutView.as_view(), name="checkins-checkout"),
+    path(
+        "refusals/<int:pk>/override/",
+        views.RefusalOverrideView.as_view(),
+        name="checkins-override",
+    ),
     path("kiosks/", views.KioskListView.as_view(), name="checkins-kiosks"),
     path("kiosks/<int:pk>/revoke/", views.KioskRevokeView.as_view(), name="checkins-kiosk-revoke"),
     path("settings/", views.DoorSettingsView.as_view(), name="checkins-settings"),

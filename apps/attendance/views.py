@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from apps.attendance.forms import DoorSettingsForm, KioskForm, VisitFilterForm
-from apps.attendance.models import Kiosk, Visit
+from apps.attendance.models import DeniedAttempt, Kiosk, Visit
 from apps.attendance.selectors import (
     denied_list,
     door_settings_get,
@@ -36,6 +36,7 @@ from apps.attendance.services import (
     pass_issue_card,
     pass_reset,
     pass_revoke_card,
+    refusal_override,
     visit_check_out,
 )
 from apps.common.errors import ApplicationError
@@ -301,3 +302,27 @@ class MemberPassView(StaffRequiredMixin, PermissionRequiredMixin, View):
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect("checkins-member-pass", pk=member.pk)
+
+
+class RefusalOverrideView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    """ "Let in anyway" on a refusal row, with a required reason."""
+
+    permission_required = "attendance.override_refusal"
+
+    def post(self, request, pk):
+        attempt = get_object_or_404(DeniedAttempt, pk=pk)
+        try:
+            visit = refusal_override(
+                attempt=attempt,
+                by=request.user,
+                reason=request.POST.get("reason", ""),
+                request_id=getattr(request, "request_id", ""),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("%(name)s was let in anyway.") % {"name": visit.member.full_name},
+            )
+        return redirect("checkins-home")

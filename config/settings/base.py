@@ -69,6 +69,7 @@ TENANT_APPS = [
     "apps.assessments",  # members' movement tests: clips, landmarks, results per gym
     "anymail",
     "apps.notifications",  # each gym's inbox, deliveries, devices, reminders, announcements
+    "apps.audit",  # each gym's audit trail of sensitive staff actions
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
