@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -569,3 +570,63 @@ def test_due_reminders_send_their_emails_in_batched_tasks(
             assert reminders_send_due() == 3
     assert len(queued) == 1 and len(queued[0]) == 3  # one task with the three emails
     assert len(mail.outbox) == 3  # and it sent them (after commit; Celery runs eagerly)
+
+
+class _Unprintable:
+    def __str__(self):
+        raise RuntimeError("this context cannot be rendered")
+
+
+def _due_pings(count: int, *, start: int = 0) -> list[Reminder]:
+    reminders = [
+        reminder_set(
+            recipient=MemberFactory(email=f"due{n}@example.com"),
+            kind="ping",
+            local_time=time(7),
+            time_zone=BERLIN,
+            weekdays=[1, 2, 3, 4, 5, 6, 7],
+            context={"what": f"item {n}"},
+            source=f"due:{n}",
+        )  # fmt: skip
+        for n in range(start, start + count)
+    ]
+    Reminder.objects.update(next_at=timezone.now() - timedelta(minutes=1))
+    return reminders
+
+
+def test_due_reminders_are_sent_in_bulk_each_with_its_own_context(
+    gym_a, django_capture_on_commit_callbacks
+):
+    """The tick's cost per reminder was one notify (~8 queries, 13 ms) each; the batch now
+    costs the same few queries for 3 reminders as for 30."""
+    with tenant_context(gym_a):
+        _due_pings(3)
+        with CaptureQueriesContext(connection) as few:
+            assert reminders_send_due() == 3
+        _due_pings(30, start=3)
+        with CaptureQueriesContext(connection) as many:
+            assert reminders_send_due() == 30
+        bodies = dict(Notification.objects.values_list("member__email", "body"))
+    assert len(many) <= len(few)  # the first batch also looked up the gym's domain
+    assert bodies["due0@example.com"] == "Ping: item 0"
+    assert bodies["due32@example.com"] == "Ping: item 32"
+
+
+def test_a_reminder_that_cannot_be_rendered_does_not_stop_the_others(gym_a, monkeypatch):
+    def resolver(reminders):
+        return {
+            r.pk: {"what": _Unprintable() if r.source == "due:1" else r.context["what"]}
+            for r in reminders
+        }
+
+    monkeypatch.setitem(kinds.RESOLVERS, "ping", resolver)
+    with tenant_context(gym_a):
+        broken = _due_pings(3)[1]
+        assert reminders_send_due() == 2
+        assert sorted(Notification.objects.values_list("member__email", flat=True)) == [
+            "due0@example.com",
+            "due2@example.com",
+        ]
+        broken.refresh_from_db()
+        # Moved on like the others (a broken template is not retried every minute).
+        assert broken.last_sent_at is None and broken.next_at > timezone.now()

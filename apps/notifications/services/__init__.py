@@ -7,7 +7,7 @@ from apps.notifications.services.announcements import (
     announcements_requeue_stale,
 )
 from apps.notifications.services.deliveries import deliveries_release_due, deliveries_send
-from apps.notifications.services.hub import notify, notify_many, queue_deliveries
+from apps.notifications.services.hub import notify, notify_each, notify_many, queue_deliveries
 from apps.notifications.services.inbox import notification_mark_read, notifications_mark_all_read
 from apps.notifications.services.preferences import preference_unsubscribe, preference_update
 from apps.notifications.services.reminders import (
@@ -28,6 +28,7 @@ __all__ = [
     "notification_mark_read",
     "notifications_mark_all_read",
     "notify",
+    "notify_each",
     "notify_many",
     "preference_unsubscribe",
     "preference_update",

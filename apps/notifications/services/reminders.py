@@ -28,7 +28,7 @@ from apps.common.errors import ApplicationError
 from apps.members.models import Member
 from apps.notifications import kinds
 from apps.notifications.models import Reminder
-from apps.notifications.services.hub import deliveries_gathered, notify
+from apps.notifications.services.hub import notify_each
 from apps.notifications.timing import at_local
 
 logger = logging.getLogger(__name__)
@@ -199,38 +199,43 @@ def reminders_send_due(*, now: datetime | None = None, batch_size: int = SEND_BA
             if not batch:
                 break
             contexts = _contexts(batch)
+            due: dict[str, list[Reminder]] = {}
             done = []
-            # One send task per 200 deliveries, not one per reminder.
-            with deliveries_gathered():
-                for reminder in batch:
-                    context = contexts.get(reminder.pk, kinds.SKIP)
-                    if context is _RETRY:
-                        failed.add(reminder.pk)
-                        continue
-                    if context is not kinds.SKIP and _send_one(reminder, context):
-                        sent += 1
-                        reminder.last_sent_at = now
-                    reminder.next_at = next_occurrence(
-                        local_time=reminder.local_time,
-                        time_zone=reminder.time_zone,
-                        on_date=reminder.on_date,
-                        weekdays=reminder.weekdays,
-                        after=now,
-                    )
-                    reminder.active = reminder.next_at is not None
-                    done.append(reminder)
+            for reminder in batch:
+                context = contexts.get(reminder.pk, kinds.SKIP)
+                if context is _RETRY:
+                    failed.add(reminder.pk)
+                    continue
+                if context is not kinds.SKIP:
+                    due.setdefault(reminder.kind, []).append(reminder)
+                done.append(reminder)
+            for kind, reminders in due.items():
+                sent += _send(kind, reminders, contexts, now)
+            for reminder in done:
+                reminder.next_at = next_occurrence(
+                    local_time=reminder.local_time,
+                    time_zone=reminder.time_zone,
+                    on_date=reminder.on_date,
+                    weekdays=reminder.weekdays,
+                    after=now,
+                )
+                reminder.active = reminder.next_at is not None
             Reminder.objects.bulk_update(done, ["last_sent_at", "next_at", "active"])
         if len(batch) < batch_size:
             break
     return sent
 
 
-def _send_one(reminder: Reminder, context: dict) -> int:
-    recipient = reminder.member or reminder.user
-    try:
-        with transaction.atomic():
-            created = notify(recipient, reminder.kind, context, dedupe_key=occurrence_key(reminder))
-    except Exception:  # one broken reminder (a template error) must not stop the batch
-        logger.exception("Reminder %s (%s) could not be sent", reminder.pk, reminder.kind)
-        return 0
-    return 1 if created is not None else 0
+def _send(kind: str, reminders: list[Reminder], contexts: dict, now: datetime) -> int:
+    """One bulk notify for the due reminders of one kind (each its own context and
+    occurrence key); a reminder whose texts fail to render is logged and skipped, the
+    others go out."""
+    created = notify_each(
+        kind,
+        [(r.member or r.user, contexts[r.pk], occurrence_key(r)) for r in reminders],
+        isolate_errors=True,
+    )
+    for reminder, notification in zip(reminders, created, strict=True):
+        if notification is not None:
+            reminder.last_sent_at = now
+    return sum(1 for n in created if n is not None)
