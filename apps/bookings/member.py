@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views import View
 
 from apps.bookings.models import (
+    HOLDING_STATUSES,
     LIVE_STATUSES,
     Booking,
     BookingPolicy,
@@ -50,6 +51,8 @@ def _availability(session: ClassSession, *, mine: bool = True) -> tuple[str, str
         return "mine", _("Booked")
     if mine == BookingStatus.WAITLISTED:
         return "mine", _("On the waitlist")
+    if mine is not None:  # marked already: checked in at the door before the class
+        return "mine", BookingStatus(mine).label
     left = session.capacity - session.booked_count
     if left <= 0:
         if session.waitlist_count:
@@ -101,18 +104,22 @@ class SessionView(MemberRequiredMixin, View):
         session = get_object_or_404(
             sessions_with_counts(ClassSession.objects.all(), member=self.member), pk=pk
         )
+        # Also a place already marked attended (a check-in before the class): the member
+        # still has it, and may not book again nor cancel it.
         mine = (
             booking_list(member=self.member)
-            .filter(session=session, status__in=LIVE_STATUSES)
+            .filter(session=session, status__in=HOLDING_STATUSES)
             .first()
         )
         policy = BookingPolicy.load()
+        cancellable = mine is not None and mine.status in LIVE_STATUSES
         context = {
             "session": session,
             "availability": _availability(session, mine=False),
             "places_left": max(session.capacity - session.booked_count, 0),
             "booking": mine,
-            "cancel_terms": cancel_terms(policy=policy, booking=mine) if mine else "",
+            "cancellable": cancellable,
+            "cancel_terms": cancel_terms(policy=policy, booking=mine) if cancellable else "",
         }
         if mine is None:
             context["check"] = booking_check(
@@ -189,7 +196,7 @@ class MyBookingsView(MemberRequiredMixin, View):
         now = timezone.now()
         upcoming = list(
             booking_list(member=self.member, upcoming=True, now=now).filter(
-                status__in=LIVE_STATUSES
+                status__in=HOLDING_STATUSES
             )
         )
         past = list(booking_list(member=self.member, upcoming=False, now=now)[:PAST_SHOWN])
@@ -223,7 +230,7 @@ class CalendarFeedRotateView(MemberRequiredMixin, View):
 def home_card(member) -> dict:
     """The home page's card: the member's next booked class, or an invitation to book."""
     upcoming = booking_list(member=member, upcoming=True, now=timezone.now()).filter(
-        status=BookingStatus.BOOKED
+        status__in=(BookingStatus.BOOKED, BookingStatus.ATTENDED)
     )
     booking = upcoming.first()
     if booking is None:

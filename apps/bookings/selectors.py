@@ -31,7 +31,7 @@ from apps.bookings.cache import (
     timetable_version,
 )
 from apps.bookings.models import (
-    LIVE_STATUSES,
+    HOLDING_STATUSES,
     PT_HOLDING,
     Booking,
     BookingPolicy,
@@ -68,12 +68,14 @@ def current_gym() -> Gym:
 
 
 def sessions_with_counts(queryset: QuerySet[ClassSession], *, member=None) -> QuerySet:
-    """Sessions with their room, type and instructor, and the member's own booking.
+    """Sessions with their room, type and instructor, and the member's own booking: a
+    place, a waitlist entry, or a place already marked (a check-in at the door up to 30
+    minutes before the class marks it attended).
     (booked_count / waitlist_count are columns kept by a trigger: no counting here.)"""
     queryset = queryset.select_related("class_type", "instructor", "room")
     if member is not None:
         mine = Booking.objects.filter(
-            session=OuterRef("pk"), member=member, status__in=LIVE_STATUSES
+            session=OuterRef("pk"), member=member, status__in=HOLDING_STATUSES
         ).order_by()
         queryset = queryset.annotate(
             my_booking_id=Subquery(mine.values("id")[:1]),
@@ -369,7 +371,8 @@ def calendar_feed_events(*, feed: CalendarFeed, now: datetime | None = None) -> 
 # their (small) tables, and each session's object is one format() of plain values:
 # ~2.5 ms for the whole query, byte for byte the same text.
 # Text values need JSON escaping (to_json); the statuses are spelled out for the values
-# the model allows (the booking's status is one of the two the query filters on).
+# the model allows (the booking's status is one of those the query filters on: the
+# member's HOLDING_STATUSES, as sessions_with_counts).
 # Times as DRF writes them for UTC: ISO 8601, microseconds only when there are any, a Z.
 # (%% is a literal percent sign: the query takes named parameters.)
 _TIME = """to_char(({c} AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS')
@@ -416,7 +419,7 @@ LEFT JOIN LATERAL (
     SELECT b.id, b.status FROM bookings_booking b
     WHERE b.session_id = s.id AND b.member_id = (
         SELECT m.id FROM members_member m WHERE m.user_id = %(user)s)
-      AND b.status IN ('booked', 'waitlisted')
+      AND b.status IN ('booked', 'waitlisted', 'attended', 'no_show')
     LIMIT 1
 ) mine ON true
 WHERE s.starts_at >= %(start)s AND s.starts_at < %(end)s
@@ -490,14 +493,14 @@ def _prepared_cursor():
         raw.close()
 
 
-# The member's own live bookings in the range (for the cached rows), found by their user:
-# no separate query for the member.
+# The member's own bookings holding a place or a waitlist entry in the range (for the
+# cached rows), found by their user: no separate query for the member.
 MY_BOOKINGS_SQL = """
 SELECT b.session_id, b.id, b.status
 FROM bookings_booking b
 JOIN members_member m ON m.id = b.member_id
 JOIN bookings_classsession s ON s.id = b.session_id
-WHERE m.user_id = %(user)s AND b.status IN ('booked', 'waitlisted')
+WHERE m.user_id = %(user)s AND b.status IN ('booked', 'waitlisted', 'attended', 'no_show')
   AND s.starts_at >= %(start)s AND s.starts_at < %(end)s
 """
 

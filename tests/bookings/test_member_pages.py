@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
-from apps.bookings.models import Booking, CalendarFeed, ClassSession, Penalty
-from apps.bookings.services import booking_create, session_cancel
+from apps.bookings.models import Booking, BookingStatus, CalendarFeed, ClassSession, Penalty
+from apps.bookings.services import booking_create, booking_link_visit, session_cancel
 from tests.bookings.factories import ClassSessionFactory
 from tests.factories import MemberWithLoginFactory
 
@@ -237,3 +237,32 @@ def test_the_home_card_shows_the_next_booked_class_or_invites_to_book(gym_a, web
     html = _page(client, "/app/")
     assert "Your next class" in html and "Morning Yoga" in html
     assert f'href="/app/classes/{session.pk}/"' in html
+
+
+def test_a_member_checked_in_before_the_class_still_sees_their_place(gym_a, web, api, member):
+    """The door marks a booking attended when the member checks in up to 30 minutes before
+    the class (booking_link_visit). Until the class starts, their pages still show the
+    place: on my bookings, the class page (no "book" offer, no cancel), the timetable, the
+    home card and the app's timetable."""
+    with tenant_context(gym_a):
+        session = ClassSessionFactory(starts_in=timedelta(minutes=20))
+        session.class_type.name = "Early Bird Spin"
+        session.class_type.save()
+        booking = booking_create(member=member, session=session)
+        assert booking_link_visit(member=member, entered_at=timezone.now()).pk == booking.pk
+        booking.refresh_from_db()
+        assert booking.status == BookingStatus.ATTENDED
+    client = web(gym_a, member.user)
+    mine = _page(client, "/app/classes/mine/")
+    assert "Early Bird Spin" in mine and "Attended" in mine
+    page = _page(client, f"/app/classes/{session.pk}/")
+    assert "You have a place in this class" in page
+    assert "Book my place" not in page and "Cancel my booking" not in page
+    timetable = _page(client, "/app/classes/")
+    assert 'class-row mine"' in timetable and "Attended" in timetable
+    home = _page(client, "/app/")
+    assert "Your next class" in home and "Early Bird Spin" in home
+    rows = api(gym_a, member.user).get("/api/v1/classes/sessions/").json()["results"]
+    assert [r["my_booking"] for r in rows if r["id"] == session.pk] == [
+        {"id": booking.pk, "status": "attended"}
+    ]
