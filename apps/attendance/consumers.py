@@ -247,13 +247,8 @@ class OccupancyConsumer(TenantJsonConsumer):
     channel_layer_alias = "attendance-hub-only"
 
     async def connect(self):
-        user = self.scope.get("user")
-        # has_perm may fall through to a database lookup: run it in the gym's schema.
-        if not (user and user.is_authenticated and await self.db(_may_watch, user)):
-            await self.close(code=CLOSE_FORBIDDEN)
+        if await self.admit(_may_watch, anonymous_code=CLOSE_FORBIDDEN) is None:
             return
-        await self.accept()
-        self.keep_checking(_may_watch)
         # Not a group member of its own: the process's hub for this gym hands it events.
         layer = get_channel_layer(DOOR_LAYER)
         self.hub = hub_for(layer, OCCUPANCY_GROUP, self.tenant.schema_name)

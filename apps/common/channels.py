@@ -107,6 +107,10 @@ class TenantAuthMiddleware:
 ACCESS_RECHECK_SECONDS = 60.0
 
 
+def _anyone(user) -> bool:
+    return True  # signed in (as the same user, once re-checked)
+
+
 class TenantJsonConsumer(AsyncJsonWebsocketConsumer):
     """Base consumer: refuses unknown hosts; `self.db(fn, ...)` runs fn in the gym's schema;
     `self.join(name)` joins the gym's own group; `self.keep_checking(allowed)` closes the
@@ -137,6 +141,25 @@ class TenantJsonConsumer(AsyncJsonWebsocketConsumer):
         group = tenant_group(name, self.tenant.schema_name)
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
+
+    async def admit(self, allowed=None, *, groups=(), anonymous_code=CLOSE_UNAUTHENTICATED):
+        """The one way a socket lets its person in: anonymous -> `anonymous_code`; signed
+        in but not `allowed(user)` (run in the gym's schema) -> 4403; else join `groups`
+        (names, or a function of the user), accept, and keep checking the session and
+        `allowed`. Returns the user, or None when the socket was closed."""
+        user = self.scope.get("user")
+        if not (user and user.is_authenticated):
+            await self.close(code=anonymous_code)
+            return None
+        allowed = allowed or _anyone
+        if not await self.db(allowed, user):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return None
+        for name in groups(user) if callable(groups) else groups:
+            await self.join(name)  # before accepting, so no event falls in between
+        await self.accept()
+        self.keep_checking(allowed)
+        return user
 
     def keep_checking(self, allowed) -> None:
         """Every ACCESS_RECHECK_SECONDS, read the socket's session again and close the

@@ -7,11 +7,9 @@ from apps.common.channels import CLOSE_FORBIDDEN, TenantJsonConsumer
 
 class StaffEventsConsumer(TenantJsonConsumer):
     async def connect(self):
-        user = self.scope.get("user")
-        if not (user and user.is_authenticated and user.is_gym_staff):
-            await self.close(code=CLOSE_FORBIDDEN)
+        staff = await self.admit(
+            lambda user: user.is_gym_staff, groups=["staff"], anonymous_code=CLOSE_FORBIDDEN
+        )
+        if staff is None:
             return
-        await self.join("staff")
-        await self.accept()
-        self.keep_checking(lambda user: user.is_gym_staff)
         await self.send_json({"type": "hello", "gym": self.tenant.slug})

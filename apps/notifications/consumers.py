@@ -6,7 +6,7 @@ Anonymous: 4401. The socket joins `<schema>.user-<user id>`, where `notify()` se
 `notification.created` after commit; on connect it says `hello` with the unread count.
 REST stays the truth: after reconnecting, clients re-read `GET /api/v1/notifications/`."""
 
-from apps.common.channels import CLOSE_UNAUTHENTICATED, TenantJsonConsumer
+from apps.common.channels import TenantJsonConsumer
 from apps.members.selectors import member_for_user
 from apps.notifications import selectors
 
@@ -22,12 +22,8 @@ def _unread(user) -> int:
 
 class MyNotificationsConsumer(TenantJsonConsumer):
     async def connect(self):
-        user = self.scope.get("user")
-        if not (user and user.is_authenticated):
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        user = await self.admit(groups=lambda user: [user_group(user.pk)])
+        if user is None:
             return
-        await self.join(user_group(user.pk))
-        await self.accept()
-        self.keep_checking(lambda user: True)  # signed in as the same user
         unread = await self.db(_unread, user)
         await self.send_json({"type": "hello", "gym": self.tenant.slug, "unread_count": unread})

@@ -18,7 +18,6 @@ from rest_framework.views import APIView
 from apps.common.api.filters import FilterSetSchema, filter_values
 from apps.common.api.mixins import OwnMemberMixin
 from apps.common.errors import ApplicationError
-from apps.members.selectors import member_for_user
 from apps.notifications import selectors
 from apps.notifications.api.filters import NotificationFilter
 from apps.notifications.api.serializers import (
@@ -63,22 +62,32 @@ class NotificationCursorPagination(CursorPagination):
         )
 
 
-class _Recipient:
-    """Who the request is for: `{"member": ..., "user": ...}` for the selectors."""
+class RecipientMixin(OwnMemberMixin):
+    """Who the request is for: a member (their profile's notifications plus any sent to
+    their login), or staff without a member profile (their login's); anyone else gets
+    the usual 404. One rule for the inbox, the preferences and the push devices."""
 
     def recipient(self) -> dict:
+        """`{"member": ..., "user": ...}` for the inbox selectors."""
         if not hasattr(self, "_recipient"):
-            user = self.request.user
-            self._recipient = {"member": member_for_user(user=user), "user": user}
+            self._recipient = {"member": self._member_or_staff(), "user": self.request.user}
         return self._recipient
 
     def owner(self) -> dict:
-        """Whose preferences: the member profile's, else the login's."""
+        """Whose preferences and devices: the member profile's, else the login's."""
         who = self.recipient()
         return {"member": who["member"]} if who["member"] else {"user": who["user"]}
 
+    def _member_or_staff(self):
+        try:
+            return self.get_own_member()
+        except ApplicationError:
+            if getattr(self.request.user, "is_gym_staff", False):
+                return None
+            raise
 
-class NotificationViewSet(_Recipient, viewsets.GenericViewSet):
+
+class NotificationViewSet(RecipientMixin, viewsets.GenericViewSet):
     """The in-app inbox, newest first. The socket `/ws/me/` announces new ones; this list
     is the truth (re-read it after reconnecting)."""
 
@@ -124,7 +133,7 @@ class NotificationViewSet(_Recipient, viewsets.GenericViewSet):
         )
 
 
-class PreferencesView(_Recipient, APIView):
+class PreferencesView(RecipientMixin, APIView):
     """Which channels each category uses, and quiet hours (optional pushes wait for them
     to end; transactional ones do not). In-app is always on."""
 
@@ -159,19 +168,7 @@ class PreferencesView(_Recipient, APIView):
 # --- Push devices ---
 
 
-class DeviceOwnerMixin(OwnMemberMixin):
-    def device_owner(self) -> dict:
-        """`{"member": ...}` for a member; `{"user": ...}` for staff without a member
-        profile; the usual 404 for anyone else."""
-        try:
-            return {"member": self.get_own_member()}
-        except ApplicationError:
-            if getattr(self.request.user, "is_gym_staff", False):
-                return {"user": self.request.user}
-            raise
-
-
-class DeviceCreateView(DeviceOwnerMixin, APIView):
+class DeviceCreateView(RecipientMixin, APIView):
     """Register this browser's push subscription or this app's FCM token. Registering the
     same endpoint or token again returns the same device (200), now belonging to whoever
     registered it last. The endpoint must be https on a public address."""
@@ -185,7 +182,7 @@ class DeviceCreateView(DeviceOwnerMixin, APIView):
         data = serializer.validated_data
         keys = data.get("keys") or {}
         device, created = device_register(
-            **self.device_owner(),
+            **self.owner(),
             kind=data["kind"],
             endpoint=data["endpoint"],
             p256dh=keys.get("p256dh", ""),
@@ -199,12 +196,12 @@ class DeviceCreateView(DeviceOwnerMixin, APIView):
         )
 
 
-class DeviceDetailView(DeviceOwnerMixin, APIView):
+class DeviceDetailView(RecipientMixin, APIView):
     """Unregister one of your own devices (for example when push is switched off)."""
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
-        device = selectors.device_for(pk=pk, **self.device_owner())
+        device = selectors.device_for(pk=pk, **self.owner())
         if device is None:
             raise NotFound
         device_delete(device=device)
