@@ -24,6 +24,7 @@ BENCHMARKS = [
     "pose",
     "webhooks",
     "notifications",
+    "pages",
 ]
 
 

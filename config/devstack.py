@@ -201,6 +201,14 @@ def push_env(stack: Stack) -> list[str]:
     return server
 
 
+# What `make run` seeds, in order (benchmarks/pages.py measures pages with the same).
+DEMO_SEEDS = {
+    "seed_demo": "demo data",
+    "seed_demo_classes": "demo timetable",
+    "seed_demo_notifications": "demo notifications",
+}
+
+
 def cmd_run(argv: list[str]) -> int:
     port = os.environ.get("PORT", "8000")
     with Stack(name="run", persist=True) as stack:
@@ -212,15 +220,8 @@ def cmd_run(argv: list[str]) -> int:
             quiet=True,
             what="database migration (manage.py migrate_schemas)",
         )
-        stack.call(manage("seed_demo"), what="demo data (manage.py seed_demo)")
-        stack.call(
-            manage("seed_demo_classes"),
-            what="demo timetable (manage.py seed_demo_classes)",
-        )
-        stack.call(
-            manage("seed_demo_notifications"),
-            what="demo notifications (manage.py seed_demo_notifications)",
-        )
+        for command, what in DEMO_SEEDS.items():
+            stack.call(manage(command), what=f"{what} (manage.py {command})")
         # Children get their own sessions so that Ctrl-C reaches only this launcher,
         # which then stops them in order: servers first, Redis and PostgreSQL last.
         quiet_root = "ignore:You're running the worker with superuser privileges"
