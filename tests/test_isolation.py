@@ -15,6 +15,7 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -41,6 +42,8 @@ from apps.bookings.policy import gym_zone
 from apps.bookings.services import booking_create, calendar_feed_for
 from apps.common.realtime import broadcast_each_on_commit
 from apps.dashboard.models import SetupSkip
+from apps.members.models import MemberImport
+from apps.members.services import member_import_create
 from apps.notifications.models import Announcement, Category, Device, Notification, Preference
 from apps.notifications.services.devices import device_register
 from apps.notifications.services.hub import unsubscribe_token
@@ -176,6 +179,67 @@ def test_lists_in_gym_b_do_not_show_gym_a_members(
     owner_a = make_user(gym_a, Role.OWNER)
     same_in_a = request_as(kind, url, gym=gym_a, staff=owner_a)
     assert b"Aonly" in same_in_a.content  # the test can fail: A does see it
+
+
+# Member imports (CSV files) by id: gym B's owner gets 404 for gym A's, and A's stays as
+# it was (a draft, not started by B's post).
+MEMBER_IMPORT_URLS = [
+    ("web", "/dashboard/members/import/{id}/"),
+    ("web_post", "/dashboard/members/import/{id}/"),
+    ("web", "/dashboard/members/import/{id}/progress/"),
+    ("web", "/dashboard/members/import/{id}/failed.csv"),
+    ("admin", "/admin/members/memberimport/{id}/change/"),
+]
+
+
+def _member_import_in(gym, owner):
+    with tenant_context(gym):
+        member_import = member_import_create(
+            upload=SimpleUploadedFile("Aonly.csv", b"Name,Email\nAonly Person,aonly@a.test\n"),
+            by=owner,
+        )
+        MemberImport.objects.filter(pk=member_import.pk).update(
+            errors=[{"line": 2, "reason": "Aonly reason", "values": ["Aonly Person"]}]
+        )
+    return member_import
+
+
+@pytest.mark.parametrize(("kind", "url"), MEMBER_IMPORT_URLS)
+def test_member_import_of_gym_a_is_not_found_from_gym_b(
+    kind, url, gym_a, gym_b, make_user, request_as
+):
+    member_import = _member_import_in(gym_a, make_user(gym_a, Role.OWNER))
+    owner_b = make_user(gym_b, Role.OWNER)
+    with tenant_context(gym_b):
+        assert not MemberImport.objects.filter(pk=member_import.pk).exists()
+    bodies = {"web_post": {"action": "import", "column_0": "full_name", "column_1": "email"}}
+    path = url.format(id=member_import.pk)
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, bodies=bodies)
+    assert_not_found(kind, response)
+    assert b"Aonly" not in response.content
+    with tenant_context(gym_a):
+        assert MemberImport.objects.get(pk=member_import.pk).status == "draft"
+    owner_a = make_user(gym_a, Role.OWNER)
+    if kind != "web_post":  # the same request in A does find it (the test can fail)
+        assert request_as(kind, path, gym=gym_a, staff=owner_a).status_code == 200
+    with tenant_context(gym_a):
+        member_import.file.delete()
+
+
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    [("web", "/dashboard/members/import/"), ("admin", "/admin/members/memberimport/")],
+)
+def test_member_import_lists_in_gym_b_do_not_show_gym_a(
+    kind, url, gym_a, gym_b, make_user, request_as
+):
+    member_import = _member_import_in(gym_a, make_user(gym_a, Role.OWNER))
+    owner_b, owner_a = make_user(gym_b, Role.OWNER), make_user(gym_a, Role.OWNER)
+    response = request_as(kind, url, gym=gym_b, staff=owner_b)
+    assert response.status_code == 200 and b"Aonly" not in response.content
+    assert b"Aonly" in request_as(kind, url, gym=gym_a, staff=owner_a).content  # can fail
+    with tenant_context(gym_a):
+        member_import.file.delete()
 
 
 def test_gym_a_user_cannot_log_into_gym_b_web(gym_a, gym_b, make_user, web):

@@ -27,6 +27,9 @@ _MEMBERS_ALL = [
     "members.change_member",
     "members.delete_member",
 ]
+# Importing members from the old system (a CSV file): owners and managers only, as it
+# writes many members at once (the front desk adds them one by one).
+_MEMBER_IMPORTS = ["members.view_memberimport", "members.add_memberimport"]
 _STAFF_ALL = [
     "accounts.view_user",
     "accounts.add_user",
@@ -108,6 +111,7 @@ _ANNOUNCEMENTS_ALL = ["notifications.view_announcement", "notifications.add_anno
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OWNER: [
         *_MEMBERS_ALL,
+        *_MEMBER_IMPORTS,
         *_STAFF_ALL,
         *_DOOR_ALL,
         *_CLASSES_ALL,
@@ -122,6 +126,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.MANAGER: [
         *_MEMBERS_ALL,
+        *_MEMBER_IMPORTS,
         *_STAFF_ALL,
         *_DOOR_ALL,
         *_CLASSES_ALL,

@@ -18,7 +18,7 @@ class MembersConfig(AppConfig):
                 "members",
                 _("Add or import your members"),
                 _("One by one, or all at once from your old system."),
-                "member-list",
+                "member-import",
                 50,
                 setup_members_done,
             )

@@ -4,7 +4,8 @@ from django.core.validators import FileExtensionValidator
 from django.utils.translation import gettext_lazy as _
 
 from apps.billing.tiers import Tier
-from apps.members.models import Member, MemberStatus
+from apps.members import importing
+from apps.members.models import ExistingMembers, Member, MemberImport, MemberStatus
 from apps.members.services import SELF_EDITABLE_FIELDS, STAFF_EDITABLE_FIELDS
 from apps.tenants.models import TIME_ZONE_CHOICES
 
@@ -118,3 +119,56 @@ class ProfileForm(forms.Form):
         elif "photo" in data and not data["photo"]:
             del data["photo"]
         return data
+
+
+class MemberImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        allow_empty_file=True,  # the service says what is wrong with an empty file
+        help_text=_(
+            "One member per line, the first line naming the columns. Up to 10 MB and "
+            "20,000 members; commas or semicolons; UTF-8 is best."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,text/csv,text/plain"}),
+    )
+
+
+class MemberImportMappingForm(forms.Form):
+    """One select per column of the file (which member field it is), then what to do
+    with members already in the gym and the status of rows that have none."""
+
+    on_existing = forms.ChoiceField(
+        label=_("Members already in the gym (same email or member number)"),
+        choices=ExistingMembers.choices,
+        widget=forms.RadioSelect,
+    )
+    default_status = forms.ChoiceField(
+        label=_("Status of new members when the file gives none"), choices=MemberStatus.choices
+    )
+
+    def __init__(self, *args, member_import: MemberImport, samples: list[list[str]], **kwargs):
+        initial = {
+            "on_existing": member_import.on_existing,
+            "default_status": member_import.default_status,
+        }
+        for index, key in enumerate(member_import.mapping):
+            initial[f"column_{index}"] = key
+        super().__init__(*args, initial=initial, **kwargs)
+        choices = [("", _("Do not import")), *importing.FIELD_LABELS.items()]
+        self.columns = []
+        for index, name in enumerate(member_import.header):
+            field_name = f"column_{index}"
+            self.fields[field_name] = forms.ChoiceField(
+                label=name or _("Column %(n)s") % {"n": index + 1},
+                choices=choices,
+                required=False,
+            )
+            examples = [row[index] for row in samples if index < len(row) and row[index].strip()]
+            self.columns.append((self[field_name], examples[:3]))
+
+    @property
+    def settings_fields(self):
+        return [self["on_existing"], self["default_status"]]
+
+    def mapping(self) -> list[str]:
+        return [self.cleaned_data.get(f"column_{i}") or "" for i in range(len(self.columns))]

@@ -1,4 +1,5 @@
-"""A member's profile in one gym. The login (if any) is a separate `accounts.User`."""
+"""A member's profile in one gym (the login, if any, is a separate `accounts.User`), and
+the imports of members from a gym's old system (CSV files)."""
 
 import uuid
 
@@ -108,3 +109,106 @@ class Member(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class ImportStatus(models.TextChoices):
+    DRAFT = "draft", _("Choosing the columns")
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Stopped")
+
+
+class ExistingMembers(models.TextChoices):
+    """What an import does with a row whose member is already in the gym (same email, or
+    same member number for a row without email)."""
+
+    UPDATE = "update", _("Update them with the file's values")
+    SKIP = "skip", _("Leave them as they are")
+
+
+def member_import_path(member_import: "MemberImport", filename: str) -> str:
+    # The schema leads the path so gyms never share a folder; the name is random (the
+    # uploader's file name is kept on the row, never in the path).
+    return f"{connection.schema_name}/members/imports/{uuid.uuid4().hex}.csv"
+
+
+class MemberImport(models.Model):
+    """One CSV file of members from the gym's old system: how it was read, how its columns
+    map to member fields, and what importing it did (counts, the rows that failed).
+
+    The file is deleted once the import is done (it holds personal data); the rows that
+    failed stay in `errors`, with their line number, reason and values."""
+
+    file = models.FileField(_("file"), upload_to=member_import_path, max_length=200, blank=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    encoding = models.CharField(_("encoding"), max_length=20)
+    delimiter = models.CharField(_("delimiter"), max_length=1)
+    # The first line's cells; `mapping` has one member field key per column ("" = unused).
+    header = models.JSONField(_("column names"), default=list)
+    mapping = models.JSONField(_("column mapping"), default=list)
+    on_existing = models.CharField(
+        _("members already in the gym"),
+        max_length=8,
+        choices=ExistingMembers.choices,
+        default=ExistingMembers.UPDATE,
+    )
+    default_status = models.CharField(
+        _("status for rows without one"),
+        max_length=12,
+        choices=MemberStatus.choices,
+        default=MemberStatus.ACTIVE,
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=ImportStatus.choices,
+        default=ImportStatus.DRAFT,
+        db_index=True,
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows done"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    # [{"line": 7, "reason": "...", "values": [...cells of that line]}], in file order.
+    errors = models.JSONField(_("failed rows"), default=list, blank=True)
+    # Why the whole import stopped (status failed); rows that failed are in `errors`.
+    failure = models.CharField(_("why it stopped"), max_length=300, blank=True)
+    # The language of whoever pressed "Import": the reasons in `errors` are written in it.
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    # The task message running it: its own retry may take it over at once; another message
+    # (queued again by the sweeper) only once the run has stalled.
+    claim_task_id = models.CharField(max_length=64, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("member import")
+        verbose_name_plural = _("member imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.finished else 0
+        return min(100, self.processed_rows * 100 // self.total_rows)

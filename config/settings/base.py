@@ -257,6 +257,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "args": ["apps.notifications.tasks.tick"],
     },
+    # Member imports (CSV) whose task never started or stalled; files of abandoned ones.
+    "members-sweep-imports": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 10 * 60,
+        "args": ["apps.members.tasks.sweep_member_imports"],
+    },
     "assessment-requeue-waiting-attempts": {
         "task": "apps.tenants.tasks.fan_out",
         "schedule": 15 * 60,
