@@ -19,9 +19,11 @@ member got the notification exactly once.
 
 Targets: Send accepted in < 1 s; every in-app row within 60 s; each member exactly once.
 
-Push: `measure(..., count_pushes=...)` takes a callable returning how many pushes arrived
-at the push stand-in so far (and `expected_pushes`); when given, the run also waits for
-every push and checks the count (the push channel's benchmark plugs its stand-in in).
+Push: the first `--devices` members (2,000 by default: a fifth with the app's push on) have
+a web push subscription at the push stand-in (devtools/push_standin.py, started here; it
+checks VAPID and the encryption as a real push service does), and the worker gets dev VAPID
+keys: the run also waits for every push to arrive there and checks each arrived once.
+`--devices 0` leaves push out.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--celery", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--devices", type=int, default=2000, help="members with web push")
     parser.add_argument("--timeout", type=float, default=300, help="give up after (s)")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     return parser.parse_args()
@@ -120,6 +123,43 @@ def setup_gym(member_count: int):
             cursor.execute("ANALYZE members_member")
             cursor.execute("ANALYZE accounts_user")
     return gym
+
+
+def push_setup(gym, devices: int, logdir: Path):
+    """The push stand-in, one web push subscription there for each of the first `devices`
+    members, and the worker's environment to reach it. Returns the stand-in (or None)."""
+    if not devices:
+        return None
+    from django_tenants.utils import tenant_context
+
+    from apps.members.models import Member
+    from apps.notifications.models import Device, DeviceKind
+    from devtools.push_standin import PushStandin, vapid_keys
+
+    standin = PushStandin()
+    standin.start()
+    keys = vapid_keys(logdir / "vapid.json")
+    os.environ.update(
+        VAPID_PUBLIC_KEY=keys["public_key"],
+        VAPID_PRIVATE_KEY=keys["private_key"],
+        PUSH_ALLOWED_TEST_ENDPOINTS=f"{standin.base_url}/push/",
+    )
+    with tenant_context(gym):
+        members = Member.objects.order_by("number").values_list("pk", flat=True)[:devices]
+        rows = []
+        for member_id in members:
+            sub = standin.subscription()
+            rows.append(
+                Device(
+                    member_id=member_id,
+                    kind=DeviceKind.WEBPUSH,
+                    endpoint=sub["endpoint"],
+                    p256dh=sub["keys"]["p256dh"],
+                    auth=sub["keys"]["auth"],
+                )
+            )
+        Device.objects.bulk_create(rows, batch_size=2000)
+    return standin
 
 
 def _wait(check: Callable[[], bool], began: float, timeout: float) -> float | None:
@@ -276,6 +316,7 @@ def run(args: argparse.Namespace, db_url: str) -> int:
     print(f"setting up: migrations, gym, {args.members} members with logins ...", flush=True)
     gym = setup_gym(args.members)
     logdir = Path(tempfile.mkdtemp(prefix="bench-announce-"))
+    standin = push_setup(gym, args.devices, logdir)
     worker = start_worker(args.celery, db_url, logdir)
     try:
         time.sleep(3)  # the worker's processes are up before the clock starts
@@ -287,10 +328,18 @@ def run(args: argparse.Namespace, db_url: str) -> int:
             f"{args.celery} processes (as make run); log in {logdir}",
             flush=True,
         )
-        result = measure(gym, members=args.members, timeout=args.timeout)
+        result = measure(
+            gym,
+            members=args.members,
+            timeout=args.timeout,
+            count_pushes=standin.push_count if standin else None,
+            expected_pushes=args.devices if standin else 0,
+        )
     finally:
         stop_worker(worker)
-    return 0 if report(result, args.members, 0, other) else 1
+        if standin:
+            standin.stop()
+    return 0 if report(result, args.members, args.devices if standin else 0, other) else 1
 
 
 if __name__ == "__main__":
