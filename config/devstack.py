@@ -201,12 +201,82 @@ def push_env(stack: Stack) -> list[str]:
     return server
 
 
-# What `make run` seeds, in order (benchmarks/pages.py measures pages with the same).
-DEMO_SEEDS = {
-    "seed_demo": "demo data",
-    "seed_demo_classes": "demo timetable",
-    "seed_demo_notifications": "demo notifications",
-}
+# make run's Stripe: the stand-in (devtools/stripe_standin.py) as the platform's Stripe
+# account, so gyms connect through Stripe Connect offline. Dev-only values: nothing real
+# is ever behind them.
+STANDIN_PLATFORM_KEY = "sk_test_makeRunPlatform000000000000"
+STANDIN_CONNECT_SECRET = "whsec_makeRunConnect"
+STANDIN_PLATFORM_SECRET = "whsec_makeRunPlatform"
+
+
+def stripe_env(stack: Stack) -> list[str] | None:
+    """Point Stripe at the stand-in for `make run`: a free port (or STRIPE_STANDIN_PORT),
+    its state kept in var/ so that a second run finds the demo gym's account, and the
+    platform's key and webhook secrets set to dev values. Returns the stand-in's command,
+    or None when the environment already names a Stripe (STRIPE_API_BASE or a platform
+    key: a developer's own test account), which is then left alone."""
+    if stack.env.get("STRIPE_API_BASE") or stack.env.get("PLATFORM_STRIPE_SECRET_KEY"):
+        return None
+    port = stack.env.get("STRIPE_STANDIN_PORT") or str(_free_port())
+    stack.env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
+    stack.env["PLATFORM_STRIPE_SECRET_KEY"] = STANDIN_PLATFORM_KEY
+    stack.env.setdefault("STRIPE_CONNECT_WEBHOOK_SECRET", STANDIN_CONNECT_SECRET)
+    stack.env.setdefault("PLATFORM_STRIPE_WEBHOOK_SECRET", STANDIN_PLATFORM_SECRET)
+    return ["devtools.stripe_standin", "--port", port, "--state", str(VAR / "stripe-standin.json")]
+
+
+def wait_for_port(url: str, proc: subprocess.Popen, what: str, timeout: float = 15) -> None:
+    port = int(url.rsplit(":", 1)[1])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StackError(f"{what} exited at start (exit {proc.returncode}).")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise StackError(f"{what} did not answer within {timeout:.0f} s.")
+
+
+# The demo's seed commands, one per app, in order (each reads what the ones before made:
+# members, then their subscriptions, classes and bookings, door visits, notifications).
+# They run in one process: five Django start-ups cost 15 s on this machine. Its
+# connection commits without waiting for the disk (a crash loses the last commits of an
+# idempotent seed, nothing else): ~3 ms per commit otherwise, thousands of them.
+DEMO_SEEDS = (
+    "seed_demo",
+    "seed_demo_billing",
+    "seed_demo_classes",
+    "seed_demo_attendance",
+    "seed_demo_notifications",
+)
+_RUN_COMMANDS = (
+    "import sys, django; django.setup(); from django.db import connection; "
+    "from django.core.management import call_command; "
+    "connection.cursor().execute('SET synchronous_commit TO off'); "
+    "[call_command(name) for name in sys.argv[1:]]"
+)
+
+
+def _start(stack: Stack, command: list[str]) -> subprocess.Popen:
+    # Own sessions, so that Ctrl-C reaches only this launcher, which then stops them in
+    # order: servers first, Redis and PostgreSQL last.
+    return subprocess.Popen(
+        [PYTHON, "-m", *command], cwd=ROOT, env=stack.env, start_new_session=True
+    )
+
+
+def _stop(children: list[subprocess.Popen]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(15)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def cmd_run(argv: list[str]) -> int:
@@ -215,118 +285,135 @@ def cmd_run(argv: list[str]) -> int:
         stack.env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
         stack.env.setdefault("SITE_PORT", port)  # links in emails and pushes
         push_command = push_env(stack)  # VAPID/FCM dev keys, before anything sends
-        stack.call(
-            manage("migrate_schemas", "--noinput", "-v", "0"),
-            quiet=True,
-            what="database migration (manage.py migrate_schemas)",
-        )
-        for command, what in DEMO_SEEDS.items():
-            stack.call(manage(command), what=f"{what} (manage.py {command})")
-        # Children get their own sessions so that Ctrl-C reaches only this launcher,
-        # which then stops them in order: servers first, Redis and PostgreSQL last.
-        quiet_root = "ignore:You're running the worker with superuser privileges"
-        stack.env["PYTHONWARNINGS"] = quiet_root
-        commands = [
-            [
-                "uvicorn",
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                port,
-                "--log-level",
-                "warning",
-                "--no-access-log",
-                # Nothing stands in front of make run's server: uvicorn would otherwise
-                # believe X-Forwarded-For from loopback, and a client could pick its address.
-                "--no-proxy-headers",
-            ],
-            [
-                "celery",
-                "-A",
-                "config",
-                "--quiet",
-                "worker",
-                "--loglevel",
-                "WARNING",
-                "--concurrency",
-                "2",
-            ],
-            [
-                "celery",
-                "-A",
-                "config",
-                "--quiet",
-                "beat",
-                "--loglevel",
-                "WARNING",
-                "--schedule",
-                str(VAR / "celerybeat-schedule"),
-            ],
-            push_command,
-        ]
-
-        def start(command):
-            return subprocess.Popen(
-                [PYTHON, "-m", *command], cwd=ROOT, env=stack.env, start_new_session=True
+        stripe_command = stripe_env(stack)
+        # The Stripe stand-in runs from before the seed (which connects the demo gym
+        # through it) until the end, and is stopped last of the children (it writes its
+        # state on the way out).
+        standin = _start(stack, stripe_command) if stripe_command else None
+        try:
+            if standin is not None:
+                wait_for_port(stack.env["STRIPE_API_BASE"], standin, "the Stripe stand-in")
+            stack.call(
+                manage("migrate_schemas", "--noinput", "-v", "0"),
+                quiet=True,
+                what="database migration (manage.py migrate_schemas)",
             )
+            stack.call(
+                [PYTHON, "-c", _RUN_COMMANDS, *DEMO_SEEDS],
+                what=f"demo data (manage.py {', '.join(DEMO_SEEDS)})",
+            )
+            return _serve(stack, port, push_command, standin, stripe_command)
+        finally:
+            if standin is not None:
+                _stop([standin])
 
-        children = [start(command) for command in commands]
-        # The worker and beat come back after a crash (a killed worker used to stop the
-        # whole stack); the web server's exit (a taken port) still stops everything.
-        restartable = {1, 2, 3}
-        crashes: dict[int, list[float]] = {1: [], 2: [], 3: []}
-        print(
-            f"\nGym platform is running (Ctrl-C stops it; data stays in {VAR}):\n"
-            f"  platform        http://localhost:{port}/          admin: /admin/\n"
-            f"  demo gym        http://demo.localhost:{port}/     admin: /admin/\n"
-            f"  API docs        http://demo.localhost:{port}/api/docs/\n"
-            f"  health          http://demo.localhost:{port}/healthz\n"
-            f"  push stand-in   {stack.env['PUSH_ALLOWED_TEST_ENDPOINTS']}<name>\n"
-            "  logins (password 'demo-pass-123' for all):\n"
-            "    platform operator  admin@platform.localhost   (on localhost)\n"
-            "    owner              owner@demo.localhost\n"
-            "    trainer            trainer@demo.localhost\n"
-            "    front desk         desk@demo.localhost\n"
-            "    member             member1@demo.localhost\n",
-            flush=True,
-        )
-        stopping = False
 
-        def stop(*_):
-            nonlocal stopping
-            stopping = True
+def _serve(stack: Stack, port: str, push_command, standin, stripe_command) -> int:
+    """The web server, worker, beat and stand-ins until Ctrl-C."""
+    quiet_root = "ignore:You're running the worker with superuser privileges"
+    stack.env["PYTHONWARNINGS"] = quiet_root
+    commands = [
+        [
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            # Nothing stands in front of make run's server: uvicorn would otherwise
+            # believe X-Forwarded-For from loopback, and a client could pick its address.
+            "--no-proxy-headers",
+        ],
+        [
+            "celery",
+            "-A",
+            "config",
+            "--quiet",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            "2",
+        ],
+        [
+            "celery",
+            "-A",
+            "config",
+            "--quiet",
+            "beat",
+            "--loglevel",
+            "WARNING",
+            "--schedule",
+            str(VAR / "celerybeat-schedule"),
+        ],
+        push_command,
+    ]
+    children = [_start(stack, command) for command in commands]
+    # The worker, beat and stand-ins come back after a crash (a killed worker used to stop
+    # the whole stack); the web server's exit (a taken port) still stops everything.
+    restartable = {1, 2, 3}
+    if standin is not None:
+        commands.append(stripe_command)
+        children.append(standin)
+        restartable.add(len(children) - 1)
+    crashes: dict[int, list[float]] = {index: [] for index in restartable}
+    stripe_line = (
+        f"  Stripe stand-in {stack.env['STRIPE_API_BASE']}  (state: var/stripe-standin.json)\n"
+        if standin is not None
+        else ""
+    )
+    print(
+        f"\nGym platform is running (Ctrl-C stops it; data stays in {VAR}):\n"
+        f"  platform        http://localhost:{port}/          admin: /admin/\n"
+        f"  demo gym        http://demo.localhost:{port}/     admin: /admin/\n"
+        f"  API docs        http://demo.localhost:{port}/api/docs/\n"
+        f"  health          http://demo.localhost:{port}/healthz\n"
+        f"  push stand-in   {stack.env['PUSH_ALLOWED_TEST_ENDPOINTS']}<name>\n"
+        f"{stripe_line}"
+        "  logins (password 'demo-pass-123' for all):\n"
+        "    platform operator  admin@platform.localhost   (on localhost)\n"
+        "    owner              owner@demo.localhost\n"
+        "    manager            manager@demo.localhost\n"
+        "    trainer            trainer@demo.localhost\n"
+        "    front desk         desk@demo.localhost\n"
+        "    members            member1@demo.localhost ... member30@demo.localhost\n",
+        flush=True,
+    )
+    stopping = False
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        code = 0
-        while not stopping:
-            for index, child in enumerate(children):
-                if child.poll() is None:
-                    continue
-                name = " ".join(child.args[2:])[:60]
-                recent = [t for t in crashes.get(index, []) if time.monotonic() - t < 60]
-                if index in restartable and len(recent) < MAX_RESTARTS_PER_MINUTE:
-                    crashes[index] = [*recent, time.monotonic()]
-                    print(f"{name} exited with {child.returncode}; restarting it.", file=sys.stderr)
-                    children[index] = start(commands[index])
-                    continue
-                hint = " (is the port taken? try PORT=8001)" if index == 0 else ""
-                print(
-                    f"{name} exited with {child.returncode}{hint}; stopping everything.",
-                    file=sys.stderr,
-                )
-                stopping, code = True, 1
-            time.sleep(0.3)
-        for child in children:
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    while not stopping:
+        for index, child in enumerate(children):
             if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        return code
+                continue
+            name = " ".join(child.args[2:])[:60]
+            recent = [t for t in crashes.get(index, []) if time.monotonic() - t < 60]
+            if index in restartable and len(recent) < MAX_RESTARTS_PER_MINUTE:
+                crashes[index] = [*recent, time.monotonic()]
+                print(f"{name} exited with {child.returncode}; restarting it.", file=sys.stderr)
+                children[index] = _start(stack, commands[index])
+                continue
+            hint = " (is the port taken? try PORT=8001)" if index == 0 else ""
+            print(
+                f"{name} exited with {child.returncode}{hint}; stopping everything.",
+                file=sys.stderr,
+            )
+            stopping, code = True, 1
+        time.sleep(0.3)
+    # The stand-in last: the worker may still be asking it about an event.
+    servers = children[:-1] if standin is not None else children
+    _stop(servers)
+    _stop(children[len(servers) :])
+    return code
 
 
 def main() -> int:

@@ -22,7 +22,15 @@ when followed); a request with the `Stripe-Account` header acts on that connecte
 shapes follow the SDK's pinned version (current period on subscription items; invoice ->
 subscription via `parent`).
 
-    python -m devtools.stripe_standin --port 12111
+Run as a process (`make run` starts one), the simulations are also reachable over HTTP,
+for a process that does not hold the object: `POST /_standin/<simulation>` with a JSON
+body of its arguments answers `{"events": [...]}` (`simulate()` is the client), and
+`POST /_standin/clock` with `{"now": <unix seconds or null>}` pins or frees "now" (a demo
+history dated in the past). These paths are the stand-in's own, not Stripe's. `--state`
+keeps every account and object in a JSON file (loaded at start, written a moment after
+each change and on exit), so a second `make run` finds the accounts the database names.
+
+    python -m devtools.stripe_standin --port 12111 [--state var/stripe-standin.json]
 """
 
 from __future__ import annotations
@@ -31,11 +39,16 @@ import argparse
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
+import signal
 import threading
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 API_VERSION = "2026-08-26.dahlia"
@@ -135,6 +148,40 @@ class Account:
         self.idempotent: dict[str, tuple] = {}
         self.customer_items: dict[str, list[str]] = {}  # every invoice item, by customer
 
+    def dump(self) -> dict:
+        return {
+            "id": self.id,
+            "platform": self.platform.id if self.platform is not None else None,
+            "profile": self.profile,
+            "objects": self.objects,
+            "events": [event["id"] for event in self.events],
+            "failing_customers": sorted(self.failing_customers),
+            "idempotent": {key: [list(seen[0]), seen[1]] for key, seen in self.idempotent.items()},
+            "customer_items": self.customer_items,
+        }
+
+    @classmethod
+    def load(cls, key: str, data: dict, platform=None) -> Account:
+        acct = cls(key, account_id=data["id"], platform=platform)
+        acct.profile = data["profile"]
+        acct.objects = data["objects"]
+        acct.events = [acct.objects[event_id] for event_id in data["events"]]
+        acct.failing_customers = set(data["failing_customers"])
+        acct.idempotent = {k: (tuple(seen[0]), seen[1]) for k, seen in data["idempotent"].items()}
+        acct.customer_items = data["customer_items"]
+        return acct
+
+
+# The simulations reachable over HTTP (`POST /_standin/<name>`), and `clock`.
+SIMULATIONS = (
+    "complete_checkout",
+    "renew",
+    "retry_invoice",
+    "mark_unpaid",
+    "complete_onboarding",
+    "fail_card",
+)
+
 
 class StripeStandin:
     """The server and its state. `start()` serves on a free port in a thread."""
@@ -150,6 +197,9 @@ class StripeStandin:
         self.delay: float = 0.0
         self.server: ThreadingHTTPServer | None = None
         self.url = ""
+        # --state: the file the state is kept in, and whether it changed since written.
+        self.state_path: Path | None = None
+        self.dirty = False
 
     # -- life ----------------------------------------------------------------------------
     def start(self, port: int = 0) -> str:
@@ -172,6 +222,74 @@ class StripeStandin:
 
     def now(self) -> int:
         return self.clock if self.clock is not None else int(time.time())
+
+    # -- state kept on disk (`--state`) ----------------------------------------------------
+    def dump(self) -> dict:
+        """Every account, connected account and onboarding link, as JSON data. The clock
+        is not kept: a pinned "now" belongs to the run that pinned it."""
+        with self.lock:
+            return {
+                "accounts": {key: acct.dump() for key, acct in self.accounts.items()},
+                "connected": {i: acct.dump() for i, acct in self.connected.items()},
+                "account_links": self.account_links,
+            }
+
+    def restore(self, data: dict) -> None:
+        with self.lock:
+            self.accounts = {key: Account.load(key, d) for key, d in data["accounts"].items()}
+            platforms = {acct.id: acct for acct in self.accounts.values()}
+            self.connected = {
+                i: Account.load("", d, platform=platforms.get(d["platform"]))
+                for i, d in data["connected"].items()
+            }
+            self.account_links = data.get("account_links") or {}
+
+    def keep_state(self, path: Path, *, every: float = 1.0) -> None:
+        """Load the state from `path` (if there), then write it there `every` seconds
+        after a change, in a thread (and with `save()` on exit)."""
+        self.state_path = path
+        if path.exists():
+            self.restore(json.loads(path.read_text()))
+
+        def loop() -> None:
+            while True:
+                time.sleep(every)
+                if self.dirty:
+                    self.save()
+
+        threading.Thread(target=loop, daemon=True).start()
+
+    def save(self) -> None:
+        """Write the state (atomically: a crash mid-write leaves the previous file)."""
+        if self.state_path is None:
+            return
+        with self.lock:
+            self.dirty = False
+            data = json.dumps(self.dump())
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(data)
+        os.replace(tmp, self.state_path)
+
+    def changed(self) -> None:
+        self.dirty = True
+
+    def simulate(self, name: str, args: dict) -> dict:
+        """A simulation (or `clock`) asked for over HTTP: {"events": [...]}."""
+        if name == "clock":
+            value = args.get("now")
+            with self.lock:
+                self.clock = int(value) if value is not None else None
+            return {"events": [], "now": self.now()}
+        if name not in SIMULATIONS:
+            raise StripeError(404, f"Unknown simulation: {name}", code="resource_missing")
+        try:
+            events = getattr(self, name)(**args)
+        except TypeError as exc:
+            raise StripeError(400, f"Bad arguments for {name}: {exc}", code=None) from exc
+        except KeyError as exc:
+            raise StripeError(404, f"No such object: {exc}") from exc
+        self.changed()
+        return {"events": events or []}
 
     # -- accounts and objects --------------------------------------------------------------
     def account(self, key: str | None) -> Account:
@@ -265,6 +383,8 @@ class StripeStandin:
     ) -> dict:
         with self.lock:
             acct = self._acting(self.account(key), stripe_account)
+            if method != "GET":
+                self.changed()
             if method == "POST" and idempotency_key:
                 # Stripe replays the first result of a key (24 h) and refuses the key with
                 # other parameters.
@@ -1324,6 +1444,7 @@ class StripeStandin:
                 return link["refresh_url"]
             self.complete_onboarding(link["account"])
             del self.account_links[link_id]
+            self.changed()
             return link["return_url"]
 
     def fail_card(self, key: str, customer_id: str) -> None:
@@ -1361,6 +1482,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Location", location)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if method == "POST" and url.path.startswith("/_standin/"):
+            # The stand-in's own simulations (not Stripe's API): see the module docstring.
+            try:
+                args = json.loads(body or "{}")
+                payload = self.standin.simulate(url.path.rsplit("/", 1)[1], args)
+                self._answer(200, payload)
+            except StripeError as exc:
+                self._answer(exc.status, exc.body())
+            except ValueError:
+                self._answer(400, StripeError(400, "The body is not JSON.", code=None).body())
             return
         if self.standin.delay:
             time.sleep(self.standin.delay)
@@ -1409,16 +1541,46 @@ def public(obj: dict) -> dict:
     return obj
 
 
+def simulate(url: str, name: str, **args) -> list[dict]:
+    """Run a simulation (or `clock`) on a stand-in at `url`, from another process;
+    returns the events Stripe would send."""
+    request = urllib.request.Request(  # noqa: S310 - the stand-in's loopback address
+        f"{url}/_standin/{name}",
+        data=json.dumps(args).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - as above
+            return json.loads(answer.read())["events"]
+    except urllib.error.HTTPError as exc:
+        message = json.loads(exc.read() or b"{}").get("error", {}).get("message", str(exc))
+        raise RuntimeError(f"stand-in simulation {name} refused: {message}") from exc
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--state", type=Path, help="keep accounts and objects in this file")
     args = parser.parse_args()
     port = args.port
     standin = StripeStandin()
     standin.delay = args.delay
+    if args.state:
+        standin.keep_state(args.state)
+    stopped = threading.Event()
+
+    def stop(*_) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     print(f"Stripe stand-in on {standin.start(port)}", flush=True)
-    threading.Event().wait()
+    while not stopped.wait(1):
+        pass
+    standin.stop()
+    standin.save()
 
 
 if __name__ == "__main__":
