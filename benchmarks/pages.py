@@ -1,6 +1,7 @@
 """Server time of the staff dashboard's busiest pages with the living demo data.
 
-Seeds what `make run` seeds (config.devstack.DEMO_SEEDS) into a database of its own
+Seeds what `make run` seeds (config.devstack.DEMO_SEEDS, with the Stripe stand-in as
+make run's Stripe, so billing has six months of history) into a database of its own
 (bench_pages, made afresh and dropped at the end), signs the demo owner in and sends each
 page one request after another through Django's test Client (the whole middleware stack,
 the tenant lookup, the view, the template; no HTTP server), next to a plain Django view
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 import time
 
@@ -148,9 +150,27 @@ def run(args: argparse.Namespace, _db_url: str) -> int:
     return 1 if failed else 0
 
 
+def stripe_standin():
+    """The Stripe stand-in, and the environment make run gives the seed to reach it (set
+    before Django reads its settings)."""
+    from config import devstack
+    from devtools.stripe_standin import StripeStandin
+
+    server = StripeStandin()
+    os.environ.update(
+        STRIPE_API_BASE=server.start(),
+        PLATFORM_STRIPE_SECRET_KEY=devstack.STANDIN_PLATFORM_KEY,
+        STRIPE_CONNECT_WEBHOOK_SECRET=devstack.STANDIN_CONNECT_SECRET,
+        PLATFORM_STRIPE_WEBHOOK_SECRET=devstack.STANDIN_PLATFORM_SECRET,
+    )
+    return server
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     print(f"Dashboard pages with the demo data: database {DB_NAME}; {load_note()}", flush=True)
+    if not args.reuse:
+        stripe_standin()  # a daemon thread: gone with the process
     if args.reuse:
         url = bench_database_url(DB_NAME)
         django_setup(url)
