@@ -20,7 +20,6 @@ import random
 import time
 from datetime import date, datetime, timedelta
 
-from django.core.management.base import BaseCommand, CommandError
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -40,6 +39,7 @@ from apps.attendance.selectors import door_settings_get
 from apps.attendance.services import door_settings_update, kiosk_register
 from apps.billing.models import MemberSubscription
 from apps.bookings.models import Booking, BookingStatus
+from apps.common.management.demo import DemoSeedCommand
 from apps.members.models import Member, MemberStatus
 from apps.tenants.models import Gym
 from apps.tenants.opening_hours import DAYS
@@ -60,16 +60,11 @@ HABIT_WEIGHTS = [2, 2, 5, 1, 1]
 WEEKEND_HOURS = (9.0, 13.0)
 
 
-class Command(BaseCommand):
+class Command(DemoSeedCommand):
     help = "Add months of door visits to the demo gym (after seed_demo_classes)."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--gym", default="demo", help="gym slug (default: demo)")
-
     def handle(self, *args, **options):
-        gym = Gym.objects.filter(slug=options["gym"]).first()
-        if gym is None:
-            raise CommandError(f"No gym {options['gym']!r}: run manage.py seed_demo first.")
+        gym = self.demo_gym(options)
         started = time.monotonic()
         with tenant_context(gym):
             owner = User.objects.filter(role="owner").order_by("pk").first()

@@ -32,7 +32,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
@@ -54,6 +54,7 @@ from apps.billing.stripe_api import connect_enabled
 from apps.billing.tiers import Tier
 from apps.common.errors import ApplicationError
 from apps.common.links import gym_url
+from apps.common.management.demo import DemoSeedCommand
 from apps.members.models import Member, MemberStatus
 from apps.members.tasks import refresh_gym_stats
 from apps.platform_billing import services as platform
@@ -120,16 +121,11 @@ class Step:
     story: Story = field(compare=False)
 
 
-class Command(BaseCommand):
+class Command(DemoSeedCommand):
     help = "Connect the demo gym's Stripe (stand-in), make plans and six months of billing."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--gym", default="demo", help="gym slug (default: demo)")
-
     def handle(self, *args, **options):
-        gym = Gym.objects.filter(slug=options["gym"]).first()
-        if gym is None:
-            raise CommandError(f"No gym {options['gym']!r}: run manage.py seed_demo first.")
+        gym = self.demo_gym(options)
         self.base = settings.STRIPE_API_BASE
         if not (self.base and connect_enabled() and settings.STRIPE_CONNECT_WEBHOOK_SECRET):
             self.stdout.write(

@@ -13,7 +13,6 @@ queue reminders and fees for classes long over. The coming week's go through
 import random
 from datetime import datetime, time, timedelta
 
-from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
@@ -40,8 +39,8 @@ from apps.bookings.models import (
 from apps.bookings.policy import gym_zone, tier_allows
 from apps.bookings.services import booking_create, schedule_create, sessions_generate
 from apps.common.errors import ApplicationError
+from apps.common.management.demo import DemoSeedCommand
 from apps.members.models import Member, MemberStatus
-from apps.tenants.models import Gym
 
 HISTORY_WEEKS = 12
 UPCOMING_DAYS = 7
@@ -68,16 +67,11 @@ def _class_habit(member_id: int) -> float:
     return 0.03 if rng.random() < 0.35 else rng.uniform(0.15, 0.45)
 
 
-class Command(BaseCommand):
+class Command(DemoSeedCommand):
     help = "Add a class timetable to the demo gym (run seed_demo first)."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--gym", default="demo", help="gym slug (default: demo)")
-
     def handle(self, *args, **options):
-        gym = Gym.objects.filter(slug=options["gym"]).first()
-        if gym is None:
-            raise CommandError(f"No gym {options['gym']!r}: run manage.py seed_demo first.")
+        gym = self.demo_gym(options)
         with tenant_context(gym):
             zone = gym_zone(gym)
             today = timezone.now().astimezone(zone).date()

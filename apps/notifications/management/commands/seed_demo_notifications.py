@@ -4,15 +4,14 @@ counts fill in once the worker has sent the emails. Idempotent (run seed_demo fi
 
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
+from apps.common.management.demo import DemoSeedCommand
 from apps.members.models import Member
 from apps.notifications.models import Announcement, Category, Notification, Segment
 from apps.notifications.services import announcement_fan_out, announcement_send
-from apps.tenants.models import Gym
 
 ANNOUNCEMENT_TITLE = "New opening hours from next month"
 ANNOUNCEMENT_BODY = (
@@ -67,16 +66,11 @@ MEMBER_NOTES = [
 ]
 
 
-class Command(BaseCommand):
+class Command(DemoSeedCommand):
     help = "Add demo notifications and a sent announcement to the demo gym (after seed_demo)."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--gym", default="demo", help="gym slug (default: demo)")
-
     def handle(self, *args, **options):
-        gym = Gym.objects.filter(slug=options["gym"]).first()
-        if gym is None:
-            raise CommandError(f"No gym {options['gym']!r}: run manage.py seed_demo first.")
+        gym = self.demo_gym(options)
         with tenant_context(gym):
             owner = User.objects.filter(role="owner", is_active=True).order_by("pk").first()
             member = Member.objects.filter(email="member1@demo.localhost").first()
