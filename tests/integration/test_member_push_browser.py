@@ -21,21 +21,15 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import expect, sync_playwright
 
 from apps.notifications.models import Device
-from tests.attendance.test_browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, watch_csp
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_server, watch_csp
 from tests.factories import MemberWithLoginFactory
 from tests.notifications.pushkit import _KEYS
 
 
 @pytest.fixture
 def push_server(committed_gym_a):
-    server = LiveServer()
-    server.env["VAPID_PUBLIC_KEY"], server.env["VAPID_PRIVATE_KEY"] = _KEYS
-    server.start()
-    try:
+    with running_server(VAPID_PUBLIC_KEY=_KEYS[0], VAPID_PRIVATE_KEY=_KEYS[1]) as server:
         yield server
-    finally:
-        server.stop()
-        print(server.tracebacks())
 
 
 def _devices_now(gym) -> list[Device]:

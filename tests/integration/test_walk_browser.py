@@ -34,13 +34,8 @@ from apps.bookings.policy import gym_zone
 from tests.assessments.conftest import clip
 from tests.attendance.factories import ALWAYS_OPEN, KioskFactory, set_hours
 from tests.attendance.qr import decode_qr
-from tests.attendance.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    LiveServer,
-    _kiosk_scan,
-    watch_csp,
-)
+from tests.attendance.test_browser import _kiosk_scan
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_server, watch_csp
 from tests.factories import PASSWORD, MemberFactory, MemberWithLoginFactory, UserFactory
 
 CLASS_NAME = "Walk-in HIIT"
@@ -71,13 +66,8 @@ def walk_gym(committed_gym_a):
 
 @pytest.fixture
 def walk_server(walk_gym):
-    server = LiveServer()
-    server.start()
-    try:
+    with running_server() as server:
         yield server
-    finally:
-        server.stop()
-        print(server.tracebacks())
 
 
 @contextmanager
@@ -253,9 +243,11 @@ def test_a_member_uploads_a_squat_and_reads_the_result_in_words(walk_gym, walk_s
         expect(app.locator("h1")).to_have_text("My assessments")
         app.select_option("#id_test", label="Overhead squat")
         app.set_input_files("#id_video", str(clip("squat_front_1.mp4")))
-        # The pipeline runs within the upload (Celery eager): allow it its time.
+        # The pipeline runs within the upload (Celery eager): allow it its time (the
+        # click itself waits for the navigation it starts, 15 s by default: too short on
+        # a busy machine).
         with app.expect_navigation(timeout=90_000):
-            app.get_by_role("button", name="Upload").click()
+            app.get_by_role("button", name="Upload").click(timeout=90_000)
         # The list's status socket heard "processing" while the upload was under way; it
         # must not reload the page then (that aborted the submission and lost this message).
         expect(app.locator(".messages")).to_contain_text("Clip received")

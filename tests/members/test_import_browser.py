@@ -16,7 +16,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from apps.accounts.roles import Role
 from apps.members.models import ImportStatus, MemberImport
-from tests.attendance.test_browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, watch_csp
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_server, watch_csp
 from tests.factories import UserFactory
 
 PHONE = {"width": 390, "height": 844}
@@ -25,13 +25,10 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 @pytest.fixture
 def import_server(committed_gym_a):
-    server = LiveServer()
-    server.start()
     try:
-        yield server
+        with running_server() as server:
+            yield server
     finally:
-        server.stop()
-        print(server.tracebacks())
         with tenant_context(committed_gym_a):
             for member_import in MemberImport.objects.all():
                 member_import.file.delete(save=False)
