@@ -336,7 +336,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "apps.common.api.pagination.StandardPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Tags per app, the error shape on every operation (apps/common/openapi.py).
+    "DEFAULT_SCHEMA_CLASS": "apps.common.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.common.api.errors.exception_handler",
     # DRF's sliding windows, kept in Redis by one atomic script (apps/common/api/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
@@ -352,13 +353,66 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gym platform API",
-    "DESCRIPTION": "REST API for members' apps and staff tools. Each gym has its own "
-    "host; find it with the public directory `GET /api/v1/gyms/?q=` on the platform host.",
+    "DESCRIPTION": """REST API for members' apps and staff tools. Each gym has its own
+host; find it with the public directory `GET /api/v1/gyms/?q=` on the platform host.
+
+**Signing in** on the gym's host (tag `auth`, allauth.headless):
+`POST /_allauth/app/v1/auth/login` with `{"email", "password"}` answers
+`meta.session_token`; send it as the `X-Session-Token` header of every `/api/v1/`
+request. `DELETE /_allauth/app/v1/auth/session` signs out.
+
+**Errors**: every 4xx and 5xx of `/api/v1/` has one shape, the `Error` schema:
+`{"error": {"code", "message", "details", "request_id"}}`; programs read `code`. The
+`/_allauth/` endpoints answer allauth's own (`{"status", "errors": [...]}`).
+
+**Live updates** over WebSocket on the gym's host: `/ws/me/` (your notifications),
+`/ws/assessments/` (your attempts' status), `/ws/staff/` and `/ws/occupancy/` (staff
+dashboards), `/ws/kiosk/` (door kiosks). URLs, sign-in, every message with an example,
+close codes and reconnecting: `docs/sockets.md` in the source tree. The sockets are the
+fast path; this API is the truth to re-read after reconnecting.""",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One tag per app (apps/common/openapi.py), listed in this order.
+    "TAGS": [
+        {
+            "name": "auth",
+            "description": "Sign in, sign up, sign out, reset a password "
+            "(allauth.headless, app client).",
+        },
+        {
+            "name": "members",
+            "description": "The member's own profile (`/me/`); staff manage members.",
+        },
+        {
+            "name": "bookings",
+            "description": "Timetable, class bookings and waitlists, "
+            "trainers and 1:1 sessions, the calendar feed.",
+        },
+        {
+            "name": "attendance",
+            "description": "The member's door pass and visits, occupancy, front-desk check-ins.",
+        },
+        {
+            "name": "assessments",
+            "description": "Movement test catalogue, clip uploads, results, reports; staff blocks.",
+        },
+        {
+            "name": "billing",
+            "description": "Plans, the member's subscription, invoices, "
+            "fees, Stripe Checkout and portal links; staff reports.",
+        },
+        {"name": "notifications", "description": "The in-app inbox, preferences, push devices."},
+        {"name": "tenants", "description": "The public gym directory (platform host)."},
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # allauth's own specification of the app login endpoints, under `auth`.
+        "apps.common.openapi.merge_allauth_headless",
+        "apps.common.openapi.keep_used_tags",
+    ],
     # Several models have a `status` or a tier field: name each choice set once.
     "ENUM_NAME_OVERRIDES": {
         "TierEnum": "apps.billing.tiers.Tier",

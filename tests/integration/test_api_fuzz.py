@@ -1,14 +1,17 @@
 """A bounded schemathesis pass over the gym API, as a member and as an owner.
 
-The schema is the one gym A serves at `/api/schema/`, loaded as the test runs; every operation in
-it is called in-process through the WSGI app with examples generated from the schema, in
-the test's transaction, signed in with an allauth app session token. Each response must
-not be a server error and must match the schema's body for its status code.
+The schema is the one gym A serves at `/api/schema/`, loaded as the test runs; every
+`/api/v1/` operation in it (not the merged allauth ones: NOT_FUZZED) is called in-process
+through the WSGI app with examples generated from the schema, in the test's transaction,
+signed in with an allauth app session token. Each response must not be a server error,
+must have a documented status code and must match the schema's body for it.
 
-Not checked: status code conformance. drf-spectacular documents each operation's success
-code only, so every 400, 401, 403 and 404 the API rightly answers would fail it (about
-half the operations, on the first run); the error bodies all come from one exception
-handler (apps/common/api/errors.py) with tests of their own.
+Every operation documents the 4xx it can answer in the one error shape: the ones all
+operations share are added by apps/common/openapi.py, a view documents its own (a 409, a
+404 of its own making). So the status code of every answer must be a documented one, and
+error bodies are checked against the `Error` schema like any other. Its first pass with
+that check found six undocumented answers (415 on an upload sent as JSON, the video
+link's 403, the calendar feed's and the desk check-in's 404), now documented.
 
 Deterministic: Hypothesis derandomized (examples derived from each test, no example
 database), a fixed number of examples per operation, so a failure reproduces on the next
@@ -29,7 +32,10 @@ from django_tenants.utils import tenant_context
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
 from werkzeug.test import Client
 
 from tests.bookings.factories import ClassSessionFactory
@@ -42,8 +48,14 @@ pytestmark = pytest.mark.django_db
 # minutes on the 2-core machine (measured: see the line this module prints).
 MEMBER_EXAMPLES = 5
 OWNER_EXAMPLES = 5
-CHECKS = [not_a_server_error, response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 CALLS: dict[str, int] = {}
+# Our API only. The app login endpoints (allauth.headless, merged into the schema from
+# allauth's own specification) would lock the fuzzing accounts out, sign them out and sign
+# up strangers, for 9 more operations' worth of time; allauth tests them, tests/accounts
+# our use of them. Excluded on the lazy schemas below: schemathesis replaces the filters
+# of the schema a fixture returns with those of the lazy schema.
+NOT_FUZZED = r"^/_allauth/"
 
 
 WSGI_APP = WSGIHandler()
@@ -168,13 +180,13 @@ def _call(case, headers: dict[str, str]) -> None:
 
 
 @_settings(MEMBER_EXAMPLES)
-@schemathesis.pytest.from_fixture("member_api_schema").parametrize()
+@schemathesis.pytest.from_fixture("member_api_schema").exclude(path_regex=NOT_FUZZED).parametrize()
 def test_member_app_gets_answers_within_the_schema(case, member_headers):
     _call(case, member_headers)
 
 
 @_settings(OWNER_EXAMPLES)
-@schemathesis.pytest.from_fixture("owner_api_schema").parametrize()
+@schemathesis.pytest.from_fixture("owner_api_schema").exclude(path_regex=NOT_FUZZED).parametrize()
 def test_owner_app_gets_answers_within_the_schema(case, owner_headers):
     _call(case, owner_headers)
 

@@ -27,6 +27,7 @@ from apps.billing.entitlements import entitlements
 from apps.common.api.mixins import OwnMemberMixin
 from apps.common.api.permissions import IsGymStaff, ModelPermissions
 from apps.common.errors import ApplicationError
+from apps.common.openapi import error_response
 from apps.members.models import Member
 
 CONTENT_TYPES = {"mp4": "video/mp4", "webm": "video/webm", "avi": "video/x-msvideo"}
@@ -109,6 +110,10 @@ def _attempt(request, pk) -> Attempt:
 
 
 class AttemptDetailView(APIView):
+    """One attempt: its status, result (bucket, confidence, metrics) or the reason it could
+    not be measured with a hint, and a signed link to the clip. Members see their own;
+    staff who view assessments see any in the gym."""
+
     @extend_schema(responses=AttemptSerializer)
     def get(self, request, pk):
         return Response(AttemptSerializer(_attempt(request, pk), context={"request": request}).data)
@@ -117,7 +122,12 @@ class AttemptDetailView(APIView):
 class AttemptOverlayView(APIView):
     """Stored landmarks per analysed frame, for drawing the skeleton over the clip."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        responses={
+            200: OpenApiTypes.OBJECT,
+            409: error_response("The clip has not been measured yet (`not_ready`)."),
+        }
+    )
     def get(self, request, pk):
         attempt = _attempt(request, pk)
         if not attempt.landmarks:
@@ -179,7 +189,15 @@ class VideoView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(responses={(200, "video/mp4"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            (200, "video/mp4"): OpenApiTypes.BINARY,
+            403: error_response(
+                "The link has expired (`link_expired`) or was altered (`link_invalid`): "
+                "read the attempt again for a fresh `video_url`."
+            ),
+        }
+    )
     def get(self, request, token):
         data = services.video_token_read(token)
         attempt = Attempt.objects.select_related("member").filter(pk=data.get("a")).first()
@@ -211,6 +229,9 @@ class BlockListView(ListAPIView):
 
 
 class BlockLiftView(APIView):
+    """Staff with permission to change blocks: lift a submission block now, so the member
+    may submit clips again (lifting a lifted block changes nothing)."""
+
     permission_classes = [IsGymStaff]
 
     @extend_schema(request=None, responses=QuotaBlockSerializer)

@@ -2,7 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -30,6 +30,7 @@ from apps.common.api.mixins import OwnMemberMixin
 from apps.common.api.pagination import StandardPagination
 from apps.common.api.permissions import IsGymStaff, ModelPermissions
 from apps.common.errors import ApplicationError
+from apps.common.openapi import error_response
 from apps.members.models import Member
 
 DATE_FILTERS = [
@@ -83,7 +84,16 @@ class CheckInView(APIView):
     permission_classes = [IsGymStaff, ModelPermissions]
     queryset = Visit.objects.none()  # for ModelPermissions: POST needs add_visit
 
-    @extend_schema(request=CheckInRequestSerializer, responses={201: CheckInResultSerializer})
+    @extend_schema(
+        request=CheckInRequestSerializer,
+        responses={
+            201: OpenApiResponse(CheckInResultSerializer, description="Let in."),
+            200: OpenApiResponse(
+                CheckInResultSerializer, description="Refused: `reason` says why."
+            ),
+            404: error_response("No member with the id sent."),
+        },
+    )
     def post(self, request):
         body = CheckInRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)

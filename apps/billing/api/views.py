@@ -45,6 +45,7 @@ from apps.common.api.mixins import OwnMemberMixin
 from apps.common.api.pagination import StandardPagination
 from apps.common.api.permissions import IsGymStaff
 from apps.common.errors import ApplicationError
+from apps.common.openapi import error_response
 from apps.members.models import Member
 
 UrlSerializer = inline_serializer(
@@ -73,6 +74,19 @@ MySubscriptionSerializer = inline_serializer(
         "payment_overdue": serializers.BooleanField(),
     },
 )
+
+# What calling Stripe can answer, documented on the operations that call it
+# (apps/common/openapi.py adds the 4xx every operation shares).
+STRIPE_ERRORS = {
+    409: error_response(
+        "Payments are not set up here: the gym has not connected Stripe "
+        "(`billing_not_connected`, `connect_not_configured`) or Stripe refused its key "
+        "(`payment_provider_auth`)."
+    ),
+    503: error_response(
+        "Stripe cannot be reached (`payment_provider_unavailable`); try again in a moment."
+    ),
+}
 
 
 def _return_url(request) -> str:
@@ -117,10 +131,13 @@ class PlanDetailView(APIView):
 
     @extend_schema(responses=PlanSerializer)
     def get(self, request, pk):
+        """Staff: one plan, on sale or not."""
         return Response(PlanSerializer(get_object_or_404(plan_list(for_staff=True), pk=pk)).data)
 
     @extend_schema(request=PlanWriteSerializer, responses=PlanSerializer)
     def patch(self, request, pk):
+        """Staff with permission to change plans: change some fields of a plan; what is
+        left out stays as it was."""
         if not request.user.has_perm("billing.change_membershipplan"):
             raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)
         plan = get_object_or_404(plan_list(for_staff=True), pk=pk)
@@ -133,7 +150,7 @@ class PlanDetailView(APIView):
 class CheckoutView(OwnMemberMixin, APIView):
     """Start Stripe Checkout to join a plan or buy a pack; open the returned `url`."""
 
-    @extend_schema(request=CheckoutSerializer, responses={201: UrlSerializer})
+    @extend_schema(request=CheckoutSerializer, responses={201: UrlSerializer, **STRIPE_ERRORS})
     def post(self, request):
         member = self.get_own_member()
         return _checkout_response(request, member)
@@ -142,13 +159,16 @@ class CheckoutView(OwnMemberMixin, APIView):
 class PortalView(OwnMemberMixin, APIView):
     """A Stripe customer portal link: update the card, invoices and receipts."""
 
-    @extend_schema(request=None, responses={201: UrlSerializer})
+    @extend_schema(request=None, responses={201: UrlSerializer, **STRIPE_ERRORS})
     def post(self, request):
         url = portal_session_url(member=self.get_own_member(), return_url=_return_url(request))
         return Response({"id": "", "url": url}, status=201)
 
 
 class MySubscriptionView(OwnMemberMixin, APIView):
+    """The member's membership: the live subscription (null without one), class credits
+    left, tier, status and whether a payment is overdue."""
+
     @extend_schema(responses=MySubscriptionSerializer)
     def get(self, request):
         member = self.get_own_member()
@@ -181,7 +201,7 @@ class _SubscriptionAction(OwnMemberMixin, APIView):
         return Response(SubscriptionSerializer(sub).data)
 
 
-@extend_schema(request=None, responses=SubscriptionSerializer)
+@extend_schema(request=None, responses={200: SubscriptionSerializer, **STRIPE_ERRORS})
 class CancelView(_SubscriptionAction):
     """Cancel at the end of the period (or of the minimum contract, if later)."""
 
@@ -189,28 +209,41 @@ class CancelView(_SubscriptionAction):
         return subscription_cancel(member=member)
 
 
-@extend_schema(request=None, responses=SubscriptionSerializer)
+@extend_schema(request=None, responses={200: SubscriptionSerializer, **STRIPE_ERRORS})
 class ResumeView(_SubscriptionAction):
+    """Undo a pending cancellation (`not_cancelling` when none is pending)."""
+
     def act(self, member, data):
         return subscription_resume(member=member)
 
 
-@extend_schema(request=FreezeSerializer, responses=SubscriptionSerializer)
+@extend_schema(request=FreezeSerializer, responses={200: SubscriptionSerializer, **STRIPE_ERRORS})
 class FreezeView(_SubscriptionAction):
+    """Freeze an active, paid-up membership from `start` for `days` (within the gym's
+    limits): collection pauses and the contract end moves by the frozen days."""
+
     serializer_class = FreezeSerializer
 
     def act(self, member, data):
         return subscription_freeze(member=member, start=data["start"], days=data["days"])
 
 
-@extend_schema(request=None, responses=SubscriptionSerializer)
+@extend_schema(request=None, responses={200: SubscriptionSerializer, **STRIPE_ERRORS})
 class UnfreezeView(_SubscriptionAction):
+    """End a freeze early: collection resumes and unused frozen days come off the
+    contract (`not_frozen` when the membership is not frozen)."""
+
     def act(self, member, data):
         return subscription_unfreeze(member=member)
 
 
-@extend_schema(request=ChangePlanSerializer, responses=SubscriptionSerializer)
+@extend_schema(
+    request=ChangePlanSerializer, responses={200: SubscriptionSerializer, **STRIPE_ERRORS}
+)
 class ChangePlanView(_SubscriptionAction):
+    """Move to another recurring plan of the same interval: an upgrade is charged now
+    (prorated), a downgrade credits the difference to the next invoice."""
+
     serializer_class = ChangePlanSerializer
 
     def act(self, member, data):
@@ -218,6 +251,8 @@ class ChangePlanView(_SubscriptionAction):
 
 
 class MyInvoicesView(OwnMemberMixin, APIView):
+    """The member's invoices, newest first, with links to pay or download them."""
+
     pagination_class = StandardPagination  # also how the schema knows the list is paged
 
     @extend_schema(responses=InvoiceSerializer(many=True))
@@ -305,7 +340,7 @@ class MemberCheckoutView(APIView):
 
     permission_classes = [IsGymStaff]
 
-    @extend_schema(request=CheckoutSerializer, responses={201: UrlSerializer})
+    @extend_schema(request=CheckoutSerializer, responses={201: UrlSerializer, **STRIPE_ERRORS})
     def post(self, request, pk):
         if not request.user.has_perm("members.change_member"):
             raise ApplicationError(_("Not allowed."), code="permission_denied", status_code=403)

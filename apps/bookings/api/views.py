@@ -59,10 +59,26 @@ from apps.bookings.services import (
 from apps.common.api.filters import FilterSetSchema, filter_values
 from apps.common.api.mixins import OwnMemberMixin
 from apps.common.errors import ApplicationError
+from apps.common.openapi import error_response
 from apps.members.selectors import member_for_user
 
 # Ids in URLs: digits that fit PostgreSQL's bigint (anything else is a 404, not a 500).
 ID_PATTERN = r"[0-9]{1,18}"
+
+# The domain's refusals (409), documented where they can come (apps/common/openapi.py adds
+# the 4xx every operation shares).
+BOOKING_REFUSED = error_response(
+    "The booking rules say no: `code` is the first rule broken (`class_full`, "
+    "`already_booked`, `session_started`, `blocked`, `slot_taken`, ...), "
+    "`details.problems` lists every one with its message."
+)
+NO_FEED_PROFILE = error_response(
+    "The account has neither a member nor a trainer profile (`no_member_profile`)."
+)
+NOT_CANCELLABLE = error_response(
+    "Nothing to cancel: the booking is no longer active (`not_active`) or has started "
+    "(`session_started`)."
+)
 
 
 class SessionViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
@@ -114,7 +130,9 @@ class SessionViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
             )
         return Response(SessionDetailSerializer(session, context=context).data)
 
-    @extend_schema(request=BookRequestSerializer, responses={201: BookingSerializer})
+    @extend_schema(
+        request=BookRequestSerializer, responses={201: BookingSerializer, 409: BOOKING_REFUSED}
+    )
     @action(detail=True, methods=["post"])
     def book(self, request, pk=None):
         """Book a place; a full class puts the member on its waitlist (unless
@@ -123,7 +141,7 @@ class SessionViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         return self._book(request, join_waitlist=body.validated_data["join_waitlist"])
 
-    @extend_schema(request=None, responses={201: BookingSerializer})
+    @extend_schema(request=None, responses={201: BookingSerializer, 409: BOOKING_REFUSED})
     @action(detail=True, methods=["post"])
     def waitlist(self, request, pk=None):
         """Join the waitlist (or get a place straight away if one is free)."""
@@ -163,7 +181,7 @@ class BookingViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=None, responses=BookingSerializer)
+    @extend_schema(request=None, responses={200: BookingSerializer, 409: NOT_CANCELLABLE})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel a place or leave the waitlist. Within the late-cancel window the
@@ -297,7 +315,9 @@ class PTBookingViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
             return bookings.filter(trainer=trainer).order_by("starts_at")
         return bookings.filter(member=self.get_own_member()).order_by("-starts_at")
 
-    @extend_schema(request=PTRequestSerializer, responses={201: PTBookingSerializer})
+    @extend_schema(
+        request=PTRequestSerializer, responses={201: PTBookingSerializer, 409: BOOKING_REFUSED}
+    )
     def create(self, request):
         """Ask for a session: confirmed at once for auto-confirmed types, else pending
         until the trainer answers. 409 with the rule broken when it cannot be booked."""
@@ -315,9 +335,11 @@ class PTBookingViewSet(OwnMemberMixin, viewsets.ReadOnlyModelViewSet):
         )
         return Response(PTBookingSerializer(booking).data, status=201)
 
-    @extend_schema(request=None, responses=PTBookingSerializer)
+    @extend_schema(request=None, responses={200: PTBookingSerializer, 409: NOT_CANCELLABLE})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
+        """Cancel a 1:1 session (the member or the trainer). Within the late-cancel window
+        the policy's penalties apply to a member's cancellation."""
         booking = self.get_object()
         return Response(PTBookingSerializer(pt_cancel(booking=booking, by=request.user)).data)
 
@@ -344,7 +366,10 @@ class CalendarFeedView(APIView):
 
     @extend_schema(
         request=None,
-        responses=inline_serializer("CalendarFeedUrl", {"url": serializers.URLField()}),
+        responses={
+            200: inline_serializer("CalendarFeedUrl", {"url": serializers.URLField()}),
+            404: NO_FEED_PROFILE,
+        },
     )
     def get(self, request):
         feed = calendar_feed_for(user=request.user)
@@ -352,7 +377,10 @@ class CalendarFeedView(APIView):
 
     @extend_schema(
         request=None,
-        responses=inline_serializer("CalendarFeedUrlNew", {"url": serializers.URLField()}),
+        responses={
+            200: inline_serializer("CalendarFeedUrlNew", {"url": serializers.URLField()}),
+            404: NO_FEED_PROFILE,
+        },
     )
     def post(self, request):
         feed = calendar_feed_for(user=request.user, rotate=True)

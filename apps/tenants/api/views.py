@@ -32,6 +32,9 @@ class GymDirectorySerializer(serializers.ModelSerializer):
 
 
 class GymDirectoryView(generics.ListAPIView):
+    """The platform's public directory: active gyms by name (`q` matches the name or the
+    web address), each with the domain its app talks to from then on. No sign-in."""
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
