@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -623,6 +623,16 @@ def schedule_list() -> QuerySet[Schedule]:
     return Schedule.objects.select_related("class_type", "instructor", "room").order_by(
         "-is_active", "class_type__name", "start_time", "pk"
     )
+
+
+def schedule_booked_upcoming_count(schedule: Schedule) -> int:
+    """Upcoming classes of this schedule that someone holds a place (or waits) in: an edit
+    keeps those as they are."""
+    return schedule.sessions.filter(
+        Q(booked_count__gt=0) | Q(waitlist_count__gt=0),
+        starts_at__gt=timezone.now(),
+        status="scheduled",
+    ).count()
 
 
 def setup_schedule_done() -> bool:

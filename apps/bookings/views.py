@@ -12,7 +12,6 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -55,6 +54,7 @@ from apps.bookings.selectors import (
     class_type_list,
     penalty_list,
     room_list,
+    schedule_booked_upcoming_count,
     schedule_list,
     session_roster,
     session_timetable,
@@ -509,12 +509,25 @@ class _SetupFormView(StaffRequiredMixin, PermissionRequiredMixin, View):
         return reverse(self.list_url)
 
 
-class ClassTypeListView(StaffRequiredMixin, PermissionRequiredMixin, View):
-    permission_required = "bookings.view_classtype"
+class _SetupListView(StaffRequiredMixin, PermissionRequiredMixin, View):
+    """A list page of the set-up: the selector's rows, 50 a page."""
+
+    template_name = ""
+
+    def rows(self):
+        raise NotImplementedError
 
     def get(self, request):
-        page = Paginator(class_type_list(), 50).get_page(request.GET.get("page"))
-        return render(request, "bookings/setup/class_types.html", {"page": page})
+        page = Paginator(self.rows(), 50).get_page(request.GET.get("page"))
+        return render(request, self.template_name, {"page": page})
+
+
+class ClassTypeListView(_SetupListView):
+    permission_required = "bookings.view_classtype"
+    template_name = "bookings/setup/class_types.html"
+
+    def rows(self):
+        return class_type_list()
 
 
 class ClassTypeFormView(_SetupFormView):
@@ -533,12 +546,12 @@ class ClassTypeFormView(_SetupFormView):
         return saved
 
 
-class RoomListView(StaffRequiredMixin, PermissionRequiredMixin, View):
+class RoomListView(_SetupListView):
     permission_required = "bookings.view_room"
+    template_name = "bookings/setup/rooms.html"
 
-    def get(self, request):
-        page = Paginator(room_list(), 50).get_page(request.GET.get("page"))
-        return render(request, "bookings/setup/rooms.html", {"page": page})
+    def rows(self):
+        return room_list()
 
 
 class RoomFormView(_SetupFormView):
@@ -634,12 +647,9 @@ class ScheduleFormView(_SetupFormView):
     def extra(self, obj) -> dict:
         if obj is None:
             return {}
-        upcoming = obj.sessions.filter(starts_at__gt=timezone.now(), status="scheduled")
         return {
             "custom_rule": obj.rrule if schedule_weekdays(obj) is None else "",
-            "booked_upcoming": upcoming.filter(
-                Q(booked_count__gt=0) | Q(waitlist_count__gt=0)
-            ).count(),
+            "booked_upcoming": schedule_booked_upcoming_count(obj),
         }
 
     def save(self, request, form, obj):
