@@ -23,6 +23,7 @@ from apps.notifications.models import (
 from apps.notifications.services import (
     deliveries_release_due,
     notify,
+    notify_each,
     preference_update,
 )
 from tests.notifications.texts import templates_with
@@ -250,3 +251,36 @@ def test_the_tick_queues_a_waiting_delivery_once_and_leaves_a_backlog_alone(
         assert deliveries_release_due(now=now + timedelta(minutes=27)) == 1
         delivery.refresh_from_db()
         assert delivery.status == DeliveryStatus.QUEUED
+
+
+def test_notify_each_with_nothing_to_send_writes_nothing(gym_a):
+    with tenant_context(gym_a):
+        assert notify_each("hello", []) == []
+        assert not Notification.objects.exists()
+
+
+def test_notify_each_answers_in_order_and_tells_each_recipient_once_per_key(
+    gym_a, make_member, django_capture_on_commit_callbacks
+):
+    """The same recipient and key twice in one batch (a replayed batch, a resolver that
+    returned a reminder twice) is one notification; an earlier one with the key counts."""
+    ana = make_member(gym_a, first_name="Ana", email="ana@example.com")
+    ben = make_member(gym_a, first_name="Ben", email="ben@example.com")
+    with tenant_context(gym_a), django_capture_on_commit_callbacks(execute=True):
+        notify(ben, "hello", dedupe_key="k:ben")
+        created = notify_each(
+            "hello",
+            [(ana, {}, "k:ana"), (ana, {}, "k:ana"), (ben, {}, "k:ben"), (ben, {}, "")],
+        )
+        assert [n is not None for n in created] == [True, False, False, True]
+        assert created[0].member == ana and created[3].member == ben
+        assert Notification.objects.filter(member=ana).count() == 1
+        assert Notification.objects.filter(member=ben).count() == 2
+
+
+def test_notify_each_refuses_an_unknown_kind_and_stores_nothing(gym_a, make_member):
+    member = make_member(gym_a)
+    with tenant_context(gym_a):
+        with pytest.raises(ValueError, match="Unknown notification kind"):
+            notify_each("no-such-kind", [(member, {}, "k")])
+        assert not Notification.objects.exists()
