@@ -70,6 +70,7 @@ TENANT_APPS = [
     "anymail",
     "apps.notifications",  # each gym's inbox, deliveries, devices, reminders, announcements
     "apps.audit",  # each gym's audit trail of sensitive staff actions
+    "apps.goals",  # members' goals, check-ins, streaks, challenges: per gym
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

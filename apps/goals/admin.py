@@ -1,0 +1,134 @@
+"""Admin for goals. Rows that carry rules (progress, streaks, milestones) are read-only
+here: they are kept by the services."""
+
+from django.contrib import admin
+
+from apps.goals.models import (
+    AIUsage,
+    Badge,
+    BodyWeight,
+    Challenge,
+    ChallengeEntry,
+    ChallengeParticipant,
+    CheckIn,
+    CheckInChange,
+    Goal,
+    GoalEntry,
+    GoalSettings,
+    Milestone,
+    Motivation,
+    Streak,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class GoalEntryInline(admin.TabularInline):
+    model = GoalEntry
+    extra = 0
+    readonly_fields = ["value", "unit", "on", "source", "source_ref", "note", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Goal)
+class GoalAdmin(ReadOnlyAdmin):
+    list_display = ["title", "member", "type", "target", "unit", "progress", "status", "deadline"]
+    list_filter = ["type", "status"]
+    search_fields = ["title", "member__first_name", "member__last_name", "member__email"]
+    raw_id_fields = ["member"]
+    inlines = [GoalEntryInline]
+
+
+@admin.register(BodyWeight)
+class BodyWeightAdmin(ReadOnlyAdmin):
+    list_display = ["member", "on", "weight_kg", "source"]
+    raw_id_fields = ["member"]
+    date_hierarchy = "on"
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(ReadOnlyAdmin):
+    list_display = ["goal", "percent", "reached_at"]
+
+
+@admin.register(Badge)
+class BadgeAdmin(ReadOnlyAdmin):
+    list_display = ["title", "member", "key", "awarded_at"]
+    list_filter = ["key"]
+    raw_id_fields = ["member"]
+
+
+@admin.register(GoalSettings)
+class GoalSettingsAdmin(ReadOnlyAdmin):
+    list_display = ["member", "tone", "motivation", "weight_unit", "reminder_time"]
+    list_filter = ["tone", "motivation"]
+    raw_id_fields = ["member"]
+
+
+class CheckInChangeInline(admin.TabularInline):
+    model = CheckInChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["status", "source", "reflection", "mood", "energy", "changed_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(ReadOnlyAdmin):
+    list_display = ["member", "on", "status", "source", "mood", "energy"]
+    list_filter = ["status", "source"]
+    raw_id_fields = ["member"]
+    date_hierarchy = "on"
+    inlines = [CheckInChangeInline]
+
+
+@admin.register(Streak)
+class StreakAdmin(ReadOnlyAdmin):
+    list_display = ["member", "current", "longest", "habit_score", "freezes", "last_day"]
+    raw_id_fields = ["member"]
+
+
+class ParticipantInline(admin.TabularInline):
+    model = ChallengeParticipant
+    extra = 0
+    can_delete = False
+    raw_id_fields = ["member"]
+    readonly_fields = ["member", "on_leaderboard", "progress", "completed_at", "joined_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Challenge)
+class ChallengeAdmin(ReadOnlyAdmin):
+    list_display = ["title", "type", "target", "starts_on", "ends_on", "archived_at"]
+    list_filter = ["type"]
+    inlines = [ParticipantInline]
+
+
+@admin.register(ChallengeEntry)
+class ChallengeEntryAdmin(ReadOnlyAdmin):
+    list_display = ["participant", "value", "on"]
+
+
+@admin.register(Motivation)
+class MotivationAdmin(ReadOnlyAdmin):
+    list_display = ["member", "situation", "tone", "language", "source", "helpful", "created_at"]
+    list_filter = ["source", "tone", "language", "situation", "helpful"]
+    raw_id_fields = ["member", "checkin"]
+
+
+@admin.register(AIUsage)
+class AIUsageAdmin(ReadOnlyAdmin):
+    list_display = ["day", "calls", "tokens"]
