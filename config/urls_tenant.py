@@ -24,6 +24,7 @@ api_v1 = [
     path("", include("apps.assessments.api.urls")),
     path("", include("apps.attendance.api.urls")),
     path("", include("apps.notifications.api.urls")),
+    path("", include("apps.goals.api.urls")),
     # Last: any other /api/v1/ path gets the JSON error shape, also with DEBUG on (where
     # Django would answer its HTML 404 page instead of handler404).
     re_path(r"^.*$", api_not_found),
@@ -40,6 +41,7 @@ dashboard = [
     path("billing/platform/", include("apps.platform_billing.urls")),
     path("assessments/", include("apps.assessments.urls")),
     path("notifications/", include("apps.notifications.urls")),
+    path("goals/", include("apps.goals.urls")),
 ]
 
 # The member web app: the shell (apps/portal) and each app's member pages.
@@ -51,6 +53,7 @@ member_app = [
     path("", include("apps.notifications.member_urls")),
     path("", include("apps.members.member_urls")),
     path("", include("apps.billing.member_urls")),
+    path("", include("apps.goals.member_urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,1 @@
+"""Reads of the goals app, one module per part, re-exported here."""

@@ -1,0 +1,1 @@
+"""Writes of the goals app, one module per part, re-exported here."""
