@@ -107,6 +107,10 @@ _ASSESSMENTS_ALL = [
 # Announcements to members (apps.notifications): owners and managers only. Every staff
 # member has their own inbox (no permission: it is theirs).
 _ANNOUNCEMENTS_ALL = ["notifications.view_announcement", "notifications.add_announcement"]
+# Challenges (apps.goals): owners and managers run them (a prize is the gym's promise);
+# trainers see them and their leaderboards to cheer clients on; the front desk does not.
+_CHALLENGES_VIEW = ["goals.view_challenge"]
+_CHALLENGES_ALL = [*_CHALLENGES_VIEW, "goals.add_challenge", "goals.change_challenge"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OWNER: [
@@ -118,6 +122,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_BILLING_ALL,
         *_ASSESSMENTS_ALL,
         *_ANNOUNCEMENTS_ALL,
+        *_CHALLENGES_ALL,
         "billing.view_billingsettings",
         "billing.add_billingsettings",
         "billing.change_billingsettings",
@@ -133,6 +138,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_BILLING_ALL,
         *_ASSESSMENTS_ALL,
         *_ANNOUNCEMENTS_ALL,
+        *_CHALLENGES_ALL,
     ],
     # Trainers answer personal-training requests made to them (scoped in the views).
     Role.TRAINER: [
@@ -142,6 +148,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "bookings.view_ptbooking",
         "bookings.change_ptbooking",
         *_ASSESSMENTS_VIEW,
+        *_CHALLENGES_VIEW,
     ],
     Role.FRONT_DESK: [
         "members.view_member",

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from apps.portal import nav
+
 
 class GoalsConfig(AppConfig):
     """Goals, daily check-ins, streaks, badges, challenges and motivation messages."""
@@ -8,3 +10,22 @@ class GoalsConfig(AppConfig):
     name = "apps.goals"
     label = "goals"
     verbose_name = _("Goals")
+
+    def ready(self):
+        # Models must be loaded first.
+        from apps.goals import activity, member_challenges  # noqa: PLC0415
+        from apps.goals.services import challenges  # noqa: PLC0415
+
+        # --- Challenges ---
+        activity.register_listener("challenges", challenges.challenges_from_activity)
+        nav.register_item(
+            nav.NavItem("challenges", _("Challenges"), "member-challenges", "trophy", 50)
+        )
+        nav.register_card(
+            nav.HomeCard(
+                "challenges",
+                "goals/member/challenges_home_card.html",
+                40,
+                member_challenges.home_card,
+            )
+        )

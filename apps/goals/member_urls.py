@@ -1,5 +1,38 @@
-"""Members' pages of the goals app, included under /app/ by config/urls_tenant.py."""
+"""Members' pages of the goals app, included under /app/ by config/urls_tenant.py.
+Ids: digits that fit PostgreSQL's bigint (anything else is a 404, not a 500)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path, re_path
 
-urlpatterns: list = []
+from apps.goals import member_challenges
+
+ID = r"(?P<pk>[0-9]{1,18})"
+
+urlpatterns: list = [
+    # --- Challenges ---
+    path("challenges/", member_challenges.ChallengeListView.as_view(), name="member-challenges"),
+    re_path(
+        rf"^challenges/{ID}/$",
+        member_challenges.ChallengeDetailView.as_view(),
+        name="member-challenge",
+    ),
+    re_path(
+        rf"^challenges/{ID}/join/$",
+        member_challenges.JoinView.as_view(),
+        name="member-challenge-join",
+    ),
+    re_path(
+        rf"^challenges/{ID}/leave/$",
+        member_challenges.LeaveView.as_view(),
+        name="member-challenge-leave",
+    ),
+    re_path(
+        rf"^challenges/{ID}/leaderboard/$",
+        member_challenges.LeaderboardChoiceView.as_view(),
+        name="member-challenge-leaderboard",
+    ),
+    re_path(
+        rf"^challenges/{ID}/entries/$",
+        member_challenges.EntryView.as_view(),
+        name="member-challenge-entry",
+    ),
+]

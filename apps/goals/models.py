@@ -387,6 +387,9 @@ class ChallengeParticipant(models.Model):
     # Opt-in: a member who did not choose it appears on no leaderboard.
     on_leaderboard = models.BooleanField(_("show on the leaderboard"), default=False)
     progress = models.DecimalField(_("progress"), max_digits=10, decimal_places=2, default=0)
+    # When the member did what brought them to `progress` (the activity's own time, so a
+    # recount gives the same answer): the leaderboard's tie-break, earliest first.
+    progress_at = models.DateTimeField(_("progress reached at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
     left_at = models.DateTimeField(_("left at"), null=True, blank=True)

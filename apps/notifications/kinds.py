@@ -71,6 +71,8 @@ for _kind in (
     Kind("billing_charge_added", _B, transactional=True),
     # Assessments.
     Kind("assessment_retest", _P),
+    # Goals (apps.goals): a challenge finished.
+    Kind("challenge_completed", Category.GOALS),
     # Staff announcements and the weekly summary.
     Kind("announcement", _A, rendered=True),
     Kind("weekly_summary", _A, channels=(EMAIL,)),

@@ -2,4 +2,8 @@
 
 from django.urls import path  # noqa: F401
 
-urlpatterns: list = []
+from apps.goals.api import challenges
+
+urlpatterns: list = [
+    *challenges.urlpatterns,
+]

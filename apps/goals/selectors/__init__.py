@@ -1,1 +1,27 @@
 """Reads of the goals app, one module per part, re-exported here."""
+
+from apps.goals.selectors.challenges import (
+    challenge_entries,
+    challenge_for_member,
+    challenge_leaderboard,
+    challenge_list_for_member,
+    challenge_list_for_staff,
+    challenge_percent,
+    challenge_running_for_member,
+    challenge_state,
+    challenge_unit_label,
+    member_display_name,
+)
+
+__all__ = [
+    "challenge_entries",
+    "challenge_for_member",
+    "challenge_leaderboard",
+    "challenge_list_for_member",
+    "challenge_list_for_staff",
+    "challenge_percent",
+    "challenge_running_for_member",
+    "challenge_state",
+    "challenge_unit_label",
+    "member_display_name",
+]
