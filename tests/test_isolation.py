@@ -42,6 +42,8 @@ from apps.bookings.policy import gym_zone
 from apps.bookings.services import booking_create, calendar_feed_for
 from apps.common.realtime import broadcast_each_on_commit
 from apps.dashboard.models import SetupSkip
+from apps.goals.models import Challenge, ChallengeEntry, ChallengeParticipant
+from apps.goals.services.challenges import challenge_join
 from apps.members.models import MemberImport
 from apps.members.services import member_import_create
 from apps.notifications.models import Announcement, Category, Device, Notification, Preference
@@ -52,6 +54,7 @@ from config.asgi import application as asgi_application
 from tests.attendance.factories import KioskFactory, VisitFactory
 from tests.bookings.factories import ClassSessionFactory, ClassTypeFactory, PTBookingFactory
 from tests.factories import PASSWORD, MemberFactory, MemberWithLoginFactory, UserFactory
+from tests.goals.factories_challenges import ChallengeFactory
 
 
 @dataclass(frozen=True)
@@ -1254,3 +1257,81 @@ def test_skipping_a_set_up_step_in_gym_b_leaves_gym_a_alone(gym_a, gym_b, make_u
         assert not SetupSkip.objects.exists()
     page = web(gym_a, make_user(gym_a, Role.OWNER)).get("/dashboard/")
     assert b'<li class="open" data-step="schedule">' in page.content
+
+
+# --- Goals: challenges ---------------------------------------------------------------------
+# Gym A's challenge by id from gym B (its members and staff): 404, and nothing of A changes.
+CHALLENGE_URLS = [
+    ("member_get", "/api/v1/challenges/{id}/"),
+    ("member_post", "/api/v1/challenges/{id}/join/"),
+    ("member_post", "/api/v1/challenges/{id}/leave/"),
+    ("member_get", "/api/v1/challenges/{id}/leaderboard/"),
+    ("member_get", "/api/v1/challenges/{id}/me/"),
+    ("member_get", "/api/v1/challenges/{id}/entries/"),
+    ("member_post", "/api/v1/challenges/{id}/entries/"),
+    ("member_web", "/app/challenges/{id}/"),
+    ("member_web_post", "/app/challenges/{id}/join/"),
+    ("member_web_post", "/app/challenges/{id}/leave/"),
+    ("member_web_post", "/app/challenges/{id}/leaderboard/"),
+    ("member_web_post", "/app/challenges/{id}/entries/"),
+    ("web", "/dashboard/goals/challenges/{id}/"),
+    ("web", "/dashboard/goals/challenges/{id}/edit/"),
+    ("web_post", "/dashboard/goals/challenges/{id}/edit/"),
+    ("web_post", "/dashboard/goals/challenges/{id}/archive/"),
+    ("admin", "/admin/goals/challenge/{id}/change/"),
+]
+
+
+def _challenge_in_a(gym):
+    with tenant_context(gym):
+        challenge = ChallengeFactory(title="Aonly challenge", type="custom", unit="km", target=100)
+        member = MemberWithLoginFactory(first_name="Aonlyrunner")
+        challenge_join(challenge=challenge, member=member, on_leaderboard=True)
+    return challenge
+
+
+@pytest.mark.parametrize(("kind", "url"), CHALLENGE_URLS)
+def test_challenge_of_gym_a_is_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, request_as):
+    challenge = _challenge_in_a(gym_a)
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory()
+        assert not Challenge.objects.filter(pk=challenge.pk).exists()
+    owner_b = make_user(gym_b, Role.OWNER)
+    bodies = {
+        "member_post": {"value": "5"},
+        "member_web_post": {"value": "5", "on_leaderboard": "0"},
+        "web_post": {"title": "Mallory", "type": "visits", "target": "1"},
+    }
+    path = url.format(id=challenge.pk)
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, member=member_b.user, bodies=bodies)
+    assert_not_found(kind, response)
+    assert b"Aonly" not in response.content
+    with tenant_context(gym_a):
+        challenge.refresh_from_db()
+        assert challenge.title == "Aonly challenge" and challenge.archived_at is None
+        participant = ChallengeParticipant.objects.get(challenge=challenge)
+        assert participant.on_leaderboard and participant.left_at is None
+        assert ChallengeParticipant.objects.count() == 1 and not ChallengeEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    [
+        ("member_get", "/api/v1/challenges/"),
+        ("member_web", "/app/challenges/"),
+        ("member_web", "/app/"),
+        ("web", "/dashboard/goals/challenges/"),
+        ("admin", "/admin/goals/challenge/"),
+    ],
+)
+def test_challenge_lists_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, make_user, request_as):
+    _challenge_in_a(gym_a)
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory()
+    with tenant_context(gym_a):
+        user_a = ChallengeParticipant.objects.select_related("member__user").get().member.user
+    owner_b, owner_a = make_user(gym_b, Role.OWNER), make_user(gym_a, Role.OWNER)
+    response = request_as(kind, url, gym=gym_b, staff=owner_b, member=member_b.user)
+    assert response.status_code == 200 and b"Aonly" not in response.content
+    same = request_as(kind, url, gym=gym_a, staff=owner_a, member=user_a)
+    assert b"Aonly challenge" in same.content  # the test can fail: A does see it

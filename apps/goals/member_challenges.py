@@ -74,8 +74,10 @@ class ChallengeDetailView(MemberRequiredMixin, View):
         return _detail(request, self.member, pk)
 
 
-def _said(request, exc: ApplicationError, pk: int):
-    if exc.status_code == 404 and exc.code == "not_found":
+def _said(request, member, exc: ApplicationError, pk):
+    """A refusal as a message on the challenge's page; 404 when there is no such page
+    (another gym's id, an archived challenge)."""
+    if exc.status_code == 404 and challenge_for_member(member=member, pk=int(pk)) is None:
         raise Http404 from exc
     messages.error(request, exc.message)
     return redirect("member-challenge", pk=pk)
@@ -90,7 +92,7 @@ class JoinView(MemberRequiredMixin, View):
                 on_leaderboard=request.POST.get("on_leaderboard") == "1",
             )
         except ApplicationError as exc:
-            return _said(request, exc, pk)
+            return _said(request, self.member, exc, pk)
         messages.success(request, _("You are in. Your progress counts itself."))
         return redirect("member-challenge", pk=pk)
 
@@ -100,7 +102,7 @@ class LeaveView(MemberRequiredMixin, View):
         try:
             challenge_leave(challenge=Challenge(pk=int(pk)), member=self.member)
         except ApplicationError as exc:
-            return _said(request, exc, pk)
+            return _said(request, self.member, exc, pk)
         messages.success(request, _("You have left the challenge."))
         return redirect("member-challenge", pk=pk)
 
@@ -113,7 +115,7 @@ class LeaderboardChoiceView(MemberRequiredMixin, View):
                 challenge=Challenge(pk=int(pk)), member=self.member, on_leaderboard=shown
             )
         except ApplicationError as exc:
-            return _said(request, exc, pk)
+            return _said(request, self.member, exc, pk)
         messages.success(
             request,
             _("You are on the leaderboard.")

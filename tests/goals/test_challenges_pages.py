@@ -59,6 +59,8 @@ def test_owner_creates_sees_edits_and_archives_a_challenge(gym_a, make_user, web
     with tenant_context(gym_a):
         challenge.refresh_from_db()
         assert challenge.title == "Summer sprint" and challenge.archived_at is not None
+    said = client.get("/dashboard/goals/challenges/")
+    assert b"Summer sprint archived" in said.content  # the message, not a row
     assert b"Summer sprint" not in client.get("/dashboard/goals/challenges/").content
     assert b"Summer sprint" in client.get("/dashboard/goals/challenges/?state=archived").content
 
