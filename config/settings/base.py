@@ -406,6 +406,11 @@ fast path; this API is the truth to re-read after reconnecting.""",
             "fees, Stripe Checkout and portal links; staff reports.",
         },
         {"name": "notifications", "description": "The in-app inbox, preferences, push devices."},
+        {
+            "name": "goals",
+            "description": "Goals, daily check-ins, streaks, challenges and their "
+            "leaderboards, motivation messages.",
+        },
         {"name": "tenants", "description": "The public gym directory (platform host)."},
     ],
     "POSTPROCESSING_HOOKS": [
