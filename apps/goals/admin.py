@@ -104,7 +104,15 @@ class ParticipantInline(admin.TabularInline):
     extra = 0
     can_delete = False
     raw_id_fields = ["member"]
-    readonly_fields = ["member", "on_leaderboard", "progress", "completed_at", "joined_at"]
+    readonly_fields = [
+        "member",
+        "on_leaderboard",
+        "progress",
+        "progress_at",
+        "completed_at",
+        "joined_at",
+        "left_at",
+    ]
 
     def has_add_permission(self, request, obj=None):
         return False
