@@ -111,6 +111,12 @@ _ANNOUNCEMENTS_ALL = ["notifications.view_announcement", "notifications.add_anno
 # trainers see them and their leaderboards to cheer clients on; the front desk does not.
 _CHALLENGES_VIEW = ["goals.view_challenge"]
 _CHALLENGES_ALL = [*_CHALLENGES_VIEW, "goals.add_challenge", "goals.change_challenge"]
+# Members' goals, check-ins and streaks (apps.goals): trainers, managers and owners see them
+# on the member page and the broken-streak list (coaching); nobody on staff edits them.
+# Motivation messages' ratings per tone and source: owners and managers (what the gym pays
+# the AI for).
+_GOALS_VIEW = ["goals.view_goal", "goals.view_checkin", "goals.view_streak"]
+_MOTIVATION_VIEW = ["goals.view_motivation"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OWNER: [
@@ -123,6 +129,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_ASSESSMENTS_ALL,
         *_ANNOUNCEMENTS_ALL,
         *_CHALLENGES_ALL,
+        *_GOALS_VIEW,
+        *_MOTIVATION_VIEW,
         "billing.view_billingsettings",
         "billing.add_billingsettings",
         "billing.change_billingsettings",
@@ -139,6 +147,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_ASSESSMENTS_ALL,
         *_ANNOUNCEMENTS_ALL,
         *_CHALLENGES_ALL,
+        *_GOALS_VIEW,
+        *_MOTIVATION_VIEW,
     ],
     # Trainers answer personal-training requests made to them (scoped in the views).
     Role.TRAINER: [
@@ -149,6 +159,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "bookings.change_ptbooking",
         *_ASSESSMENTS_VIEW,
         *_CHALLENGES_VIEW,
+        *_GOALS_VIEW,
     ],
     Role.FRONT_DESK: [
         "members.view_member",
