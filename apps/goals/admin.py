@@ -39,18 +39,60 @@ class GoalEntryInline(admin.TabularInline):
         return False
 
 
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+    can_delete = False
+    readonly_fields = ["percent", "reached_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Goal)
 class GoalAdmin(ReadOnlyAdmin):
-    list_display = ["title", "member", "type", "target", "unit", "progress", "status", "deadline"]
-    list_filter = ["type", "status"]
-    search_fields = ["title", "member__first_name", "member__last_name", "member__email"]
+    # --- Goals ---
+    list_display = [
+        "title",
+        "member",
+        "type",
+        "period",
+        "target",
+        "unit",
+        "current_value",
+        "progress",
+        "status",
+        "week_streak",
+        "deadline",
+        "archived_at",
+    ]
+    list_filter = ["type", "status", "period", ("archived_at", admin.EmptyFieldListFilter)]
+    search_fields = [
+        "title",
+        "exercise",
+        "member__first_name",
+        "member__last_name",
+        "member__email",
+    ]
     raw_id_fields = ["member"]
-    inlines = [GoalEntryInline]
+    date_hierarchy = "created_at"
+    inlines = [GoalEntryInline, MilestoneInline]
+
+
+@admin.register(GoalEntry)
+class GoalEntryAdmin(ReadOnlyAdmin):
+    list_display = ["goal", "value", "unit", "on", "source", "created_at"]
+    list_filter = ["source", "goal__type"]
+    search_fields = ["goal__title", "goal__member__first_name", "goal__member__last_name", "note"]
+    raw_id_fields = ["goal"]
+    date_hierarchy = "on"
 
 
 @admin.register(BodyWeight)
 class BodyWeightAdmin(ReadOnlyAdmin):
     list_display = ["member", "on", "weight_kg", "source"]
+    list_filter = ["source"]
+    search_fields = ["member__first_name", "member__last_name", "member__email"]
     raw_id_fields = ["member"]
     date_hierarchy = "on"
 
@@ -58,13 +100,18 @@ class BodyWeightAdmin(ReadOnlyAdmin):
 @admin.register(Milestone)
 class MilestoneAdmin(ReadOnlyAdmin):
     list_display = ["goal", "percent", "reached_at"]
+    list_filter = ["percent", "goal__type"]
+    search_fields = ["goal__title", "goal__member__first_name", "goal__member__last_name"]
+    raw_id_fields = ["goal"]
 
 
 @admin.register(Badge)
 class BadgeAdmin(ReadOnlyAdmin):
-    list_display = ["title", "member", "key", "awarded_at"]
+    list_display = ["title", "member", "key", "ref", "awarded_at"]
     list_filter = ["key"]
+    search_fields = ["title", "ref", "member__first_name", "member__last_name"]
     raw_id_fields = ["member"]
+    date_hierarchy = "awarded_at"
 
 
 @admin.register(GoalSettings)

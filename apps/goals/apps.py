@@ -14,7 +14,9 @@ class GoalsConfig(AppConfig):
     def ready(self):
         # Models must be loaded first.
         from apps.goals import activity, member_challenges  # noqa: PLC0415
+        from apps.goals import member_goals as goal_pages  # noqa: PLC0415
         from apps.goals.services import challenges  # noqa: PLC0415
+        from apps.goals.services import goals as goals_services  # noqa: PLC0415
 
         # --- Challenges ---
         activity.register_listener("challenges", challenges.challenges_from_activity)
@@ -28,4 +30,11 @@ class GoalsConfig(AppConfig):
                 40,
                 member_challenges.home_card,
             )
+        )
+
+        # --- Goals ---
+        activity.register_listener("goals", goals_services.goals_from_activity)
+        nav.register_item(nav.NavItem("goals", _("Goals"), "member-goals", "target", 45))
+        nav.register_card(
+            nav.HomeCard("goals", "goals/member/goals_home_card.html", 35, goal_pages.home_card)
         )

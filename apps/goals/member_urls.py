@@ -3,7 +3,7 @@ Ids: digits that fit PostgreSQL's bigint (anything else is a 404, not a 500)."""
 
 from django.urls import path, re_path
 
-from apps.goals import member_challenges
+from apps.goals import member_challenges, member_goals
 
 ID = r"(?P<pk>[0-9]{1,18})"
 
@@ -34,5 +34,13 @@ urlpatterns: list = [
         rf"^challenges/{ID}/entries/$",
         member_challenges.EntryView.as_view(),
         name="member-challenge-entry",
+    ),
+    # --- Goals ---
+    path("goals/", member_goals.GoalListView.as_view(), name="member-goals"),
+    path("goals/body-weight/", member_goals.BodyWeightView.as_view(), name="member-body-weight"),
+    re_path(rf"^goals/{ID}/$", member_goals.GoalDetailView.as_view(), name="member-goal"),
+    re_path(rf"^goals/{ID}/entries/$", member_goals.EntryView.as_view(), name="member-goal-entry"),
+    re_path(
+        rf"^goals/{ID}/archive/$", member_goals.ArchiveView.as_view(), name="member-goal-archive"
     ),
 ]

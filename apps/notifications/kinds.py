@@ -73,6 +73,8 @@ for _kind in (
     Kind("assessment_retest", _P),
     # Goals (apps.goals): a challenge finished.
     Kind("challenge_completed", Category.GOALS),
+    # Goals (apps.goals): a goal reached 25/50/75/100 %.
+    Kind("goal_milestone", Category.GOALS),
     # Staff announcements and the weekly summary.
     Kind("announcement", _A, rendered=True),
     Kind("weekly_summary", _A, channels=(EMAIL,)),

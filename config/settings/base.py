@@ -199,6 +199,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # long-lived processes (benchmarks/pose.py measures it); a new child loads the model again.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
 CELERY_BEAT_SCHEDULE = {
+    # Goals: settle finished weeks/months (week streaks) and fail goals past their deadline.
+    "goals-roll-periods": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 60 * 60,
+        "args": ["apps.goals.tasks.goals_roll_periods"],
+    },
     # Periodic jobs fan out one task per gym (see apps.tenants.tasks.fan_out).
     "refresh-gym-stats": {
         "task": "apps.tenants.tasks.fan_out",

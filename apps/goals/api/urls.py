@@ -3,7 +3,9 @@
 from django.urls import path  # noqa: F401
 
 from apps.goals.api import challenges
+from apps.goals.api import goals as goals_api
 
 urlpatterns: list = [
     *challenges.urlpatterns,
+    *goals_api.urlpatterns,
 ]

@@ -12,6 +12,15 @@ from apps.goals.selectors.challenges import (
     challenge_unit_label,
     member_display_name,
 )
+from apps.goals.selectors.goals import (
+    body_weights_for_member,
+    goal_entries,
+    goal_for_member,
+    goal_list_for_member,
+    goal_most_advanced_for_member,
+    goal_pace,
+    goals_for_staff,
+)
 
 __all__ = [
     "challenge_entries",
@@ -24,4 +33,12 @@ __all__ = [
     "challenge_state",
     "challenge_unit_label",
     "member_display_name",
+    # --- Goals ---
+    "body_weights_for_member",
+    "goal_entries",
+    "goal_for_member",
+    "goal_list_for_member",
+    "goal_most_advanced_for_member",
+    "goal_pace",
+    "goals_for_staff",
 ]

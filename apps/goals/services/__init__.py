@@ -11,6 +11,17 @@ from apps.goals.services.challenges import (
     challenges_from_activity,
     challenges_refresh_for_member,
 )
+from apps.goals.services.goals import (
+    body_weight_record,
+    goal_archive,
+    goal_create,
+    goal_entry_add,
+    goal_refresh,
+    goal_update,
+    goals_from_activity,
+    goals_refresh_for_member,
+    goals_roll_periods,
+)
 
 __all__ = [
     "challenge_archive",
@@ -22,4 +33,14 @@ __all__ = [
     "challenge_update",
     "challenges_from_activity",
     "challenges_refresh_for_member",
+    # --- Goals ---
+    "body_weight_record",
+    "goal_archive",
+    "goal_create",
+    "goal_entry_add",
+    "goal_refresh",
+    "goal_update",
+    "goals_from_activity",
+    "goals_refresh_for_member",
+    "goals_roll_periods",
 ]
