@@ -74,6 +74,11 @@ def register_source(goal_type: str, fn: Source) -> None:
     _sources[goal_type][f"{fn.__module__}.{fn.__qualname__}"] = fn
 
 
+def unregister_source(goal_type: str, fn: Source) -> None:
+    """Take a source out again (a test's stand-in, a feature switched off)."""
+    _sources[goal_type].pop(f"{fn.__module__}.{fn.__qualname__}", None)
+
+
 def sources(goal_type: str) -> list[Source]:
     return list(_sources[goal_type].values())
 

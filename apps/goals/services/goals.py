@@ -28,7 +28,7 @@ Rules (docs/goals.md, "Goals", says why):
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -413,7 +413,9 @@ def percent_of(goal: Goal, value: Decimal | None, target: Decimal | None = None)
         ratio = (value - start) / (target - start)
     else:
         ratio = value / target
-    return max(Decimal(0), min(Decimal(100), ratio * 100)).quantize(Decimal("0.1"))
+    return max(Decimal(0), min(Decimal(100), ratio * 100)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
 
 
 def requirement(goal: Goal, start: date, end: date, rest_weekdays) -> Decimal:
