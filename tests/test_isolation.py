@@ -42,6 +42,7 @@ from apps.bookings.policy import gym_zone
 from apps.bookings.services import booking_create, calendar_feed_for
 from apps.common.realtime import broadcast_each_on_commit
 from apps.dashboard.models import SetupSkip
+from apps.goals import models as goals_models
 from apps.goals.models import Challenge, ChallengeEntry, ChallengeParticipant
 from apps.goals.services.challenges import challenge_join
 from apps.members.models import MemberImport
@@ -55,6 +56,7 @@ from tests.attendance.factories import KioskFactory, VisitFactory
 from tests.bookings.factories import ClassSessionFactory, ClassTypeFactory, PTBookingFactory
 from tests.factories import PASSWORD, MemberFactory, MemberWithLoginFactory, UserFactory
 from tests.goals.factories_challenges import ChallengeFactory
+from tests.goals.factories_goals import goal_member, make_goal
 
 
 @dataclass(frozen=True)
@@ -1335,3 +1337,71 @@ def test_challenge_lists_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, mak
     assert response.status_code == 200 and b"Aonly" not in response.content
     same = request_as(kind, url, gym=gym_a, staff=owner_a, member=user_a)
     assert b"Aonly challenge" in same.content  # the test can fail: A does see it
+
+
+# --- Goals: goals and body weights ------------------------------------------------------------
+# A member of gym A's goal by id from gym B (its members and staff): 404, nothing changes.
+GOAL_URLS = [
+    ("member_get", "/api/v1/goals/{id}/"),
+    ("member_delete", "/api/v1/goals/{id}/"),
+    ("member_get", "/api/v1/goals/{id}/progress/"),
+    ("member_post", "/api/v1/goals/{id}/progress/"),
+    ("member_web", "/app/goals/{id}/"),
+    ("member_web_post", "/app/goals/{id}/entries/"),
+    ("member_web_post", "/app/goals/{id}/archive/"),
+    ("admin", "/admin/goals/goal/{id}/change/"),
+]
+
+
+def _goal_in_a(gym):
+    with tenant_context(gym):
+        member = goal_member(login=True, first_name="Aonlygoaler")
+        goal = make_goal(
+            member, title="Aonly goal", type="custom", period="", unit="km", target=100
+        )
+        goals_models.BodyWeight.objects.create(member=member, weight_kg="81.37")
+    return goal
+
+
+@pytest.mark.parametrize(("kind", "url"), GOAL_URLS)
+def test_goal_of_gym_a_is_not_found_from_gym_b(kind, url, gym_a, gym_b, make_user, request_as):
+    goal = _goal_in_a(gym_a)
+    with tenant_context(gym_b):
+        member_b = goal_member(login=True)
+        assert not goals_models.Goal.objects.filter(pk=goal.pk).exists()
+    owner_b = make_user(gym_b, Role.OWNER)
+    bodies = {"member_post": {"value": "5"}, "member_web_post": {"value": "5"}}
+    path = url.format(id=goal.pk)
+    response = request_as(kind, path, gym=gym_b, staff=owner_b, member=member_b.user, bodies=bodies)
+    assert_not_found(kind, response)
+    assert b"Aonly" not in response.content
+    with tenant_context(gym_a):
+        goal.refresh_from_db()
+        assert goal.title == "Aonly goal" and goal.archived_at is None
+        assert not goals_models.GoalEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    [
+        ("member_get", "/api/v1/goals/"),
+        ("member_get", "/api/v1/body-weight/"),
+        ("member_web", "/app/goals/"),
+        ("member_web", "/app/goals/body-weight/"),
+        ("member_web", "/app/"),
+        ("admin", "/admin/goals/goal/"),
+    ],
+)
+def test_goal_lists_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, make_user, request_as):
+    goal = _goal_in_a(gym_a)
+    with tenant_context(gym_b):
+        member_b = goal_member(login=True)
+    with tenant_context(gym_a):
+        user_a = goals_models.Goal.objects.select_related("member__user").get().member.user
+    owner_b, owner_a = make_user(gym_b, Role.OWNER), make_user(gym_a, Role.OWNER)
+    response = request_as(kind, url, gym=gym_b, staff=owner_b, member=member_b.user)
+    assert response.status_code == 200
+    assert b"Aonly" not in response.content and b"81.37" not in response.content
+    same = request_as(kind, url, gym=gym_a, staff=owner_a, member=user_a)
+    assert b"Aonly" in same.content or b"81.37" in same.content  # A does see its own
+    assert goal.pk
