@@ -1,14 +1,15 @@
-"""Background work of the goals app (thin: each task calls a service), one section per part."""
+"""Background work of the goals app: thin tasks that call a service (one section per
+part). Each runs in the schema its message carries (`apps.common.queue`)."""
 
 from celery import shared_task
 
-from apps.goals.services.goals import goals_roll_periods as _goals_roll_periods
+from apps.goals.services import goals
 
 # --- Goals ---
 
 
-@shared_task
+@shared_task(name="apps.goals.tasks.goals_roll_periods")
 def goals_roll_periods() -> int:
-    """Per gym (schema from the task headers; beat fans out hourly): settle finished
-    weeks/months of period goals and fail goals past their deadline. Idempotent."""
-    return _goals_roll_periods()
+    """Per gym (beat fans out hourly): settle finished weeks/months of period goals (week
+    streaks) and fail goals past their deadline. Idempotent."""
+    return goals.goals_roll_periods()

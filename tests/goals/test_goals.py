@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 
 from apps.bookings.models import BookingStatus
 from apps.common.errors import ApplicationError
-from apps.goals import activity, progress
+from apps.goals import activity, progress, tasks
 from apps.goals.dates import local_today, week_start
 from apps.goals.models import Badge, BodyWeight, Goal, GoalEntry, GoalStatus, Milestone
 from apps.goals.selectors.goals import goal_pace, goals_for_staff
@@ -497,3 +497,8 @@ def test_body_weight_bad_input(member):
     assert not BodyWeight.objects.exists()
     row = body_weight_record(member=member, weight="176.37", unit="lb")
     assert row.weight_kg == Decimal("80.00")
+
+
+def test_the_roll_task_runs_in_the_gym(member):
+    make_goal(member)
+    assert tasks.goals_roll_periods() == 1
