@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from apps.common.errors import ApplicationError
+from apps.goals import units
 from apps.goals.models import Goal, GoalStatus, GoalType, Period
 from apps.goals.selectors.goals import (
     body_weights_for_member,
@@ -155,9 +156,14 @@ class ArchiveView(MemberRequiredMixin, View):
 
 
 def _weights(request, member, form=None, status: int = 200):
+    unit = _weight_unit(member)
+    rows = list(body_weights_for_member(member=member, limit=60))
+    for row in rows:
+        row.shown = units.from_kg(row.weight_kg, unit)  # stored in kg, shown in theirs
     context = {
-        "weights": body_weights_for_member(member=member, limit=60),
-        "form": form or BodyWeightForm(initial={"unit": _weight_unit(member)}),
+        "weights": rows,
+        "unit": unit,
+        "form": form or BodyWeightForm(initial={"unit": unit}),
     }
     return render(request, "goals/member/body_weight.html", context, status=status)
 

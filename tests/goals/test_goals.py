@@ -502,3 +502,20 @@ def test_body_weight_bad_input(member):
 def test_the_roll_task_runs_in_the_gym(member):
     make_goal(member)
     assert tasks.goals_roll_periods() == 1
+
+
+def test_a_failed_goal_keeps_its_past_deadline_when_renamed(member):
+    today = local_today(member)
+    goal = make_goal(member, type="custom", period="", unit="pages", target=100, deadline=today)
+    Goal.objects.filter(pk=goal.pk).update(
+        start_date=today - timedelta(days=5), deadline=today - timedelta(days=1)
+    )
+    goal = goal_update(goal=goal, member=member, data={"title": "Renamed"})
+    assert goal.title == "Renamed" and goal.status == GoalStatus.FAILED
+    _refused(
+        "in_the_past",
+        goal_update,
+        goal=goal,
+        member=member,
+        data={"deadline": today - timedelta(days=2)},
+    )

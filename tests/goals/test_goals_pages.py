@@ -5,7 +5,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.accounts.roles import Role
-from apps.goals.models import BodyWeight, Goal, GoalEntry
+from apps.goals.models import BodyWeight, Goal, GoalEntry, GoalSettings
 from tests.goals.factories_goals import goal_member, make_goal
 
 
@@ -106,3 +106,16 @@ def test_staff_member_page_shows_goals_to_trainers_not_front_desk(gym_a, member_
     assert owner.status_code == 200 and b"Three visits weekly" in owner.content
     desk = web(gym_a, make_user(gym_a, Role.FRONT_DESK)).get(path)
     assert desk.status_code == 200 and b"Three visits weekly" not in desk.content
+
+
+def test_body_weights_show_in_the_members_unit(gym_a, member_a, web):
+    with tenant_context(gym_a):
+        GoalSettings.objects.create(member=member_a, weight_unit="lb")
+    client = web(gym_a, member_a.user)
+    page = client.get("/app/goals/body-weight/")
+    assert b'value="lb" selected' in page.content or b'<option value="lb" selected' in page.content
+    client.post("/app/goals/body-weight/", {"weight": "176.37", "unit": "lb"})
+    page = client.get("/app/goals/body-weight/")
+    assert b"176.37 lb" in page.content
+    with tenant_context(gym_a):
+        assert BodyWeight.objects.get().weight_kg == 80

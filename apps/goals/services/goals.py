@@ -137,7 +137,9 @@ def _body_weight_in_range(value: Decimal, unit: str, field: str) -> None:
         )
 
 
-def _checked(data: dict, *, member, today: date, creating: bool) -> dict:
+def _checked(
+    data: dict, *, member, today: date, creating: bool, kept_deadline: date | None = None
+) -> dict:
     """The fields cleaned and checked against each other (see the module's rules)."""
     kind = data.get("type")
     if kind not in GoalType.values:
@@ -227,7 +229,9 @@ def _checked(data: dict, *, member, today: date, creating: bool) -> dict:
             raise _refuse(
                 _("The deadline cannot be before the start."), "deadline", "deadline_before_start"
             )
-        if deadline < today:
+        # A deadline already passed may stay when other fields change (a failed goal's
+        # title); a new one may not be in the past.
+        if deadline < today and deadline != kept_deadline:
             raise _refuse(_("The deadline cannot be in the past."), "deadline", "in_the_past")
         if deadline > start + timedelta(days=5 * 366):
             raise _refuse(_("Set a deadline within five years."), "deadline", "too_far")
@@ -288,7 +292,13 @@ def goal_update(*, goal: Goal, member, data: dict) -> Goal:
         raise _refuse(_("The type of a goal cannot change."), "type", "type_fixed")
     merged = {name: getattr(goal, name) for name in (*FIELDS, "start_date", "deadline")}
     merged.update({name: data[name] for name in EDITABLE if name in data})
-    clean = _checked(merged, member=goal.member, today=local_today(goal.member), creating=False)
+    clean = _checked(
+        merged,
+        member=goal.member,
+        today=local_today(goal.member),
+        creating=False,
+        kept_deadline=goal.deadline,
+    )
     for name in EDITABLE:
         setattr(goal, name, clean[name])
     goal.save()
