@@ -3,7 +3,7 @@ Ids: digits that fit PostgreSQL's bigint (anything else is a 404, not a 500)."""
 
 from django.urls import path, re_path
 
-from apps.goals import member_challenges
+from apps.goals import member_challenges, member_motivation
 
 ID = r"(?P<pk>[0-9]{1,18})"
 
@@ -34,5 +34,12 @@ urlpatterns: list = [
         rf"^challenges/{ID}/entries/$",
         member_challenges.EntryView.as_view(),
         name="member-challenge-entry",
+    ),
+    # --- Motivation ---
+    path("motivation/", member_motivation.MotivationListView.as_view(), name="member-motivation"),
+    re_path(
+        rf"^motivation/{ID}/rate/$",
+        member_motivation.RateView.as_view(),
+        name="member-motivation-rate",
     ),
 ]

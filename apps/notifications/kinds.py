@@ -73,6 +73,9 @@ for _kind in (
     Kind("assessment_retest", _P),
     # Goals (apps.goals): a challenge finished.
     Kind("challenge_completed", Category.GOALS),
+    # Goals: a motivation message after a check-in or in the morning. In-app only (the
+    # inbox and /ws/me/): an email or push per check-in would be noise.
+    Kind("motivation", Category.GOALS, channels=()),
     # Staff announcements and the weekly summary.
     Kind("announcement", _A, rendered=True),
     Kind("weekly_summary", _A, channels=(EMAIL,)),

@@ -2,8 +2,9 @@
 
 from django.urls import path  # noqa: F401
 
-from apps.goals.api import challenges
+from apps.goals.api import challenges, motivation
 
 urlpatterns: list = [
     *challenges.urlpatterns,
+    *motivation.urlpatterns,
 ]

@@ -12,6 +12,11 @@ from apps.goals.selectors.challenges import (
     challenge_unit_label,
     member_display_name,
 )
+from apps.goals.selectors.motivation import (
+    motivation_latest,
+    motivation_latest_for_member,
+    motivation_stats,
+)
 
 __all__ = [
     "challenge_entries",
@@ -24,4 +29,7 @@ __all__ = [
     "challenge_state",
     "challenge_unit_label",
     "member_display_name",
+    "motivation_latest",
+    "motivation_latest_for_member",
+    "motivation_stats",
 ]

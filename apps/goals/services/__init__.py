@@ -11,6 +11,11 @@ from apps.goals.services.challenges import (
     challenges_from_activity,
     challenges_refresh_for_member,
 )
+from apps.goals.services.motivation import (
+    motivation_queue_for_checkin,
+    motivation_queue_morning,
+    motivation_rate,
+)
 
 __all__ = [
     "challenge_archive",
@@ -22,4 +27,7 @@ __all__ = [
     "challenge_update",
     "challenges_from_activity",
     "challenges_refresh_for_member",
+    "motivation_queue_for_checkin",
+    "motivation_queue_morning",
+    "motivation_rate",
 ]
