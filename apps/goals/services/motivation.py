@@ -270,7 +270,7 @@ def motivation_prompt(*, member, situation: str, tone: str, language: str, today
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
-def _cache_key(model: str, messages) -> str:
+def motivation_cache_key(model: str, messages) -> str:
     digest = hashlib.sha256(
         json.dumps([model, messages], sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
@@ -321,7 +321,7 @@ def motivation_ai_answer(*, messages, tone: str, language: str) -> Answer:
     model = settings.OPENAI_CHAT_MODEL
     if not (settings.OPENAI_API_KEY and model):
         return Answer(fallback_reason="no_key")
-    key = _cache_key(model, messages)
+    key = motivation_cache_key(model, messages)
     cached = cache.get(key)
     if isinstance(cached, str) and cached:
         return Answer(text=cached)  # no call, no tokens
