@@ -3,6 +3,11 @@
 library fallback with its reason, the cache, the daily budget in calls and in tokens,
 the situation rules, never repeating the last 5, one row per check-in, the queueing."""
 
+import json
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from datetime import timedelta
 
@@ -23,6 +28,7 @@ from apps.goals.models import (
 from apps.goals.services import motivation as service
 from apps.goals.services.motivation_guardrails import rejection
 from apps.notifications.models import Notification
+from config.devstack import Stack, openai_env
 from devtools.openai_standin import OpenAIStandin
 from tests.factories import MemberWithLoginFactory
 
@@ -340,3 +346,37 @@ def test_unknown_language_falls_back_to_english(gym_a, member):
         assert service.motivation_language(member) == "en"
         member.language = "de"
         assert service.motivation_language(member) == "de"
+
+
+# --- make run ----------------------------------------------------------------------------
+
+
+def test_make_run_points_motivation_at_the_standin_unless_an_endpoint_is_set(monkeypatch):
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_CHAT_MODEL", "OPENAI_STANDIN_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    stack = Stack(name="run", persist=True)
+    command = openai_env(stack)
+    port = command[command.index("--port") + 1]
+    assert command[0] == "devtools.openai_standin"
+    assert stack.env["OPENAI_BASE_URL"] == f"http://127.0.0.1:{port}/v1"
+    assert stack.env["OPENAI_API_KEY"] and stack.env["OPENAI_CHAT_MODEL"]
+    # The command as make run starts it answers, and takes a mode from another process.
+    proc = subprocess.Popen([sys.executable, "-m", *command], stdout=subprocess.DEVNULL)
+    try:
+        control = f"http://127.0.0.1:{port}/_standin/mode"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(control, timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        request = urllib.request.Request(control, data=b'{"mode": "slow", "delay": 2}')
+        answer = json.loads(urllib.request.urlopen(request, timeout=2).read())
+        assert answer["mode"] == "slow" and answer["delay"] == 2
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-someones-own")
+    own = Stack(name="run", persist=True)
+    assert openai_env(own) is None and "OPENAI_BASE_URL" not in own.env
