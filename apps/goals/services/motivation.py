@@ -31,7 +31,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.common import jsonparse
@@ -400,18 +400,22 @@ def motivation_library_pick(*, member, tone: str, situation: str, language: str,
         index = (start + step) % len(keys)
         if keys[index] not in recent:
             return keys[index], texts[index]
-    return keys[start % len(keys)], texts[start % len(keys)]  # unreachable with >= 6
+    # Only a list shorter than NO_REPEAT + 1 ends here (the library test forbids one).
+    return keys[start % len(keys)], texts[start % len(keys)]
 
 
-def _personal(text: str, member) -> str:
-    return text.replace("{name}", member.first_name or _("friend"))
+def _personal(text: str, member, language: str) -> str:
+    if member.first_name:
+        return text.replace("{name}", member.first_name)
+    with translation.override(language):
+        return text.replace("{name}", _("friend"))
 
 
 def _write(*, member, checkin, situation, tone, language, day, answer: Answer) -> Motivation:
     """The row and its in-app message, under the member's row lock (two tasks for one
     member never pick the same library entry or write a morning message twice)."""
     Member.objects.select_for_update().filter(pk=member.pk).first()
-    if answer.text and len(_personal(answer.text, member)) > MAX_CHARS:
+    if answer.text and len(_personal(answer.text, member, language)) > MAX_CHARS:
         # Checked with the placeholder; a long first name can still push it over.
         answer = Answer(
             prompt_tokens=answer.prompt_tokens,
@@ -429,7 +433,7 @@ def _write(*, member, checkin, situation, tone, language, day, answer: Answer) -
         member=member,
         checkin=checkin,
         situation=situation,
-        text=_personal(text, member),
+        text=_personal(text, member, language),
         tone=tone,
         language=language,
         source=source,
