@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from apps.goals import tasks
 from apps.goals.dates import local_today
 from apps.goals.models import (
     AIUsage,
@@ -380,3 +381,10 @@ def test_make_run_points_motivation_at_the_standin_unless_an_endpoint_is_set(mon
     monkeypatch.setenv("OPENAI_API_KEY", "sk-someones-own")
     own = Stack(name="run", persist=True)
     assert openai_env(own) is None and "OPENAI_BASE_URL" not in own.env
+
+
+def test_the_requeue_job_is_scheduled_per_gym(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["goals-motivation-requeue"]
+    assert entry["task"] == "apps.tenants.tasks.fan_out"
+    assert entry["args"] == ["apps.goals.tasks.motivation_requeue_recent"]
+    assert tasks.motivation_requeue_recent.name == entry["args"][0]
