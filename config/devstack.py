@@ -201,6 +201,20 @@ def push_env(stack: Stack) -> list[str]:
     return server
 
 
+def openai_env(stack: Stack) -> list[str] | None:
+    """Motivation messages for the demo, offline: the OpenAI stand-in
+    (devtools/openai_standin.py) as the chat endpoint, with a dev key and a chat model
+    name. Returns its command, or None when the environment names an endpoint or key of
+    its own (a developer's real account), which is then left alone."""
+    if stack.env.get("OPENAI_BASE_URL") or stack.env.get("OPENAI_API_KEY"):
+        return None
+    port = stack.env.get("OPENAI_STANDIN_PORT") or str(_free_port())
+    stack.env["OPENAI_BASE_URL"] = f"http://127.0.0.1:{port}/v1"
+    stack.env["OPENAI_API_KEY"] = "sk-make-run-standin"
+    stack.env.setdefault("OPENAI_CHAT_MODEL", "standin-chat")
+    return ["devtools.openai_standin", "--port", port]
+
+
 # make run's Stripe: the stand-in (devtools/stripe_standin.py) as the platform's Stripe
 # account, so gyms connect through Stripe Connect offline. Dev-only values: nothing real
 # is ever behind them.
@@ -251,6 +265,7 @@ DEMO_SEEDS = (
     "seed_demo_classes",
     "seed_demo_attendance",
     "seed_demo_notifications",
+    "seed_demo_goals",
 )
 _RUN_COMMANDS = (
     "import sys, django; django.setup(); from django.db import connection; "
@@ -285,6 +300,7 @@ def cmd_run(argv: list[str]) -> int:
         stack.env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
         stack.env.setdefault("SITE_PORT", port)  # links in emails and pushes
         push_command = push_env(stack)  # VAPID/FCM dev keys, before anything sends
+        openai_command = openai_env(stack)  # the chat stand-in for motivation messages
         stripe_command = stripe_env(stack)
         # The Stripe stand-in runs from before the seed (which connects the demo gym
         # through it) until the end, and is stopped last of the children (it writes its
@@ -302,13 +318,15 @@ def cmd_run(argv: list[str]) -> int:
                 [PYTHON, "-c", _RUN_COMMANDS, *DEMO_SEEDS],
                 what=f"demo data (manage.py {', '.join(DEMO_SEEDS)})",
             )
-            return _serve(stack, port, push_command, standin, stripe_command)
+            return _serve(stack, port, push_command, standin, stripe_command, openai_command)
         finally:
             if standin is not None:
                 _stop([standin])
 
 
-def _serve(stack: Stack, port: str, push_command, standin, stripe_command) -> int:
+def _serve(
+    stack: Stack, port: str, push_command, standin, stripe_command, openai_command=None
+) -> int:
     """The web server, worker, beat and stand-ins until Ctrl-C."""
     quiet_root = "ignore:You're running the worker with superuser privileges"
     stack.env["PYTHONWARNINGS"] = quiet_root
@@ -350,11 +368,12 @@ def _serve(stack: Stack, port: str, push_command, standin, stripe_command) -> in
             str(VAR / "celerybeat-schedule"),
         ],
         push_command,
+        *([openai_command] if openai_command else []),
     ]
     children = [_start(stack, command) for command in commands]
     # The worker, beat and stand-ins come back after a crash (a killed worker used to stop
     # the whole stack); the web server's exit (a taken port) still stops everything.
-    restartable = {1, 2, 3}
+    restartable = set(range(1, len(children)))
     if standin is not None:
         commands.append(stripe_command)
         children.append(standin)
@@ -372,6 +391,7 @@ def _serve(stack: Stack, port: str, push_command, standin, stripe_command) -> in
         f"  API docs        http://demo.localhost:{port}/api/docs/\n"
         f"  health          http://demo.localhost:{port}/healthz\n"
         f"  push stand-in   {stack.env['PUSH_ALLOWED_TEST_ENDPOINTS']}<name>\n"
+        f"  OpenAI stand-in {stack.env.get('OPENAI_BASE_URL', '-')}  (motivation messages)\n"
         f"{stripe_line}"
         "  logins (password 'demo-pass-123' for all):\n"
         "    platform operator  admin@platform.localhost   (on localhost)\n"

@@ -38,3 +38,18 @@ class GoalsConfig(AppConfig):
         nav.register_card(
             nav.HomeCard("goals", "goals/member/goals_home_card.html", 35, goal_pages.home_card)
         )
+
+        # --- Motivation ---
+        from apps.goals import member_motivation  # noqa: PLC0415
+
+        nav.register_item(
+            nav.NavItem("motivation", _("Motivation"), "member-motivation", "bell", 60)
+        )
+        nav.register_card(
+            nav.HomeCard(
+                "motivation",
+                "goals/member/motivation_home_card.html",
+                30,
+                member_motivation.home_card,
+            )
+        )

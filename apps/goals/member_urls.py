@@ -3,7 +3,7 @@ Ids: digits that fit PostgreSQL's bigint (anything else is a 404, not a 500)."""
 
 from django.urls import path, re_path
 
-from apps.goals import member_challenges, member_goals
+from apps.goals import member_challenges, member_goals, member_motivation
 
 ID = r"(?P<pk>[0-9]{1,18})"
 
@@ -42,5 +42,12 @@ urlpatterns: list = [
     re_path(rf"^goals/{ID}/entries/$", member_goals.EntryView.as_view(), name="member-goal-entry"),
     re_path(
         rf"^goals/{ID}/archive/$", member_goals.ArchiveView.as_view(), name="member-goal-archive"
+    ),
+    # --- Motivation ---
+    path("motivation/", member_motivation.MotivationListView.as_view(), name="member-motivation"),
+    re_path(
+        rf"^motivation/{ID}/rate/$",
+        member_motivation.RateView.as_view(),
+        name="member-motivation-rate",
     ),
 ]

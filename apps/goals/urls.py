@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from apps.goals import views_challenges
+from apps.goals import views_challenges, views_motivation
 
 ID = r"(?P<pk>[0-9]{1,18})"
 
@@ -28,5 +28,11 @@ urlpatterns: list = [
         rf"^challenges/{ID}/archive/$",
         views_challenges.ChallengeArchiveView.as_view(),
         name="goals-challenge-archive",
+    ),
+    # --- Motivation ---
+    path(
+        "motivation/",
+        views_motivation.MotivationStatsView.as_view(),
+        name="goals-motivation",
     ),
 ]

@@ -75,6 +75,9 @@ for _kind in (
     Kind("challenge_completed", Category.GOALS),
     # Goals (apps.goals): a goal reached 25/50/75/100 %.
     Kind("goal_milestone", Category.GOALS),
+    # Goals: a motivation message after a check-in or in the morning. In-app only (the
+    # inbox and /ws/me/): an email or push per check-in would be noise.
+    Kind("motivation", Category.GOALS, channels=()),
     # Staff announcements and the weekly summary.
     Kind("announcement", _A, rendered=True),
     Kind("weekly_summary", _A, channels=(EMAIL,)),

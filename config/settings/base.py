@@ -275,6 +275,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60,
         "args": ["apps.assessments.tasks.requeue_waiting_attempts"],
     },
+    # Goals, motivation: check-ins of the last hour still without their message (the
+    # queue was down when they were written) are queued again.
+    "goals-motivation-requeue": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 10 * 60,
+        "args": ["apps.goals.tasks.motivation_requeue_recent"],
+    },
 }
 
 # --- Auth ----------------------------------------------------------------------------
@@ -610,6 +617,14 @@ OPENAI_EMBEDDING_MODEL = env("OPENAI_EMBEDDING_MODEL", default="")
 OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=3.0)
 # API calls per gym per UTC day (cache hits are free); past it, the fallback is used.
 OPENAI_DAILY_CALLS_PER_GYM = env.int("OPENAI_DAILY_CALLS_PER_GYM", default=500)
+# Motivation messages (apps/goals/services/motivation.py): the chat model, empty = off
+# (every message then comes from the written library). Per gym and UTC day, at most
+# this many calls and tokens (prompt + completion, from the answer's `usage`); past
+# either, the library. An answer is cut at MAX_TOKENS (a message is <= 280 characters).
+OPENAI_CHAT_MODEL = env("OPENAI_CHAT_MODEL", default="")
+OPENAI_MOTIVATION_DAILY_CALLS = env.int("OPENAI_MOTIVATION_DAILY_CALLS", default=300)
+OPENAI_MOTIVATION_DAILY_TOKENS = env.int("OPENAI_MOTIVATION_DAILY_TOKENS", default=150_000)
+OPENAI_MOTIVATION_MAX_TOKENS = env.int("OPENAI_MOTIVATION_MAX_TOKENS", default=150)
 
 # --- Notifications (apps/notifications) ---------------------------------------------------
 # Links in emails and pushes: <scheme>://<gym's primary domain><path>.

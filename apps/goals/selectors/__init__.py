@@ -21,6 +21,11 @@ from apps.goals.selectors.goals import (
     goal_pace,
     goals_for_staff,
 )
+from apps.goals.selectors.motivation import (
+    motivation_latest,
+    motivation_latest_for_member,
+    motivation_stats,
+)
 
 __all__ = [
     "challenge_entries",
@@ -41,4 +46,8 @@ __all__ = [
     "goal_most_advanced_for_member",
     "goal_pace",
     "goals_for_staff",
+    # --- Motivation ---
+    "motivation_latest",
+    "motivation_latest_for_member",
+    "motivation_stats",
 ]

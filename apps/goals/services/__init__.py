@@ -22,6 +22,11 @@ from apps.goals.services.goals import (
     goals_refresh_for_member,
     goals_roll_periods,
 )
+from apps.goals.services.motivation import (
+    motivation_queue_for_checkin,
+    motivation_queue_morning,
+    motivation_rate,
+)
 
 __all__ = [
     "challenge_archive",
@@ -43,4 +48,8 @@ __all__ = [
     "goals_from_activity",
     "goals_refresh_for_member",
     "goals_roll_periods",
+    # --- Motivation ---
+    "motivation_queue_for_checkin",
+    "motivation_queue_morning",
+    "motivation_rate",
 ]
