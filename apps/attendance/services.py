@@ -40,6 +40,7 @@ from apps.attendance.selectors import (
     gym_hours_refresh,
     occupancy_count,
 )
+from apps.attendance.signals import visit_entered
 from apps.audit.services import audit_record
 from apps.billing.tiers import Tier
 from apps.bookings.services import booking_link_visit
@@ -532,6 +533,7 @@ def _decide(
     )
     # Coming in for a booked class is the attendance mark (one indexed query otherwise).
     booking_link_visit(member=member, entered_at=at)
+    visit_entered.send(sender=Visit, member_id=member.pk, at=at)
     result = ScanResult(
         granted=True,
         reason="granted",

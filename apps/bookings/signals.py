@@ -4,9 +4,15 @@ and data fixes that save or delete models directly. Within one transaction the b
 deduplicated, so a service's own call and the signals cost one bump."""
 
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import Signal
 
 from apps.bookings.cache import timetable_changed
 from apps.bookings.models import Booking, ClassSession, ClassType, Room, TrainerProfile
+
+# Sent when a class booking becomes attended (the roster, or a door entry before the class),
+# inside the marking transaction: receivers only queue work after commit (apps.goals).
+# kwargs: member_id, at (the class's start).
+booking_attended = Signal()
 
 TIMETABLE_MODELS = (ClassSession, Booking, ClassType, Room, TrainerProfile)
 

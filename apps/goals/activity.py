@@ -17,6 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from apps.common.queue import enqueue_on_commit
+from apps.members.models import Member
+
 VISIT, CLASS = "visit", "class"
 KINDS = (VISIT, CLASS)
 
@@ -36,3 +39,28 @@ def activity_recorded(*, member, kind: str, at: datetime) -> None:
         raise ValueError(f"Unknown activity kind {kind!r}")
     for fn in listeners():
         fn(member=member, kind=kind, at=at)
+
+
+def activity_run(*, member_id: int, kind: str, at: str) -> bool:
+    """The task's body: the member's activity to every listener (False: the member is gone)."""
+    member = Member.objects.filter(pk=member_id).first()
+    if member is None:
+        return False
+    activity_recorded(member=member, kind=kind, at=datetime.fromisoformat(at))
+    return True
+
+
+# Receivers of the door's and the roster's signals. They run inside the door's
+# transaction, so they only queue (after commit): no query, and a rolled-back entry
+# queues nothing. The hourly `goals_roll_periods` recounts period goals, which covers a
+# message lost to a broker outage.
+def _queue(kind: str, member_id: int, at: datetime) -> None:
+    enqueue_on_commit("apps.goals.tasks.activity_recorded", member_id, kind, at.isoformat())
+
+
+def on_visit_entered(sender, *, member_id: int, at: datetime, **kwargs) -> None:
+    _queue(VISIT, member_id, at)
+
+
+def on_booking_attended(sender, *, member_id: int, at: datetime, **kwargs) -> None:
+    _queue(CLASS, member_id, at)

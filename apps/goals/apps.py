@@ -13,10 +13,16 @@ class GoalsConfig(AppConfig):
 
     def ready(self):
         # Models must be loaded first.
+        from apps.attendance.signals import visit_entered  # noqa: PLC0415
+        from apps.bookings.signals import booking_attended  # noqa: PLC0415
         from apps.goals import activity, member_challenges  # noqa: PLC0415
         from apps.goals import member_goals as goal_pages  # noqa: PLC0415
         from apps.goals.services import challenges  # noqa: PLC0415
         from apps.goals.services import goals as goals_services  # noqa: PLC0415
+
+        # --- Activity: the door and the class roster feed the listeners below ---
+        visit_entered.connect(activity.on_visit_entered, dispatch_uid="goals-visit")
+        booking_attended.connect(activity.on_booking_attended, dispatch_uid="goals-class")
 
         # --- Challenges ---
         activity.register_listener("challenges", challenges.challenges_from_activity)

@@ -3,7 +3,17 @@ part). Each runs in the schema its message carries (`apps.common.queue`)."""
 
 from celery import shared_task
 
+from apps.goals import activity
 from apps.goals.services import goals, motivation
+
+# --- Activity (the door and the class roster) ---
+
+
+@shared_task(name="apps.goals.tasks.activity_recorded")
+def activity_recorded(member_id: int, kind: str, at: str) -> bool:
+    """A granted door entry or an attended class, to every listener (challenges, goals)."""
+    return activity.activity_run(member_id=member_id, kind=kind, at=at)
+
 
 # --- Goals ---
 

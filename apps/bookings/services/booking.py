@@ -53,6 +53,7 @@ from apps.bookings.services.reminders import (
     booking_reminders_cancel,
     upcoming_reminders_sync,
 )
+from apps.bookings.signals import booking_attended
 from apps.common.errors import ApplicationError
 from apps.common.i18n import in_gym_language
 from apps.members.models import Member
@@ -302,6 +303,8 @@ def booking_mark_attendance(
         booking.attendance_marked_at = now
         booking.attendance_marked_by = by
         booking.save(update_fields=["status", "attendance_marked_at", "attendance_marked_by"])
+        if new == BookingStatus.ATTENDED:
+            booking_attended.send(sender=Booking, member_id=booking.member_id, at=session.starts_at)
         if new == BookingStatus.NO_SHOW:
             _apply_penalties(booking, PenaltyReason.NO_SHOW, BookingPolicy.load(), now)
         elif previous == BookingStatus.NO_SHOW:
