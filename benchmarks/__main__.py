@@ -25,6 +25,7 @@ BENCHMARKS = [
     "webhooks",
     "notifications",
     "pages",
+    "goals",
 ]
 
 

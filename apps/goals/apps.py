@@ -16,13 +16,23 @@ class GoalsConfig(AppConfig):
         from apps.attendance.signals import visit_entered  # noqa: PLC0415
         from apps.bookings.signals import booking_attended  # noqa: PLC0415
         from apps.goals import activity, member_challenges  # noqa: PLC0415
+        from apps.goals import member_checkins as checkin_pages  # noqa: PLC0415
         from apps.goals import member_goals as goal_pages  # noqa: PLC0415
-        from apps.goals.services import challenges  # noqa: PLC0415
+        from apps.goals.services import challenges, checkins  # noqa: PLC0415
         from apps.goals.services import goals as goals_services  # noqa: PLC0415
 
         # --- Activity: the door and the class roster feed the listeners below ---
         visit_entered.connect(activity.on_visit_entered, dispatch_uid="goals-visit")
         booking_attended.connect(activity.on_booking_attended, dispatch_uid="goals-class")
+
+        # --- Check-ins and streaks ---
+        activity.register_listener("checkins", checkins.checkin_from_activity)
+        nav.register_item(nav.NavItem("checkin", _("Check-in"), "member-checkin", "check", 40))
+        nav.register_card(
+            nav.HomeCard(
+                "checkin", "goals/member/checkin_home_card.html", 20, checkin_pages.home_card
+            )
+        )
 
         # --- Challenges ---
         activity.register_listener("challenges", challenges.challenges_from_activity)

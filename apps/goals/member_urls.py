@@ -3,11 +3,13 @@ Ids: digits that fit PostgreSQL's bigint (anything else is a 404, not a 500)."""
 
 from django.urls import path, re_path
 
-from apps.goals import member_challenges, member_goals, member_motivation
+from apps.goals import member_challenges, member_checkins, member_goals, member_motivation
 
 ID = r"(?P<pk>[0-9]{1,18})"
 
 urlpatterns: list = [
+    # --- Check-ins ---
+    path("check-in/", member_checkins.CheckInView.as_view(), name="member-checkin"),
     # --- Challenges ---
     path("challenges/", member_challenges.ChallengeListView.as_view(), name="member-challenges"),
     re_path(

@@ -4,7 +4,7 @@ part). Each runs in the schema its message carries (`apps.common.queue`)."""
 from celery import shared_task
 
 from apps.goals import activity
-from apps.goals.services import goals, motivation
+from apps.goals.services import goals, motivation, streaks
 
 # --- Activity (the door and the class roster) ---
 
@@ -13,6 +13,15 @@ from apps.goals.services import goals, motivation
 def activity_recorded(member_id: int, kind: str, at: str) -> bool:
     """A granted door entry or an attended class, to every listener (challenges, goals)."""
     return activity.activity_run(member_id=member_id, kind=kind, at=at)
+
+
+# --- Check-ins and streaks ---
+
+
+@shared_task(name="apps.goals.tasks.streaks_settle")
+def streaks_settle() -> int:
+    """Per gym (beat fans out hourly): settle day streaks whose days became final."""
+    return streaks.streaks_settle_all()
 
 
 # --- Goals ---

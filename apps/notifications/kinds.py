@@ -75,6 +75,8 @@ for _kind in (
     Kind("challenge_completed", Category.GOALS),
     # Goals (apps.goals): a goal reached 25/50/75/100 %.
     Kind("goal_milestone", Category.GOALS),
+    # Goals: a missed day was covered by a streak freeze (in-app and push, no email).
+    Kind("streak_freeze_used", Category.GOALS, channels=(PUSH,)),
     # Goals: a motivation message after a check-in or in the morning. In-app only (the
     # inbox and /ws/me/): an email or push per check-in would be noise.
     Kind("motivation", Category.GOALS, channels=()),

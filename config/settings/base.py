@@ -205,6 +205,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 60,
         "args": ["apps.goals.tasks.goals_roll_periods"],
     },
+    # Goals: settle members' day streaks once their days are final (freezes, breaks).
+    "goals-streaks-settle": {
+        "task": "apps.tenants.tasks.fan_out",
+        "schedule": 60 * 60,
+        "args": ["apps.goals.tasks.streaks_settle"],
+    },
     # Periodic jobs fan out one task per gym (see apps.tenants.tasks.fan_out).
     "refresh-gym-stats": {
         "task": "apps.tenants.tasks.fan_out",
