@@ -45,6 +45,7 @@ from apps.dashboard.models import SetupSkip
 from apps.goals import models as goals_models
 from apps.goals.models import Challenge, ChallengeEntry, ChallengeParticipant, Motivation
 from apps.goals.services.challenges import challenge_join
+from apps.goals.services.checkins import checkin_answer
 from apps.members.models import MemberImport
 from apps.members.services import member_import_create
 from apps.notifications.models import Announcement, Category, Device, Notification, Preference
@@ -1486,3 +1487,29 @@ def test_motivation_lists_in_gym_b_do_not_show_gym_a(
         return
     same = request_as(kind, url, gym=gym_a, staff=owner_a, member=user_a)
     assert b"Aonly" in same.content  # the test can fail: A does see it (text or name)
+
+
+# --- Goals: check-ins and streaks ------------------------------------------------------------
+# No ids in these paths (the member's own); gym B's member never sees gym A's answers.
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    [
+        ("member_get", "/api/v1/check-ins/"),
+        ("member_get", "/api/v1/check-ins/today/"),
+        ("member_get", "/api/v1/streak/"),
+        ("member_web", "/app/check-in/"),
+        ("admin", "/admin/goals/checkin/"),
+    ],
+)
+def test_checkins_in_gym_b_do_not_show_gym_a(kind, url, gym_a, gym_b, make_user, request_as):
+    with tenant_context(gym_a):
+        member_a = MemberWithLoginFactory(first_name="Aonlychecker")
+        checkin_answer(member=member_a, status="went", reflection="Aonly reflection")
+    with tenant_context(gym_b):
+        member_b = MemberWithLoginFactory()
+    owner_b, owner_a = make_user(gym_b, Role.OWNER), make_user(gym_a, Role.OWNER)
+    response = request_as(kind, url, gym=gym_b, staff=owner_b, member=member_b.user)
+    assert response.status_code == 200
+    assert b"Aonly" not in response.content and b'"current":1' not in response.content
+    same = request_as(kind, url, gym=gym_a, staff=owner_a, member=member_a.user)
+    assert b"Aonly" in same.content or b'"current":1' in same.content
