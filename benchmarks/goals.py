@@ -8,7 +8,7 @@ with a Celery worker as `make run` starts it and the OpenAI stand-in
 
     bare        a plain Django view: middleware + tenant lookup only
     drf         a DRF no-op view with the API's auth, permission and throttles (baseline)
-    checkin     POST /api/v1/check-ins/ at 20 concurrent clients, each a different member
+    checkin     POST /api/v1/daily-check-ins/ at 20 concurrent clients, each a different member
                 answering today (the first answer creates the day, the rest change it:
                 each change keeps the previous answer in the history), stand-in answering
                 at once
@@ -57,7 +57,7 @@ DB_NAME = "bench_goals"
 TARGET_CHECKIN_OVER_DRF = 2.0
 TARGET_READ_MS = 5.0
 TARGET_SLOW_AI_RATIO = 1.25
-CHECKIN_PATH = "/api/v1/check-ins/"
+CHECKIN_PATH = "/api/v1/daily-check-ins/"
 HISTORY_DAYS = 3 * 365
 
 

@@ -1494,8 +1494,8 @@ def test_motivation_lists_in_gym_b_do_not_show_gym_a(
 @pytest.mark.parametrize(
     ("kind", "url"),
     [
-        ("member_get", "/api/v1/check-ins/"),
-        ("member_get", "/api/v1/check-ins/today/"),
+        ("member_get", "/api/v1/daily-check-ins/"),
+        ("member_get", "/api/v1/daily-check-ins/today/"),
         ("member_get", "/api/v1/streak/"),
         ("member_web", "/app/check-in/"),
         ("admin", "/admin/goals/checkin/"),

@@ -446,6 +446,12 @@ fast path; this API is the truth to re-read after reconnecting.""",
         "SessionStatusEnum": "apps.bookings.models.SessionStatus",
         "AttemptStatusEnum": "apps.assessments.models.AttemptStatus",
         "NotificationCategoryEnum": "apps.notifications.models.Category",
+        "GoalTypeEnum": "apps.goals.models.GoalType",
+        "ChallengeTypeEnum": "apps.goals.models.ChallengeType",
+        "DailyCheckInStatusEnum": "apps.goals.models.CheckInStatus",
+        "DailyCheckInSourceEnum": "apps.goals.models.CheckInSource",
+        "GoalEntrySourceEnum": "apps.goals.models.EntrySource",
+        "MotivationSourceEnum": "apps.goals.models.MessageSource",
     },
 }
 # Bodies bigger than this are refused with the API error shape (413).

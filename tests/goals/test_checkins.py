@@ -141,8 +141,8 @@ def test_a_class_turns_the_members_missed_into_went_with_history(member):
 def test_streak_grows_rest_does_not_break_and_a_miss_does(member):
     start = TODAY - timedelta(days=10)
     rest_days(member, 7)  # Sundays planned as rest
-    # Days: Sat Nov 22 .. Tue Dec 1; Sunday Nov 23 and Nov 30 unanswered (planned rest).
-    _history(member, start, "w.wwrww.ww")
+    # Days: Sun Nov 22 .. Tue Dec 1; Sundays Nov 22 and 29 unanswered (planned rest).
+    _history(member, start, ".wwwrww.ww")
     view = streak_read(member=member, now=EVENING)
     assert view.current == 7 and view.longest == 7
     streak_settle(member=member, now=EVENING)
@@ -207,14 +207,14 @@ def me(gym):
 
 def test_api_answer_today_streak_and_list(gym, me, api):
     client = api(gym, me.user)
-    first = client.post("/api/v1/check-ins/", {"status": "went", "mood": 5}, format="json")
+    first = client.post("/api/v1/daily-check-ins/", {"status": "went", "mood": 5}, format="json")
     assert first.status_code == 201, first.content
-    again = client.post("/api/v1/check-ins/", {"status": "went", "mood": 4}, format="json")
+    again = client.post("/api/v1/daily-check-ins/", {"status": "went", "mood": 4}, format="json")
     assert again.status_code == 200 and again.json()["mood"] == 4
-    today = client.get("/api/v1/check-ins/today/").json()
+    today = client.get("/api/v1/daily-check-ins/today/").json()
     assert today["today"]["status"] == "went"
     assert client.get("/api/v1/streak/").json()["current"] == 1
-    assert client.get("/api/v1/check-ins/").json()["results"][0]["id"] == first.json()["id"]
+    assert client.get("/api/v1/daily-check-ins/").json()["results"][0]["id"] == first.json()["id"]
 
 
 @pytest.mark.parametrize(
@@ -229,7 +229,7 @@ def test_api_answer_today_streak_and_list(gym, me, api):
     ],
 )
 def test_api_bad_input_is_a_400_and_writes_nothing(gym, me, api, body):
-    response = api(gym, me.user).post("/api/v1/check-ins/", body, format="json")
+    response = api(gym, me.user).post("/api/v1/daily-check-ins/", body, format="json")
     assert response.status_code == 400
     assert not CheckIn.objects.exists()
 

@@ -1,5 +1,8 @@
-"""Check-ins API for members' apps: the member's check-ins, today's (and yesterday's while
-it can be answered), answering, and the streak."""
+"""Daily check-ins API for members' apps: the member's check-ins, today's (and yesterday's
+while it can be answered), answering, and the streak.
+
+Under /api/v1/daily-check-ins/, not /api/v1/check-ins/ as the issue wrote: that path is
+the front desk's door check-in (apps.attendance, a staff endpoint apps already call)."""
 
 from __future__ import annotations
 
@@ -21,13 +24,13 @@ ANSWER_REFUSED = error_response(
 )
 
 
-class CheckInSerializer(serializers.ModelSerializer):
+class DailyCheckInSerializer(serializers.ModelSerializer):
     class Meta:
         model = CheckIn
         fields = ["id", "on", "status", "source", "reflection", "mood", "energy", "updated_at"]
 
 
-class CheckInAnswerSerializer(serializers.Serializer):
+class DailyCheckInAnswerSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CheckInStatus.choices)
     on = serializers.DateField(
         required=False, help_text="Member-local day: today (default) or yesterday until noon."
@@ -39,11 +42,11 @@ class CheckInAnswerSerializer(serializers.Serializer):
     energy = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=5)
 
 
-class TodaySerializer(serializers.Serializer):
+class DailyCheckInTodaySerializer(serializers.Serializer):
     day = serializers.DateField(help_text="The member's today.")
-    today = CheckInSerializer(allow_null=True)
+    today = DailyCheckInSerializer(allow_null=True)
     yesterday_open = serializers.BooleanField(help_text="Yesterday can still be answered.")
-    yesterday = CheckInSerializer(allow_null=True)
+    yesterday = DailyCheckInSerializer(allow_null=True)
 
 
 class StreakSerializer(serializers.Serializer):
@@ -55,7 +58,7 @@ class StreakSerializer(serializers.Serializer):
 
 
 class CheckInListView(OwnMemberMixin, ListAPIView):
-    serializer_class = CheckInSerializer
+    serializer_class = DailyCheckInSerializer
 
     def get_queryset(self):
         return checkin_list_for_member(member=self.get_own_member())
@@ -66,27 +69,29 @@ class CheckInListView(OwnMemberMixin, ListAPIView):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        request=CheckInAnswerSerializer,
+        request=DailyCheckInAnswerSerializer,
         responses={
-            201: OpenApiResponse(CheckInSerializer, description="Answered."),
-            200: OpenApiResponse(CheckInSerializer, description="Changed (or the same)."),
+            201: OpenApiResponse(DailyCheckInSerializer, description="Answered."),
+            200: OpenApiResponse(DailyCheckInSerializer, description="Changed (or the same)."),
             409: ANSWER_REFUSED,
         },
     )
     def post(self, request):
         """Answer "Did you go today?" for today, or yesterday until noon (member-local).
         Answering again changes the answer; the old one is kept in the history."""
-        body = CheckInAnswerSerializer(data=request.data)
+        body = DailyCheckInAnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         checkin, created = checkin_answer(member=self.get_own_member(), **body.validated_data)
-        return Response(CheckInSerializer(checkin).data, status=201 if created else 200)
+        return Response(DailyCheckInSerializer(checkin).data, status=201 if created else 200)
 
 
 class CheckInTodayView(OwnMemberMixin, APIView):
-    @extend_schema(responses=TodaySerializer)
+    @extend_schema(responses=DailyCheckInTodaySerializer)
     def get(self, request):
         """Today's check-in (null when unanswered), and yesterday's while it is open."""
-        return Response(TodaySerializer(checkin_today(member=self.get_own_member())).data)
+        return Response(
+            DailyCheckInTodaySerializer(checkin_today(member=self.get_own_member())).data
+        )
 
 
 class StreakView(OwnMemberMixin, APIView):
@@ -97,7 +102,7 @@ class StreakView(OwnMemberMixin, APIView):
 
 
 urlpatterns = [
-    path("check-ins/", CheckInListView.as_view(), name="checkins"),
-    path("check-ins/today/", CheckInTodayView.as_view(), name="checkin-today"),
+    path("daily-check-ins/", CheckInListView.as_view(), name="daily-checkins"),
+    path("daily-check-ins/today/", CheckInTodayView.as_view(), name="daily-checkin-today"),
     path("streak/", StreakView.as_view(), name="streak"),
 ]

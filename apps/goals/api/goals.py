@@ -116,13 +116,13 @@ class GoalUpdateSerializer(GoalWriteSerializer):
         self.fields.pop("start_date")
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class GoalEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = GoalEntry
         fields = ["id", "value", "unit", "on", "source", "note", "created_at"]
 
 
-class EntryCreateSerializer(serializers.Serializer):
+class GoalEntryCreateSerializer(serializers.Serializer):
     value = serializers.DecimalField(max_digits=10, decimal_places=2)
     unit = serializers.CharField(
         max_length=16, required=False, allow_blank=True, help_text="Default: the goal's."
@@ -133,7 +133,7 @@ class EntryCreateSerializer(serializers.Serializer):
 
 class ProgressSerializer(serializers.Serializer):
     goal = GoalSerializer()
-    entries = EntrySerializer(many=True)
+    entries = GoalEntrySerializer(many=True)
 
 
 class BodyWeightSerializer(serializers.ModelSerializer):
@@ -234,9 +234,9 @@ class GoalViewSet(OwnMemberMixin, viewsets.GenericViewSet):
     @extend_schema(methods=["GET"], responses={200: ProgressSerializer, 404: NOT_FOUND})
     @extend_schema(
         methods=["POST"],
-        request=EntryCreateSerializer,
+        request=GoalEntryCreateSerializer,
         responses={
-            201: OpenApiResponse(EntrySerializer, description="Added; the goal moved."),
+            201: OpenApiResponse(GoalEntrySerializer, description="Added; the goal moved."),
             404: NOT_FOUND,
             409: ENTRY_REFUSED,
         },
@@ -247,10 +247,10 @@ class GoalViewSet(OwnMemberMixin, viewsets.GenericViewSet):
         """The goal's current progress and its entries, newest first."""
         goal = self._goal()
         if request.method == "POST":
-            body = EntryCreateSerializer(data=request.data)
+            body = GoalEntryCreateSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             entry = goal_entry_add(goal=goal, member=self.get_own_member(), **body.validated_data)
-            return Response(EntrySerializer(entry).data, status=201)
+            return Response(GoalEntrySerializer(entry).data, status=201)
         data = {"goal": goal, "entries": goal_entries(goal=goal)[:200]}
         return Response(ProgressSerializer(data).data)
 
