@@ -47,6 +47,8 @@ from apps.goals.models import (
     CheckInStatus,
 )
 from apps.goals.selectors.challenges import gym_today
+from apps.goals.services.inputs import refuse as _refuse
+from apps.goals.services.inputs import text as _text
 from apps.notifications.services import notify
 
 MAX_DAYS = 366
@@ -65,21 +67,6 @@ def _bounds(challenge: Challenge) -> tuple[datetime, datetime]:
     start = datetime.combine(challenge.starts_on, time.min, tzinfo=zone)
     end = datetime.combine(challenge.ends_on + timedelta(days=1), time.min, tzinfo=zone)
     return start, end
-
-
-def _refuse(message: str, field: str | None = None, code: str = "invalid") -> ApplicationError:
-    return ApplicationError(message, code=code, details={field: [message]} if field else None)
-
-
-def _text(value, field: str, max_length: int, *, required: bool = False) -> str:
-    text = str(value or "").strip()
-    if "\x00" in text:
-        raise _refuse(_("Text may not contain NUL characters."), field)
-    if required and not text:
-        raise _refuse(_("This field is required."), field)
-    if len(text) > max_length:
-        raise _refuse(_("At most %(n)s characters.") % {"n": max_length}, field, code="too_long")
-    return text
 
 
 def _decimal(value, field: str) -> Decimal:

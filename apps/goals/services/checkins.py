@@ -20,6 +20,7 @@ from apps.goals.activity import CLASS, VISIT
 from apps.goals.dates import local_day, local_today
 from apps.goals.models import CheckIn, CheckInChange, CheckInSource, CheckInStatus
 from apps.goals.services.challenges import challenges_refresh_for_member
+from apps.goals.services.inputs import refuse
 from apps.goals.services.motivation import motivation_queue_for_checkin
 from apps.goals.services.streaks import answerable_days, streak_lock, streak_settle
 
@@ -29,31 +30,27 @@ AUTOMATIC = (CheckInSource.DOOR, CheckInSource.CLASS)
 AUTOMATIC_MAX_AGE = timedelta(days=7)
 
 
-def _invalid(message: str, code: str, field: str) -> ApplicationError:
-    return ApplicationError(message, code=code, details={"field": field})
-
-
 def _checked(status, reflection, mood, energy) -> tuple[str, str, int | None, int | None]:
     if status not in CheckInStatus.values:
-        raise _invalid(_("Answer went, rest or missed."), "invalid_status", "status")
+        raise refuse(_("Answer went, rest or missed."), "status", code="invalid_status")
     if not isinstance(reflection, str):
-        raise _invalid(_("The reflection must be text."), "invalid_reflection", "reflection")
+        raise refuse(_("The reflection must be text."), "reflection", code="invalid_reflection")
     reflection = reflection.strip()
     if "\x00" in reflection:
-        raise _invalid(
+        raise refuse(
             _("The reflection contains a character that is not allowed."),
-            "invalid_reflection",
             "reflection",
+            code="invalid_reflection",
         )
     if len(reflection) > MAX_REFLECTION:
-        raise _invalid(
+        raise refuse(
             _("Keep the reflection to %(n)s characters.") % {"n": MAX_REFLECTION},
-            "invalid_reflection",
             "reflection",
+            code="invalid_reflection",
         )
     for name, value in (("mood", mood), ("energy", energy)):
         if value is not None and (isinstance(value, bool) or value not in range(1, 6)):
-            raise _invalid(_("Choose 1 to 5."), f"invalid_{name}", name)
+            raise refuse(_("Choose 1 to 5."), name, code=f"invalid_{name}")
     return status, reflection, mood, energy
 
 
@@ -61,14 +58,16 @@ def _day_checked(member, on: date | None, now: datetime) -> date:
     today = local_today(member, now)
     on = on or today
     if on > today:
-        raise _invalid(_("You cannot answer for a day that has not come yet."), "future_day", "on")
+        raise refuse(
+            _("You cannot answer for a day that has not come yet."), "on", code="future_day"
+        )
     if on not in answerable_days(member, now):
         message = (
             _("Yesterday can be answered until noon.")
             if on == today - timedelta(days=1)
             else _("Only today and yesterday (until noon) can be answered.")
         )
-        raise _invalid(message, "day_closed", "on")
+        raise refuse(message, "on", code="day_closed")
     return on
 
 

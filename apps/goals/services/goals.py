@@ -52,6 +52,8 @@ from apps.goals.models import (
     Milestone,
     Period,
 )
+from apps.goals.services.inputs import refuse as _refuse
+from apps.goals.services.inputs import text as _text
 from apps.members.models import Member
 from apps.notifications.services import notify
 
@@ -72,21 +74,6 @@ MONTH_FACTOR = 5
 WHOLE_TYPES = (GoalType.VISITS, GoalType.CLASSES)
 FIELDS = ("title", "type", "period", "target", "unit", "start_value", "exercise")
 EDITABLE = ("title", "target", "unit", "start_value", "exercise", "deadline", "period")
-
-
-def _refuse(message: str, field: str | None = None, code: str = "invalid") -> ApplicationError:
-    return ApplicationError(message, code=code, details={field: [message]} if field else None)
-
-
-def _text(value, field: str, max_length: int, *, required: bool = False) -> str:
-    text = str(value or "").strip()
-    if "\x00" in text:
-        raise _refuse(_("Text may not contain NUL characters."), field)
-    if required and not text:
-        raise _refuse(_("This field is required."), field)
-    if len(text) > max_length:
-        raise _refuse(_("At most %(n)s characters.") % {"n": max_length}, field, code="too_long")
-    return text
 
 
 def _decimal(value, field: str) -> Decimal:
